@@ -1,0 +1,67 @@
+/*
+ * Every hard limit in wsusd, with what it bounds and why that value.
+ * Configurable limits have their default here and their ceiling next to it;
+ * config_parse refuses values above the ceiling.
+ */
+#ifndef WSUSD_COMMON_WSD_LIMITS_H
+#define WSUSD_COMMON_WSD_LIMITS_H
+
+/* Request line (method, target, version). IIS's default maxUrl is 4 KiB
+ * and the longest Windows Update path is under 200 bytes. */
+#define WSD_MAX_REQUEST_LINE 8192
+
+/* Whole request head, request line included (SECURITY.md S11: 16 KiB).
+ * Also the size of each connection's read buffer. */
+#define WSD_MAX_HEADER_BYTES 16384
+
+/* Header fields per request (S11: 100). Native clients send about 10. */
+#define WSD_MAX_HEADERS 100
+
+/* Ranges in one Range header (S13: 16). Delivery Optimization sends one. */
+#define WSD_MAX_RANGES 16
+
+/* Request bodies per virtual root, defaults (S10). GetConfig and friends
+ * are under 64 KiB; SyncUpdates with thousands of installed IDs stays well
+ * under 1 MiB; ReportEventBatch carries up to a few hundred events. */
+#define WSD_DEFAULT_MAX_BODY (1024UL * 1024)
+#define WSD_DEFAULT_MAX_BODY_REPORTING (16UL * 1024 * 1024)
+#define WSD_DEFAULT_MAX_BODY_SERVERSYNC (4UL * 1024 * 1024)
+/* Ceiling for any configured body limit: bodies are held in memory. */
+#define WSD_MAX_BODY_CEILING (256UL * 1024 * 1024)
+
+/* Timeouts in seconds (S11). */
+#define WSD_DEFAULT_HEADER_TIMEOUT 10   /* whole request head */
+#define WSD_DEFAULT_BODY_TIMEOUT 30     /* whole request body */
+#define WSD_DEFAULT_IDLE_TIMEOUT 30     /* keep-alive between requests */
+#define WSD_DEFAULT_HANDSHAKE_TIMEOUT 10 /* TLS handshake */
+#define WSD_DEFAULT_SEND_TIMEOUT 60     /* no progress writing a response */
+#define WSD_DEFAULT_SHUTDOWN_TIMEOUT 10 /* SIGTERM: in-flight grace */
+#define WSD_MAX_TIMEOUT 3600
+
+/* Connections. Each costs a 16 KiB read buffer plus TLS state (~40 KiB),
+ * so 4096 is ~250 MiB at worst; per-IP keeps one host from taking all. */
+#define WSD_DEFAULT_MAX_CONNECTIONS 4096
+#define WSD_DEFAULT_MAX_CONNECTIONS_PER_IP 512
+#define WSD_MAX_CONNECTIONS_CEILING 1000000
+
+/* Listen addresses (--listen / listen =). */
+#define WSD_MAX_LISTEN 16
+
+/* Worker threads; 0 in the config means one per CPU. */
+#define WSD_MAX_WORKERS 256
+
+/* wsusd.conf: the file and one line. */
+#define WSD_MAX_CONF_BYTES (256 * 1024)
+#define WSD_MAX_CONF_LINE 4096
+
+/* server_name: a DNS name (RFC 1035: 253 characters). */
+#define WSD_MAX_SERVER_NAME 253
+
+/* Response head we build (status line and headers). */
+#define WSD_MAX_RESPONSE_HEAD 4096
+
+/* Bytes read from a file per SSL_write on the TLS port; 16 KiB is one
+ * TLS record, four of them amortise the syscall. */
+#define WSD_FILE_CHUNK (64 * 1024)
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * struct config: wsusd.conf parsed once into an immutable, validated value.
+ * A reload builds a new one and swaps it in; a failed reload keeps the old.
+ * Owned by whoever called config_load; released with config_free.
+ *
+ * Every key, its default and its range is documented in docs/CONFIG.md;
+ * keep the table in config.c and that file in step.
+ */
+#ifndef WSUSD_CONFIG_CONFIG_H
+#define WSUSD_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/log.h"
+#include "common/vroot.h"
+#include "common/wsd_err.h"
+#include "common/wsd_limits.h"
+
+#define WSD_DEFAULT_HTTPS_PORT 8531
+#define WSD_CONF_NAME "wsusd.conf"
+
+struct config {
+	char *cf_datadir;     /* absolute, no trailing slash */
+	char *cf_server_name; /* host name used in every URL we generate */
+	uint16_t cf_https_port;
+	uint16_t cf_http_port; /* derived: config_http_port_for() */
+	unsigned cf_nlisten;
+	char *cf_listen[WSD_MAX_LISTEN]; /* numeric addresses */
+	bool cf_listen_default;          /* nothing configured: any v4+v6 */
+	bool cf_allow_insecure_http;
+	char *cf_tls_cert; /* absolute path: leaf certificate + chain */
+	char *cf_tls_key;  /* absolute path: private key, mode 0600 */
+	unsigned cf_workers;
+	unsigned cf_max_connections;
+	unsigned cf_max_connections_per_ip;
+	unsigned cf_header_timeout;
+	unsigned cf_body_timeout;
+	unsigned cf_idle_timeout;
+	unsigned cf_handshake_timeout;
+	unsigned cf_send_timeout;
+	unsigned cf_shutdown_timeout;
+	uint64_t cf_max_body[VROOT_COUNT];
+	char *cf_access_log; /* absolute path, "-" for stdout, NULL when off */
+	enum log_level cf_log_level;
+};
+
+/* Command-line values that win over wsusd.conf. */
+struct config_overrides {
+	int port; /* 0 = not given */
+	unsigned nlisten;
+	const char *listen[WSD_MAX_LISTEN];
+};
+
+/*
+ * Reads DATADIR/wsusd.conf (absent is fine: all defaults) and returns a
+ * new config in *out. On error logs "FILE:LINE: key: problem" and fails.
+ */
+int config_load(const char *datadir, const struct config_overrides *ov,
+    struct config **out, struct wsd_err *err) WSD_MUST_CHECK;
+void config_free(struct config *cf);
+
+/* The guide's port rule: 443 -> 80, any other N -> N-1. 0 if none. */
+uint16_t config_http_port_for(uint16_t https_port);
+
+/* True when a certificate is installed (SSL configured). */
+bool config_tls_configured(const struct config *cf);
+
+/*
+ * Sets KEY = VALUE in the file at PATH, replacing the key's line or
+ * appending one, keeping every other line. Atomic: temp file, fsync,
+ * rename. Used by wsusutil.
+ */
+int config_file_set(const char *path, const char *key, const char *value,
+    struct wsd_err *err) WSD_MUST_CHECK;
+
+#endif

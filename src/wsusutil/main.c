@@ -1,0 +1,73 @@
+/* wsusutil: the administrator's command line, as on Windows. */
+#include "wsusutil/wsusutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+static const struct wsusutil_cmd cmds[] = {
+	{ "testca", cmd_testca, "[--rsa] [--days N] NAME...",
+	    "make a local test CA and a server certificate for NAMEs" },
+	{ "configuressl", cmd_configuressl,
+	    "CERTIFICATENAME [--cert PEM --key PEM [--chain PEM]]",
+	    "check and install the TLS certificate; set the server name" },
+	{ "checkhealth", cmd_checkhealth, "",
+	    "check listeners, certificate, database and content store" },
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: wsusutil [--data DIR] COMMAND [ARGS]\n"
+		    "       (DIR defaults to $WSUSD_DATA)\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(fp, "  %s %s\n      %s\n", cmds[i].name, cmds[i].usage,
+		    cmds[i].help);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *datadir = getenv("WSUSD_DATA");
+	int i = 1;
+
+	log_set_prefix("wsusutil");
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
+			datadir = argv[i + 1];
+			i += 2;
+		} else if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("wsusutil %s\n", WSUSD_VERSION);
+			return 0;
+		} else {
+			fprintf(stderr, "wsusutil: unknown option %s\n",
+			    argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (size_t c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
+		/* Windows wsusutil is case-insensitive: ConfigureSSL works. */
+		if (strcasecmp(argv[i], cmds[c].name) != 0)
+			continue;
+		if (datadir == NULL || *datadir == '\0') {
+			fprintf(stderr, "wsusutil: no data directory: pass "
+					"--data DIR or set WSUSD_DATA\n");
+			return 2;
+		}
+		return cmds[c].run(datadir, argc - i, argv + i);
+	}
+	fprintf(stderr, "wsusutil: unknown command '%s'\n", argv[i]);
+	usage(stderr);
+	return 2;
+}

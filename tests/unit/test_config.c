@@ -1,0 +1,162 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+
+static char dir[] = "/tmp/wsusd-test-config-XXXXXX";
+
+static void
+write_conf(const char *text)
+{
+	char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/wsusd.conf", dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void
+test_port_rule(void **state)
+{
+	(void)state;
+	assert_int_equal(config_http_port_for(443), 80);
+	assert_int_equal(config_http_port_for(8531), 8530);
+	assert_int_equal(config_http_port_for(9443), 9442);
+	assert_int_equal(config_http_port_for(81), 80);
+	assert_int_equal(config_http_port_for(2), 1);
+	assert_int_equal(config_http_port_for(1), 0);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct config *cf = NULL;
+	struct wsd_err e;
+
+	(void)state;
+	write_conf("");
+	assert_int_equal(config_load(dir, NULL, &cf, &e), 0);
+	assert_int_equal(cf->cf_https_port, 8531);
+	assert_int_equal(cf->cf_http_port, 8530);
+	assert_false(cf->cf_allow_insecure_http);
+	assert_true(cf->cf_listen_default);
+	assert_int_equal(cf->cf_max_body[VROOT_CLIENT], 1024 * 1024);
+	assert_non_null(strstr(cf->cf_tls_key, "/tls/server.key"));
+	config_free(cf);
+}
+
+static void
+test_keys_and_override(void **state)
+{
+	struct config_overrides ov = { .port = 443, .nlisten = 1,
+		.listen = { "::1" } };
+	struct config *cf = NULL;
+	struct wsd_err e;
+
+	(void)state;
+	write_conf("# comment\nport = 9000\nallow_insecure_http = yes\n"
+		   "max_body_clientwebservice = 2M\nserver_name = wsus.example\n"
+		   "listen = 127.0.0.1\n");
+	assert_int_equal(config_load(dir, NULL, &cf, &e), 0);
+	assert_int_equal(cf->cf_https_port, 9000);
+	assert_int_equal(cf->cf_http_port, 8999);
+	assert_true(cf->cf_allow_insecure_http);
+	assert_int_equal(cf->cf_max_body[VROOT_CLIENT], 2 * 1024 * 1024);
+	assert_string_equal(cf->cf_server_name, "wsus.example");
+	assert_string_equal(cf->cf_listen[0], "127.0.0.1");
+	config_free(cf);
+	assert_int_equal(config_load(dir, &ov, &cf, &e), 0);
+	assert_int_equal(cf->cf_https_port, 443);
+	assert_int_equal(cf->cf_http_port, 80);
+	assert_string_equal(cf->cf_listen[0], "::1");
+	config_free(cf);
+}
+
+static void
+test_bad_files(void **state)
+{
+	static const char *const bad[] = {
+		"nosuchkey = 1\n",
+		"port = 70000\n",
+		"port = 1\n",
+		"port = -5\n",
+		"allow_insecure_http = maybe\n",
+		"just words\n",
+		"listen = localhost\n",
+		"server_name = bad_name!\n",
+		"max_body_clientwebservice = 1T\n",
+	};
+	struct config *cf = NULL;
+	struct wsd_err e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_conf(bad[i]);
+		assert_int_not_equal(config_load(dir, NULL, &cf, &e), 0);
+	}
+}
+
+static void
+test_file_set(void **state)
+{
+	struct config *cf = NULL;
+	struct wsd_err e;
+	char path[256];
+
+	(void)state;
+	write_conf("# keep me\nserver_name = old.example\nport = 9000\n");
+	snprintf(path, sizeof(path), "%s/wsusd.conf", dir);
+	assert_int_equal(config_file_set(path, "server_name", "new.example",
+			     &e), 0);
+	assert_int_equal(config_file_set(path, "allow_insecure_http", "no",
+			     &e), 0);
+	assert_int_not_equal(config_file_set(path, "server_name",
+				 "a\nport = 1", &e), 0);
+	assert_int_equal(config_load(dir, NULL, &cf, &e), 0);
+	assert_string_equal(cf->cf_server_name, "new.example");
+	assert_int_equal(cf->cf_https_port, 9000);
+	config_free(cf);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_port_rule),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_keys_and_override),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_file_set),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
