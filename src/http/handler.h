@@ -1,0 +1,45 @@
+/*
+ * What each virtual root accepts and who answers it: the per-root policy
+ * table (TLS requirement, methods, body limit) and the dispatch to the
+ * root's handler. Roots that later work fills answer 501 with a SOAP
+ * fault until then, never a fake success.
+ */
+#ifndef WSUSD_HTTP_HANDLER_H
+#define WSUSD_HTTP_HANDLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/http_req.h"
+#include "http/http_resp.h"
+#include "http/http_server.h"
+#include "http/router.h"
+
+struct handler_ctx {
+	const struct http_req *hx_req;
+	const struct route *hx_route;
+	const struct srv_runtime *hx_rt;
+	bool hx_tls; /* the request came over the HTTPS port */
+	const char *hx_body;
+	size_t hx_body_len;
+	const char *hx_date;
+	const char *hx_peer;
+};
+
+/*
+ * Decides, from the head alone, whether the request may proceed: 0 with
+ * *BODY_LIMIT set, or the status to refuse with (404, 403 for a TLS-only
+ * root over plain HTTP, 405). Nothing of a refused request is processed.
+ */
+int handler_admit(const struct handler_ctx *hx, uint64_t *body_limit);
+
+/* Builds the refusal for STATUS from handler_admit. */
+int handler_refusal(const struct handler_ctx *hx, int status,
+    struct http_resp *rs) WSD_MUST_CHECK;
+
+/* Builds the response to an admitted request whose body is complete. */
+int handler_run(const struct handler_ctx *hx, struct http_resp *rs)
+    WSD_MUST_CHECK;
+
+#endif

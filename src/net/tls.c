@@ -1,0 +1,101 @@
+#include "net/tls.h"
+
+#include <openssl/err.h>
+
+#include "common/log.h"
+
+/* TLS 1.2: forward secrecy and AEAD only; TLS 1.3 suites are all AEAD. */
+#define WSD_TLS12_CIPHERS                                                   \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"       \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"       \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+static int
+tls_policy(SSL_CTX *ctx)
+{
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(ctx, 0) ||
+	    !SSL_CTX_set_cipher_list(ctx, WSD_TLS12_CIPHERS) ||
+	    !SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384"))
+		return -1;
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
+		SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	/* OpenSSL 3 refuses client-initiated renegotiation unless
+	 * SSL_OP_ALLOW_CLIENT_RENEGOTIATION is set; we never set it. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+		SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	return 0;
+}
+
+int
+tls_server_ctx_new(const char *cert_path, const char *key_path, SSL_CTX **out,
+    struct wsd_err *err)
+{
+	static const unsigned char sid_ctx[] = "wsusd";
+	SSL_CTX *ctx;
+
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		log_ssl("SSL_CTX_new");
+		return wsd_fail(err, WSD_ETLS, "cannot create TLS context");
+	}
+	if (tls_policy(ctx) < 0) {
+		log_ssl("TLS policy");
+		goto fail;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert_path) != 1) {
+		log_ssl("%s", cert_path);
+		SSL_CTX_free(ctx);
+		return wsd_fail(err, WSD_ETLS, "cannot load certificate");
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key_path, SSL_FILETYPE_PEM) !=
+	    1) {
+		log_ssl("%s", key_path);
+		SSL_CTX_free(ctx);
+		return wsd_fail(err, WSD_ETLS, "cannot load private key");
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		log_ssl("%s does not match %s", key_path, cert_path);
+		SSL_CTX_free(ctx);
+		return wsd_fail(err, WSD_ETLS,
+		    "private key does not match the certificate");
+	}
+	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+	SSL_CTX_sess_set_cache_size(ctx, 20000);
+	SSL_CTX_set_timeout(ctx, 3600);
+	/* TLS 1.3 tickets: one per handshake is what clients reuse. */
+	SSL_CTX_set_num_tickets(ctx, 1);
+	*out = ctx;
+	return 0;
+fail:
+	SSL_CTX_free(ctx);
+	return wsd_fail(err, WSD_ETLS, "cannot apply TLS policy");
+}
+
+int
+tls_client_ctx_new(const char *ca_file, SSL_CTX **out, struct wsd_err *err)
+{
+	SSL_CTX *ctx;
+
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		log_ssl("SSL_CTX_new");
+		return wsd_fail(err, WSD_ETLS, "cannot create TLS context");
+	}
+	if (tls_policy(ctx) < 0) {
+		log_ssl("TLS policy");
+		SSL_CTX_free(ctx);
+		return wsd_fail(err, WSD_ETLS, "cannot apply TLS policy");
+	}
+	if ((ca_file != NULL &&
+		SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) ||
+	    (ca_file == NULL && SSL_CTX_set_default_verify_paths(ctx) != 1)) {
+		log_ssl("%s", ca_file ? ca_file : "system trust store");
+		SSL_CTX_free(ctx);
+		return wsd_fail(err, WSD_ETLS, "cannot load trust store");
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	*out = ctx;
+	return 0;
+}
