@@ -39,6 +39,9 @@ log_parse_level(const char *s, enum log_level *out)
 	return -1;
 }
 
+static void vlog(enum log_level lvl, const char *tag, int errnum,
+    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
 static void
 vlog(enum log_level lvl, const char *tag, int errnum, const char *fmt,
     va_list ap)

@@ -13,10 +13,13 @@
 static int
 tls_policy(SSL_CTX *ctx)
 {
+	/* Not const: the OpenSSL macro casts its argument to char *. */
+	static char groups[] = "X25519:P-256:P-384";
+
 	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
 	    !SSL_CTX_set_max_proto_version(ctx, 0) ||
 	    !SSL_CTX_set_cipher_list(ctx, WSD_TLS12_CIPHERS) ||
-	    !SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384"))
+	    !SSL_CTX_set1_groups_list(ctx, groups))
 		return -1;
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
 		SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
