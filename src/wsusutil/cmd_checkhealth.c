@@ -1,13 +1,310 @@
+/*
+ * wsusutil checkhealth: one line per finding, "ok" or "PROBLEM", and a
+ * non-zero exit when any problem was found. Checks the listeners (a TCP
+ * connect, a TLS handshake and an HTTP answer), the certificate (validity,
+ * days left, name, key), the database (PRAGMA integrity_check) and the
+ * content directory (writable, free space).
+ */
 #include "wsusutil/wsusutil.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/statvfs.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "common/sbuf.h"
+#include "config/config.h"
+#include "net/tls_cert.h"
+#include "store/store.h"
+
+/* Warn this long before a certificate expires (clients stop trusting
+ * it at expiry, and a renewal takes an administrator's time). */
+#define CERT_WARN_DAYS 30
+/* Below this the content store cannot take a cumulative update. */
+#define MIN_FREE_BYTES (1024ULL * 1024 * 1024)
+#define PROBE_TIMEOUT_SECS 3
+
+static int problems;
+
+static void
+finding(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+finding(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s ", ok ? "ok     " : "PROBLEM");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	if (!ok)
+		problems++;
+}
+
+static int
+connect_to(const char *addr, uint16_t port)
+{
+	struct timeval tv = { PROBE_TIMEOUT_SECS, 0 };
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr) ==
+	    1) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons(port);
+		len = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, addr,
+		       &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+		len = sizeof(struct sockaddr_in6);
+	} else {
+		return -1;
+	}
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Sends a HEAD for the content root and wants any HTTP/1.1 status line. */
+static bool
+http_answers(int fd, SSL *ssl)
+{
+	static const char req[] = "HEAD /Content/ HTTP/1.1\r\nHost: "
+				  "checkhealth\r\nConnection: close\r\n\r\n";
+	char buf[16];
+	int n;
+
+	if (ssl != NULL) {
+		if (SSL_write(ssl, req, sizeof(req) - 1) <= 0)
+			return false;
+		n = SSL_read(ssl, buf, sizeof(buf));
+	} else {
+		if (write(fd, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1)
+			return false;
+		n = (int)read(fd, buf, sizeof(buf));
+	}
+	return n >= 9 && memcmp(buf, "HTTP/1.1 ", 9) == 0;
+}
+
+static void
+check_listener(const char *addr, uint16_t port, bool tls, const char *name)
+{
+	bool v6 = strchr(addr, ':') != NULL;
+	SSL_CTX *ctx = NULL;
+	SSL *ssl = NULL;
+	bool ok = false;
+	int fd;
+
+	if ((fd = connect_to(addr, port)) < 0) {
+		finding(false, "listener %s%s%s:%u (%s) does not answer: %s",
+		    v6 ? "[" : "", addr, v6 ? "]" : "", port,
+		    tls ? "https" : "http", strerror(errno));
+		return;
+	}
+	if (tls) {
+		/* Only "does it answer TLS": the certificate is checked
+		 * against the files below. */
+		if ((ctx = SSL_CTX_new(TLS_client_method())) != NULL &&
+		    (ssl = SSL_new(ctx)) != NULL && SSL_set_fd(ssl, fd) == 1 &&
+		    SSL_set_tlsext_host_name(ssl, name) == 1 &&
+		    SSL_connect(ssl) == 1)
+			ok = http_answers(fd, ssl);
+		ERR_clear_error();
+	} else {
+		ok = http_answers(fd, NULL);
+	}
+	finding(ok, "listener %s%s%s:%u (%s) %s", v6 ? "[" : "", addr,
+	    v6 ? "]" : "", port, tls ? "https" : "http",
+	    ok ? "answers" : "accepts connections but does not answer HTTP");
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(fd);
+}
+
+static void
+check_listeners(const struct config *cf, bool tls)
+{
+	static const char *const loopback[] = { "127.0.0.1" };
+	const char *const *addrs = loopback;
+	unsigned n = 1;
+
+	if (!cf->cf_listen_default) {
+		addrs = (const char *const *)cf->cf_listen;
+		n = cf->cf_nlisten;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		/* "Any" addresses are probed on loopback. */
+		const char *a = addrs[i];
+
+		if (strcmp(a, "0.0.0.0") == 0)
+			a = "127.0.0.1";
+		else if (strcmp(a, "::") == 0)
+			a = "::1";
+		if (tls)
+			check_listener(a, cf->cf_https_port, true,
+			    cf->cf_server_name);
+		check_listener(a, cf->cf_http_port, false, NULL);
+	}
+}
+
+static void
+check_certificate(const struct config *cf)
+{
+	struct tls_cert_info info;
+	struct wsd_err err;
+	char ca[4096], until[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	long days;
+
+	snprintf(ca, sizeof(ca), "%s/tls/ca.pem", cf->cf_datadir);
+	if (tls_cert_check(cf->cf_tls_cert, cf->cf_tls_key, NULL,
+		access(ca, R_OK) == 0 ? ca : NULL, cf->cf_server_name, now,
+		&info, &err) < 0) {
+		finding(false, "certificate %s for %s: %s", cf->cf_tls_cert,
+		    cf->cf_server_name, err.what);
+		return;
+	}
+	gmtime_r(&info.not_after, &tm);
+	strftime(until, sizeof(until), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	days = (long)((info.not_after - now) / 86400);
+	finding(days >= CERT_WARN_DAYS,
+	    "certificate for %s valid until %s (%ld days left%s)",
+	    cf->cf_server_name, until, days,
+	    days >= CERT_WARN_DAYS ? "" : ": renew it soon");
+}
+
+static void
+check_database(const struct config *cf)
+{
+	struct store *st;
+	struct wsd_err err;
+	struct sbuf detail;
+	bool ok = false;
+	int version = 0;
+
+	if (store_open(&st, cf->cf_datadir, &err) < 0) {
+		finding(false, "database %s/wsusd.db: %s", cf->cf_datadir,
+		    err.what);
+		return;
+	}
+	sbuf_init(&detail, 64 * 1024);
+	if (store_integrity_check(st, &ok, &detail, &err) < 0) {
+		finding(false, "database integrity check: %s", err.what);
+	} else if (!ok) {
+		finding(false, "database integrity check: %s",
+		    sbuf_str(&detail));
+	} else {
+		if (store_schema_version(st, &version, &err) < 0)
+			version = -1;
+		finding(true, "database integrity check: ok (schema version %d)",
+		    version);
+	}
+	sbuf_release(&detail);
+	store_close(st);
+}
+
+static void
+check_content(const struct config *cf)
+{
+	char dir[4096], probe[4160];
+	struct statvfs vfs;
+	unsigned long long avail;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s/content", cf->cf_datadir);
+	snprintf(probe, sizeof(probe), "%s/.checkhealth-%ld", dir,
+	    (long)getpid());
+	fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd < 0) {
+		finding(false, "content directory %s is not writable: %s", dir,
+		    strerror(errno));
+	} else {
+		close(fd);
+		unlink(probe);
+		finding(true, "content directory %s is writable", dir);
+	}
+	if (statvfs(dir, &vfs) < 0) {
+		finding(false, "content directory %s: %s", dir,
+		    strerror(errno));
+		return;
+	}
+	avail = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
+	finding(avail >= MIN_FREE_BYTES,
+	    "content directory free space: %llu MiB%s", avail >> 20,
+	    avail >= MIN_FREE_BYTES ? "" : " (below 1024 MiB)");
+}
 
 int
 cmd_checkhealth(const char *datadir, int argc, char **argv)
 {
-	(void)datadir;
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "wsusutil: checkhealth: not implemented yet\n");
-	return 1;
+	struct config_overrides ov = { 0 };
+	const char *port = getenv("WSUSD_PORT");
+	struct config *cf;
+	struct wsd_err err;
+	bool tls;
+
+	/* The daemon may run with --port: take the same value here
+	 * (or WSUSD_PORT, as make run uses). */
+	if (argc == 3 && strcmp(argv[1], "--port") == 0)
+		port = argv[2];
+	else if (argc != 1) {
+		fprintf(stderr, "usage: wsusutil checkhealth [--port N]\n");
+		return 2;
+	}
+	if (port != NULL && *port != '\0') {
+		char *end;
+		long v = strtol(port, &end, 10);
+
+		if (*end != '\0' || v < 2 || v > 65535) {
+			fprintf(stderr, "wsusutil: checkhealth: bad port %s\n",
+			    port);
+			return 2;
+		}
+		ov.port = (int)v;
+	}
+	if (config_load(datadir, &ov, &cf, &err) < 0) {
+		finding(false, "configuration %s/wsusd.conf: %s", datadir,
+		    err.what);
+		return 1;
+	}
+	tls = config_tls_configured(cf);
+	if (tls) {
+		check_certificate(cf);
+	} else {
+		/* S3: running without TLS is itself a finding. */
+		finding(false, "TLS is not configured: metadata travels "
+			       "unprotected (run wsusutil configuressl)");
+	}
+	check_listeners(cf, tls);
+	check_database(cf);
+	check_content(cf);
+	config_free(cf);
+	if (problems > 0)
+		printf("%d problem%s found\n", problems, problems == 1 ? "" : "s");
+	return problems > 0 ? 1 : 0;
 }

@@ -13,7 +13,7 @@ static const struct wsusutil_cmd cmds[] = {
 	{ "configuressl", cmd_configuressl,
 	    "CERTIFICATENAME [--cert PEM --key PEM [--chain PEM]]",
 	    "check and install the TLS certificate; set the server name" },
-	{ "checkhealth", cmd_checkhealth, "",
+	{ "checkhealth", cmd_checkhealth, "[--port N]",
 	    "check listeners, certificate, database and content store" },
 };
 
