@@ -64,4 +64,17 @@
  * TLS record, four of them amortise the syscall. */
 #define WSD_FILE_CHUNK (64 * 1024)
 
+/* A PEM certificate, chain or key file. A leaf, a few intermediates and a
+ * root are under 16 KiB; 1 MiB leaves room for long bundles and still
+ * bounds what we read into memory. */
+#define WSD_MAX_PEM_FILE (1024 * 1024)
+
+/* Certificates in one certificate or chain file, leaf included. Real
+ * chains have two to four. */
+#define WSD_MAX_CHAIN_CERTS 16
+
+/* Names in one test-CA server certificate, and its longest validity. */
+#define WSD_MAX_TESTCA_NAMES 64
+#define WSD_MAX_TESTCA_DAYS 3650
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -480,7 +481,8 @@ config_file_set(const char *path, const char *key, const char *value,
 {
 	char line[WSD_MAX_CONF_LINE];
 	size_t klen = strlen(key);
-	bool done = false;
+	bool done = false, have_old = false;
+	struct stat old_st;
 	struct sbuf out, tmp;
 	FILE *in;
 	int fd = -1, rc;
@@ -490,6 +492,7 @@ config_file_set(const char *path, const char *key, const char *value,
 	sbuf_init(&out, WSD_MAX_CONF_BYTES);
 	sbuf_init(&tmp, PATH_MAX);
 	if ((in = fopen(path, "re")) != NULL) {
+		have_old = fstat(fileno(in), &old_st) == 0;
 		while (fgets(line, sizeof(line), in) != NULL) {
 			const char *s = line;
 
@@ -523,12 +526,26 @@ config_file_set(const char *path, const char *key, const char *value,
 		if ((rc = sbuf_addf(&out, "%s = %s\n", key, value)) < 0)
 			goto fail_rc;
 	}
-	if ((rc = sbuf_addf(&tmp, "%s.tmp", path)) < 0)
-		goto fail_rc;
-	fd = open(sbuf_str(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	{
+		/* A fresh name (O_EXCL) next to the file, so a stale or
+		 * planted temp file is never reused. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if ((rc = sbuf_addf(&tmp, "%s.tmp.%ld.%ld", path,
+			 (long)getpid(), (long)ts.tv_nsec)) < 0)
+			goto fail_rc;
+	}
+	fd = open(sbuf_str(&tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		O_CLOEXEC, 0640);
 	if (fd < 0)
 		goto fail_io;
+	/* Keep the file's owner and mode: wsusutil may run as root while
+	 * wsusd, as its own user, must still read it. */
+	if (have_old) {
+		(void)!fchown(fd, old_st.st_uid, old_st.st_gid);
+		(void)fchmod(fd, old_st.st_mode & 0640);
+	}
 	if (out.sb_len > 0 &&
 	    write(fd, out.sb_buf, out.sb_len) != (ssize_t)out.sb_len)
 		goto fail_io;

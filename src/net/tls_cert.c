@@ -1,13 +1,1053 @@
+/*
+ * Certificate checks and the local test CA (see tls_cert.h). OpenSSL 3
+ * APIs only; nothing here runs the openssl command.
+ *
+ * Every input file is read whole into memory through file_read(), which
+ * refuses anything but a regular file of at most WSD_MAX_PEM_FILE bytes,
+ * and parsed from there: no FILE*-based OpenSSL loader sees a path. Key
+ * bytes are wiped before they are freed.
+ */
 #include "net/tls_cert.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "common/log.h"
+#include "common/sbuf.h"
+#include "common/wsd_limits.h"
+
+#define TESTCA_CA_DAYS 3650 /* the test CA itself: 10 years */
+#define CN_MAX         64   /* RFC 5280 ub-common-name */
+
+/* The problems tls_cert_check reports, one static text each. */
+static const char E_CERT_READ[] = "cannot read certificate file";
+static const char E_CERT_NOPEM[] = "certificate file has no PEM certificate";
+static const char E_CERT_BADPEM[] =
+    "certificate file has a malformed PEM certificate";
+static const char E_CERT_MANY[] = "certificate file has too many certificates";
+static const char E_CHAIN_READ[] = "cannot read chain file";
+static const char E_CHAIN_NOPEM[] = "chain file has no PEM certificate";
+static const char E_CHAIN_BADPEM[] =
+    "chain file has a malformed PEM certificate";
+static const char E_CA_READ[] = "cannot read CA certificate file";
+static const char E_CA_NOPEM[] = "CA certificate file has no PEM certificate";
+static const char E_KEY_READ[] = "cannot read private key file";
+static const char E_KEY_NOPEM[] =
+    "private key file has no unencrypted PEM private key";
+static const char E_KEY_MISMATCH[] =
+    "private key does not match the certificate";
+static const char E_KEY_TYPE[] = "certificate key is neither RSA nor ECDSA";
+static const char E_KEY_WEAK[] = "certificate key is too weak "
+				 "(needs RSA 2048+ or ECDSA P-256/P-384/P-521)";
+static const char E_DATES[] = "certificate has malformed validity dates";
+static const char E_EXPIRED[] = "certificate has expired";
+static const char E_NOT_YET[] = "certificate is not yet valid";
+static const char E_NAME[] = "certificate does not cover the name";
+static const char E_CHAIN[] = "certificate chain does not verify";
+static const char E_NOMEM[] = "out of memory";
+static const char E_SSL[] = "TLS library failure";
+
+/* Never prompt on a terminal for a pass phrase: encrypted keys fail. */
+static int
+no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+/*
+ * Reads PATH whole into a new buffer (NUL-terminated, caller frees; wipe
+ * first if it may hold a key). Only regular files of at most MAX bytes.
+ * Returns 0, WSD_EIO or WSD_ETOOBIG (both logged with the path).
+ */
+static int
+file_read(const char *path, size_t max, char **out, size_t *outlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0, want;
+	ssize_t n;
+	int fd, rc = WSD_EIO;
+
+	*out = NULL;
+	*outlen = 0;
+	/* O_NONBLOCK: opening a FIFO must not hang; cleared below. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		log_warn("%s", path);
+		return WSD_EIO;
+	}
+	if (fstat(fd, &st) < 0) {
+		log_warn("%s", path);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_warnx("%s: not a regular file", path);
+		goto fail;
+	}
+	if (st.st_size < 0 || (unsigned long long)st.st_size > max) {
+		log_warnx("%s: larger than %zu bytes", path, max);
+		rc = WSD_ETOOBIG;
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, 0) < 0) {
+		log_warn("%s", path);
+		goto fail;
+	}
+	want = (size_t)st.st_size;
+	if ((buf = malloc(want + 1)) == NULL) {
+		log_warnx("%s: out of memory", path);
+		goto fail;
+	}
+	/* Bounded: at most want + 1 bytes, and read() makes progress. */
+	while (len <= want) {
+		n = read(fd, buf + len, want + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			log_warn("%s", path);
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > want) {
+		log_warnx("%s: file grew while being read", path);
+		goto fail;
+	}
+	buf[len] = '\0';
+	close(fd);
+	*out = buf;
+	*outlen = len;
+	return 0;
+fail:
+	if (buf != NULL) {
+		OPENSSL_cleanse(buf, want + 1);
+		free(buf);
+	}
+	close(fd);
+	return rc;
+}
+
+static void
+file_free_secret(char *buf, size_t len)
+{
+	if (buf == NULL)
+		return;
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+}
+
+/*
+ * Appends every PEM certificate in BUF to OUT (at most MAX in all).
+ * Returns 0, or -1 when a certificate block is malformed, -2 when there
+ * are too many, -3 on allocation failure. Non-certificate PEM blocks and
+ * text between blocks are skipped, as OpenSSL's PEM reader does.
+ */
+static int
+pem_certs(const char *buf, size_t len, STACK_OF(X509) * out, int max)
+{
+	BIO *bio;
+	X509 *x;
+	int rc = 0;
+
+	if (len > INT_MAX)
+		return -1;
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
+		return -3;
+	ERR_clear_error();
+	for (;;) {
+		unsigned long e;
+
+		x = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
+		if (x == NULL) {
+			e = ERR_peek_last_error();
+			if (ERR_GET_LIB(e) != ERR_LIB_PEM ||
+			    ERR_GET_REASON(e) != PEM_R_NO_START_LINE)
+				rc = -1;
+			break;
+		}
+		if (sk_X509_num(out) >= max) {
+			X509_free(x);
+			rc = -2;
+			break;
+		}
+		if (!sk_X509_push(out, x)) {
+			X509_free(x);
+			rc = -3;
+			break;
+		}
+	}
+	if (rc == -1)
+		log_ssl("PEM certificate");
+	ERR_clear_error();
+	BIO_free(bio);
+	return rc;
+}
+
+/* Maps a pem_certs() failure to one of the caller's messages. */
+static int
+pem_certs_fail(int prc, const char *path, const char *malformed,
+    struct wsd_err *err)
+{
+	switch (prc) {
+	case -1:
+		log_warnx("%s: malformed PEM certificate", path);
+		return wsd_fail(err, WSD_EINVAL, malformed);
+	case -2:
+		log_warnx("%s: more than %d certificates", path,
+		    WSD_MAX_CHAIN_CERTS);
+		return wsd_fail(err, WSD_ETOOBIG, E_CERT_MANY);
+	default:
+		return wsd_fail(err, WSD_ENOMEM, E_NOMEM);
+	}
+}
+
+static int
+asn1_to_time_t(const ASN1_TIME *t, time_t *out)
+{
+	struct tm tm;
+
+	if (ASN1_TIME_to_tm(t, &tm) != 1)
+		return -1;
+	*out = timegm(&tm);
+	return 0;
+}
+
+static bool
+is_ip_literal(const char *s)
+{
+	unsigned char b[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
+}
+
+/*
+ * A DNS name for a certificate: labels of letters, digits and inner
+ * hyphens, 1..63 bytes each, 253 in all, the last not all digits (so
+ * "127.0.0.01" is neither a name nor silently an address); an optional
+ * left-most "*." wildcard label.
+ */
+static bool
+is_dns_name(const char *s)
+{
+	size_t n, label = 0;
+	bool digits = true;
+	char prev = '.';
+
+	if (s[0] == '*' && s[1] == '.')
+		s += 2;
+	n = strlen(s);
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (label == 0 || prev == '-')
+				return false;
+			label = 0;
+			digits = true;
+			prev = c;
+			continue;
+		}
+		if (c == '-') {
+			if (label == 0)
+				return false;
+		} else if (c >= '0' && c <= '9') {
+			/* digit */
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+			digits = false;
+		} else {
+			return false;
+		}
+		if (c == '-')
+			digits = false;
+		if (++label > 63)
+			return false;
+		prev = c;
+	}
+	return label != 0 && prev != '-' && !digits;
+}
+
+/* RSA >= 2048 bits, or ECDSA on P-256, P-384 or P-521. */
+static int
+key_strength(EVP_PKEY *pk, const char *path, struct wsd_err *err)
+{
+	char grp[80];
+	size_t glen = 0;
+	int nid;
+
+	if (EVP_PKEY_is_a(pk, "RSA")) {
+		if (EVP_PKEY_get_bits(pk) < 2048) {
+			log_warnx("%s: RSA key of %d bits", path,
+			    EVP_PKEY_get_bits(pk));
+			return wsd_fail(err, WSD_ETLS, E_KEY_WEAK);
+		}
+		return 0;
+	}
+	if (!EVP_PKEY_is_a(pk, "EC")) {
+		log_warnx("%s: key type %s", path, EVP_PKEY_get0_type_name(pk));
+		return wsd_fail(err, WSD_ETLS, E_KEY_TYPE);
+	}
+	if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, grp,
+		sizeof(grp), &glen) != 1) {
+		ERR_clear_error();
+		log_warnx("%s: EC key without a named curve", path);
+		return wsd_fail(err, WSD_ETLS, E_KEY_WEAK);
+	}
+	nid = OBJ_sn2nid(grp);
+	if (nid == NID_undef)
+		nid = EC_curve_nist2nid(grp);
+	if (nid != NID_X9_62_prime256v1 && nid != NID_secp384r1 &&
+	    nid != NID_secp521r1) {
+		log_warnx("%s: EC curve %s", path, grp);
+		return wsd_fail(err, WSD_ETLS, E_KEY_WEAK);
+	}
+	return 0;
+}
+
+/* Self-signed (signature checked) and a CA. */
+static bool
+is_self_signed_ca(X509 *x)
+{
+	bool r = X509_self_signed(x, 1) == 1 && X509_check_ca(x) > 0;
+
+	ERR_clear_error();
+	return r;
+}
 
 int
 tls_cert_check(const char *cert_path, const char *key_path,
     const char *chain_path, const char *extra_ca_path, const char *name,
     time_t now, struct tls_cert_info *info, struct wsd_err *err)
 {
-	(void)cert_path; (void)key_path; (void)chain_path; (void)extra_ca_path;
-	(void)name; (void)now; (void)info;
-	return wsd_fail(err, WSD_EINTERNAL, "not implemented");
+	STACK_OF(X509) *certs = NULL, *chain = NULL, *cas = NULL;
+	STACK_OF(X509) *untrusted = NULL;
+	X509_STORE *store = NULL;
+	X509_STORE_CTX *vctx = NULL;
+	X509_VERIFY_PARAM *vpm;
+	EVP_PKEY *pkey = NULL;
+	BIO *kbio = NULL;
+	char *cbuf = NULL, *kbuf = NULL, *chbuf = NULL, *cabuf = NULL;
+	size_t clen = 0, klen = 0, chlen = 0, calen = 0;
+	struct stat st;
+	X509 *leaf;
+	int rc, prc;
+
+	if (cert_path == NULL || key_path == NULL)
+		return wsd_fail(err, WSD_EINVAL, "no certificate or key path");
+	if ((certs = sk_X509_new_null()) == NULL ||
+	    (chain = sk_X509_new_null()) == NULL ||
+	    (cas = sk_X509_new_null()) == NULL ||
+	    (untrusted = sk_X509_new_null()) == NULL) {
+		rc = wsd_fail(err, WSD_ENOMEM, E_NOMEM);
+		goto out;
+	}
+
+	/* 1. The certificate file (and the chain file with it). */
+	if (file_read(cert_path, WSD_MAX_PEM_FILE, &cbuf, &clen) < 0) {
+		rc = wsd_fail(err, WSD_EIO, E_CERT_READ);
+		goto out;
+	}
+	prc = pem_certs(cbuf, clen, certs, WSD_MAX_CHAIN_CERTS);
+	if (prc < 0) {
+		rc = pem_certs_fail(prc, cert_path, E_CERT_BADPEM, err);
+		goto out;
+	}
+	if (sk_X509_num(certs) == 0) {
+		log_warnx("%s: no PEM certificate", cert_path);
+		rc = wsd_fail(err, WSD_EINVAL, E_CERT_NOPEM);
+		goto out;
+	}
+	leaf = sk_X509_value(certs, 0);
+	if (info != NULL) {
+		EVP_PKEY *pub = X509_get0_pubkey(leaf);
+
+		memset(info, 0, sizeof(*info));
+		if (asn1_to_time_t(X509_get0_notBefore(leaf),
+			&info->not_before) < 0 ||
+		    asn1_to_time_t(X509_get0_notAfter(leaf), &info->not_after) <
+			0) {
+			log_warnx("%s: unreadable validity dates", cert_path);
+			rc = wsd_fail(err, WSD_EINVAL, E_DATES);
+			goto out;
+		}
+		if (pub != NULL) {
+			info->is_ec = EVP_PKEY_is_a(pub, "EC");
+			info->key_bits = (unsigned)EVP_PKEY_get_bits(pub);
+		}
+	}
+	if (chain_path != NULL) {
+		if (file_read(chain_path, WSD_MAX_PEM_FILE, &chbuf, &chlen) <
+		    0) {
+			rc = wsd_fail(err, WSD_EIO, E_CHAIN_READ);
+			goto out;
+		}
+		prc = pem_certs(chbuf, chlen, chain, WSD_MAX_CHAIN_CERTS);
+		if (prc < 0) {
+			rc = pem_certs_fail(prc, chain_path, E_CHAIN_BADPEM,
+			    err);
+			goto out;
+		}
+		if (sk_X509_num(chain) == 0) {
+			log_warnx("%s: no PEM certificate", chain_path);
+			rc = wsd_fail(err, WSD_EINVAL, E_CHAIN_NOPEM);
+			goto out;
+		}
+	}
+
+	/* 2. The private key. */
+	if (file_read(key_path, WSD_MAX_PEM_FILE, &kbuf, &klen) < 0) {
+		rc = wsd_fail(err, WSD_EIO, E_KEY_READ);
+		goto out;
+	}
+	if ((kbio = BIO_new_mem_buf(kbuf, (int)klen)) == NULL) {
+		rc = wsd_fail(err, WSD_ENOMEM, E_NOMEM);
+		goto out;
+	}
+	ERR_clear_error();
+	pkey = PEM_read_bio_PrivateKey(kbio, NULL, no_passphrase, NULL);
+	if (pkey == NULL) {
+		log_ssl("%s: no usable private key", key_path);
+		rc = wsd_fail(err, WSD_EINVAL, E_KEY_NOPEM);
+		goto out;
+	}
+
+	/* 3. The key belongs to the leaf and is strong enough. */
+	if (X509_check_private_key(leaf, pkey) != 1) {
+		ERR_clear_error();
+		log_warnx("%s: key does not match %s", key_path, cert_path);
+		rc = wsd_fail(err, WSD_ETLS, E_KEY_MISMATCH);
+		goto out;
+	}
+	if ((rc = key_strength(pkey, cert_path, err)) < 0)
+		goto out;
+
+	/* 4. Validity dates. */
+	if ((prc = ASN1_TIME_cmp_time_t(X509_get0_notBefore(leaf), now)) ==
+	    -2) {
+		rc = wsd_fail(err, WSD_EINVAL, E_DATES);
+		goto out;
+	}
+	if (prc > 0) {
+		log_warnx("%s: notBefore is after the check time", cert_path);
+		rc = wsd_fail(err, WSD_ETLS, E_NOT_YET);
+		goto out;
+	}
+	if ((prc = ASN1_TIME_cmp_time_t(X509_get0_notAfter(leaf), now)) == -2) {
+		rc = wsd_fail(err, WSD_EINVAL, E_DATES);
+		goto out;
+	}
+	/* Expired at notAfter itself, as X509_verify_cert sees it. */
+	if (prc <= 0) {
+		log_warnx("%s: notAfter is not after the check time",
+		    cert_path);
+		rc = wsd_fail(err, WSD_ETLS, E_EXPIRED);
+		goto out;
+	}
+
+	/* 5. The name: subjectAltName only, one left-most wildcard label. */
+	if (name != NULL) {
+		int ok;
+
+		if (is_ip_literal(name))
+			ok = X509_check_ip_asc(leaf, name, 0);
+		else
+			ok = X509_check_host(leaf, name, strlen(name),
+			    X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
+				X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
+			    NULL);
+		ERR_clear_error();
+		if (ok != 1) {
+			log_warnx("%s: no subjectAltName covers %s", cert_path,
+			    name);
+			rc = wsd_fail(err, WSD_ETLS, E_NAME);
+			goto out;
+		}
+	}
+
+	/*
+	 * 6. The chain. Anchors: the system store, self-signed CA
+	 * certificates after the leaf in the certificate and chain files,
+	 * and EXTRA_CA_PATH. A self-signed leaf is never its own anchor.
+	 */
+	if ((store = X509_STORE_new()) == NULL) {
+		rc = wsd_fail(err, WSD_ENOMEM, E_NOMEM);
+		goto out;
+	}
+	if (X509_STORE_set_default_paths(store) != 1)
+		log_ssl("system certificate store");
+	ERR_clear_error();
+	for (int i = 1; i < sk_X509_num(certs) + sk_X509_num(chain); i++) {
+		X509 *x = i < sk_X509_num(certs)
+		    ? sk_X509_value(certs, i)
+		    : sk_X509_value(chain, i - sk_X509_num(certs));
+
+		if (!sk_X509_push(untrusted, x)) {
+			rc = wsd_fail(err, WSD_ENOMEM, E_NOMEM);
+			goto out;
+		}
+		if (is_self_signed_ca(x) &&
+		    X509_STORE_add_cert(store, x) != 1) {
+			log_ssl("%s: trust anchor", cert_path);
+			rc = wsd_fail(err, WSD_ETLS, E_SSL);
+			goto out;
+		}
+	}
+	/* EXTRA_CA_PATH is optional: a missing file adds nothing. */
+	if (extra_ca_path != NULL && stat(extra_ca_path, &st) < 0 &&
+	    errno != ENOENT) {
+		log_warn("%s", extra_ca_path);
+		rc = wsd_fail(err, WSD_EIO, E_CA_READ);
+		goto out;
+	}
+	if (extra_ca_path != NULL && stat(extra_ca_path, &st) == 0) {
+		if (file_read(extra_ca_path, WSD_MAX_PEM_FILE, &cabuf, &calen) <
+		    0) {
+			rc = wsd_fail(err, WSD_EIO, E_CA_READ);
+			goto out;
+		}
+		prc = pem_certs(cabuf, calen, cas, WSD_MAX_CHAIN_CERTS);
+		if (prc < 0) {
+			rc =
+			    pem_certs_fail(prc, extra_ca_path, E_CA_NOPEM, err);
+			goto out;
+		}
+		if (sk_X509_num(cas) == 0) {
+			log_warnx("%s: no PEM certificate", extra_ca_path);
+			rc = wsd_fail(err, WSD_EINVAL, E_CA_NOPEM);
+			goto out;
+		}
+		for (int i = 0; i < sk_X509_num(cas); i++) {
+			if (X509_STORE_add_cert(store, sk_X509_value(cas, i)) !=
+			    1) {
+				log_ssl("%s: trust anchor", extra_ca_path);
+				rc = wsd_fail(err, WSD_ETLS, E_SSL);
+				goto out;
+			}
+		}
+	}
+	if ((vctx = X509_STORE_CTX_new()) == NULL ||
+	    X509_STORE_CTX_init(vctx, store, leaf, untrusted) != 1 ||
+	    X509_STORE_CTX_set_purpose(vctx, X509_PURPOSE_SSL_SERVER) != 1) {
+		log_ssl("verify context");
+		rc = wsd_fail(err, WSD_ETLS, E_SSL);
+		goto out;
+	}
+	vpm = X509_STORE_CTX_get0_param(vctx);
+	X509_VERIFY_PARAM_set_time(vpm, now);
+	/* 112-bit security: no RSA-1024 or SHA-1 signatures in the chain. */
+	X509_VERIFY_PARAM_set_auth_level(vpm, 2);
+	if (X509_verify_cert(vctx) != 1) {
+		int e = X509_STORE_CTX_get_error(vctx);
+
+		log_warnx("%s: chain: %s (at depth %d)", cert_path,
+		    X509_verify_cert_error_string(e),
+		    X509_STORE_CTX_get_error_depth(vctx));
+		ERR_clear_error();
+		rc = wsd_fail(err, WSD_ETLS, E_CHAIN);
+		goto out;
+	}
+	rc = 0;
+out:
+	X509_STORE_CTX_free(vctx);
+	X509_STORE_free(store);
+	EVP_PKEY_free(pkey);
+	BIO_free(kbio);
+	sk_X509_free(untrusted); /* shallow: members belong to the others */
+	sk_X509_pop_free(cas, X509_free);
+	sk_X509_pop_free(chain, X509_free);
+	sk_X509_pop_free(certs, X509_free);
+	file_free_secret(kbuf, klen);
+	free(cabuf);
+	free(chbuf);
+	free(cbuf);
+	ERR_clear_error();
+	return rc;
+}
+
+/* ---- the test CA ---- */
+
+/* Creates the parent directory of PATH, mode 0700, if it is missing. */
+static int
+ensure_parent(const char *path, struct wsd_err *err)
+{
+	struct sbuf sb;
+	struct stat st;
+	char *slash;
+	int rc = 0;
+
+	sbuf_init(&sb, PATH_MAX);
+	if (sbuf_adds(&sb, path) < 0)
+		return wsd_fail(err, WSD_ETOOBIG, "path too long");
+	slash = strrchr(sb.sb_buf, '/');
+	if (slash == NULL || slash == sb.sb_buf) {
+		sbuf_release(&sb);
+		return 0;
+	}
+	*slash = '\0';
+	if (stat(sb.sb_buf, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			log_warnx("%s: not a directory", sb.sb_buf);
+			rc = wsd_fail(err, WSD_EIO, "cannot create directory");
+		}
+	} else if (errno != ENOENT || mkdir(sb.sb_buf, 0700) < 0) {
+		if (errno != EEXIST) {
+			log_warn("%s", sb.sb_buf);
+			rc = wsd_fail(err, WSD_EIO, "cannot create directory");
+		}
+	}
+	sbuf_release(&sb);
+	return rc;
+}
+
+/* A temporary file next to its final name, written and fsynced. */
+struct tmpfile {
+	struct sbuf tf_tmp;   /* temporary path; empty when none */
+	const char *tf_final; /* borrowed */
+};
+
+static int
+tmp_write(struct tmpfile *tf, const char *final, const void *data, size_t len,
+    mode_t mode, struct wsd_err *err)
+{
+	unsigned char rnd[8];
+	const char *p = data;
+	size_t off = 0;
+	int fd;
+
+	tf->tf_final = final;
+	sbuf_init(&tf->tf_tmp, PATH_MAX);
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return wsd_fail(err, WSD_ETLS, "no random bytes");
+	if (sbuf_addf(&tf->tf_tmp, "%s.tmp-", final) < 0)
+		return wsd_fail(err, WSD_ETOOBIG, "path too long");
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		if (sbuf_addf(&tf->tf_tmp, "%02x", rnd[i]) < 0)
+			return wsd_fail(err, WSD_ETOOBIG, "path too long");
+	fd = open(tf->tf_tmp.sb_buf,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_warn("%s", tf->tf_tmp.sb_buf);
+		sbuf_release(&tf->tf_tmp);
+		return wsd_fail(err, WSD_EIO, "cannot create file");
+	}
+	/* Exactly MODE, whatever the umask. */
+	if (fchmod(fd, mode) < 0)
+		goto fail;
+	while (off < len) {
+		ssize_t n = write(fd, p + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		off += (size_t)n;
+	}
+	if (fsync(fd) < 0)
+		goto fail;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	return 0;
+fail:
+	log_warn("%s", tf->tf_tmp.sb_buf);
+	if (fd >= 0)
+		close(fd);
+	unlink(tf->tf_tmp.sb_buf);
+	sbuf_release(&tf->tf_tmp);
+	return wsd_fail(err, WSD_EIO, "cannot write file");
+}
+
+static void
+tmp_abort(struct tmpfile *tf)
+{
+	if (tf->tf_tmp.sb_len > 0)
+		unlink(tf->tf_tmp.sb_buf);
+	sbuf_release(&tf->tf_tmp);
+}
+
+static void
+fsync_parent(const char *path)
+{
+	struct sbuf sb;
+	char *slash;
+	int fd;
+
+	sbuf_init(&sb, PATH_MAX);
+	if (sbuf_adds(&sb, path) < 0)
+		return;
+	slash = strrchr(sb.sb_buf, '/');
+	if (slash == sb.sb_buf)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	fd = open(slash != NULL ? sb.sb_buf : ".",
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		/* Durability only; the rename already happened. */
+		if (fsync(fd) < 0)
+			log_warn("fsync %s", sb.sb_buf);
+		close(fd);
+	}
+	sbuf_release(&sb);
+}
+
+/*
+ * Moves the temporary file to its final name. REPLACE false: fail if the
+ * final name exists (link, then unlink the temporary name).
+ */
+static int
+tmp_commit(struct tmpfile *tf, bool replace, struct wsd_err *err)
+{
+	if (replace) {
+		if (rename(tf->tf_tmp.sb_buf, tf->tf_final) < 0)
+			goto fail;
+	} else {
+		if (link(tf->tf_tmp.sb_buf, tf->tf_final) < 0)
+			goto fail;
+		unlink(tf->tf_tmp.sb_buf);
+	}
+	sbuf_release(&tf->tf_tmp);
+	fsync_parent(tf->tf_final);
+	return 0;
+fail:
+	log_warn("%s", tf->tf_final);
+	tmp_abort(tf);
+	return wsd_fail(err, WSD_EIO, "cannot install file");
+}
+
+static int
+add_ext(X509 *x, X509V3_CTX *v3, int nid, const char *value)
+{
+	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, v3, nid, value);
+	int ok;
+
+	if (e == NULL)
+		return -1;
+	ok = X509_add_ext(x, e, -1);
+	X509_EXTENSION_free(e);
+	return ok == 1 ? 0 : -1;
+}
+
+static int
+add_san(X509 *x, const char *const *names, unsigned nnames)
+{
+	GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
+	int rc = -1;
+
+	if (gens == NULL)
+		return -1;
+	for (unsigned i = 0; i < nnames; i++) {
+		GENERAL_NAME *g = GENERAL_NAME_new();
+
+		if (g == NULL)
+			goto out;
+		if (is_ip_literal(names[i])) {
+			ASN1_OCTET_STRING *ip = a2i_IPADDRESS(names[i]);
+
+			if (ip == NULL) {
+				GENERAL_NAME_free(g);
+				goto out;
+			}
+			GENERAL_NAME_set0_value(g, GEN_IPADD, ip);
+		} else {
+			ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+
+			if (s == NULL ||
+			    ASN1_STRING_set(s, names[i], -1) != 1) {
+				ASN1_IA5STRING_free(s);
+				GENERAL_NAME_free(g);
+				goto out;
+			}
+			GENERAL_NAME_set0_value(g, GEN_DNS, s);
+		}
+		if (!sk_GENERAL_NAME_push(gens, g)) {
+			GENERAL_NAME_free(g);
+			goto out;
+		}
+	}
+	if (X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0,
+		X509V3_ADD_DEFAULT) == 1)
+		rc = 0;
+out:
+	GENERAL_NAMES_free(gens);
+	return rc;
+}
+
+/* A random positive 128-bit serial number. */
+static int
+set_serial(X509 *x)
+{
+	unsigned char b[16];
+	BIGNUM *bn;
+	int rc = -1;
+
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		return -1;
+	b[0] &= 0x7f; /* positive */
+	b[0] |= 0x40; /* never zero, always 16 bytes */
+	if ((bn = BN_bin2bn(b, sizeof(b), NULL)) == NULL)
+		return -1;
+	if (BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL)
+		rc = 0;
+	BN_free(bn);
+	return rc;
+}
+
+/*
+ * A certificate for KEY signed by ISSUER_KEY (ISSUER NULL: self-signed
+ * CA), valid from NOW - 1 h for DAYS days. NAMES only for a leaf.
+ */
+static X509 *
+make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
+    time_t now, unsigned days, const char *const *names, unsigned nnames)
+{
+	X509V3_CTX v3;
+	X509_NAME *subj;
+	X509 *x;
+	bool ca = issuer == NULL;
+
+	if ((x = X509_new()) == NULL)
+		return NULL;
+	if (X509_set_version(x, X509_VERSION_3) != 1 || set_serial(x) < 0 ||
+	    X509_time_adj_ex(X509_getm_notBefore(x), 0, -3600, &now) == NULL ||
+	    X509_time_adj_ex(X509_getm_notAfter(x), (int)days, -3600, &now) ==
+		NULL)
+		goto fail;
+	subj = X509_get_subject_name(x);
+	if (X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_UTF8,
+		(const unsigned char *)cn, -1, -1, 0) != 1)
+		goto fail;
+	if (X509_set_issuer_name(x,
+		ca ? subj : X509_get_subject_name(issuer)) != 1 ||
+	    X509_set_pubkey(x, key) != 1)
+		goto fail;
+	X509V3_set_ctx(&v3, ca ? x : issuer, x, NULL, NULL, 0);
+	if (ca) {
+		if (add_ext(x, &v3, NID_basic_constraints,
+			"critical,CA:TRUE,pathlen:0") < 0 ||
+		    add_ext(x, &v3, NID_key_usage,
+			"critical,keyCertSign,cRLSign") < 0 ||
+		    add_ext(x, &v3, NID_subject_key_identifier, "hash") < 0)
+			goto fail;
+	} else {
+		if (add_ext(x, &v3, NID_basic_constraints,
+			"critical,CA:FALSE") < 0 ||
+		    add_ext(x, &v3, NID_key_usage,
+			EVP_PKEY_is_a(key, "RSA")
+			    ? "critical,digitalSignature,keyEncipherment"
+			    : "critical,digitalSignature") < 0 ||
+		    add_ext(x, &v3, NID_ext_key_usage, "serverAuth") < 0 ||
+		    add_ext(x, &v3, NID_subject_key_identifier, "hash") < 0 ||
+		    add_ext(x, &v3, NID_authority_key_identifier,
+			"keyid:always") < 0 ||
+		    add_san(x, names, nnames) < 0)
+			goto fail;
+	}
+	if (X509_sign(x, issuer_key, EVP_sha256()) <= 0)
+		goto fail;
+	return x;
+fail:
+	X509_free(x);
+	return NULL;
+}
+
+static EVP_PKEY *
+keygen(bool ec)
+{
+	if (ec)
+		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+}
+
+/* Appends the PEM of X to SB. */
+static int
+pem_cert_add(struct sbuf *sb, X509 *x)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *p;
+	long n;
+	int rc = -1;
+
+	if (bio == NULL)
+		return -1;
+	if (PEM_write_bio_X509(bio, x) == 1 &&
+	    (n = BIO_get_mem_data(bio, &p)) > 0 &&
+	    sbuf_add(sb, p, (size_t)n) == 0)
+		rc = 0;
+	BIO_free(bio);
+	return rc;
+}
+
+/*
+ * Writes KEY (PKCS#8 PEM, unencrypted) to a temporary file for FINAL,
+ * mode 0600. The PEM lives only in a secure-heap BIO, wiped when freed.
+ */
+static int
+key_tmp_write(struct tmpfile *tf, const char *final, EVP_PKEY *key,
+    struct wsd_err *err)
+{
+	BIO *bio = BIO_new(BIO_s_secmem());
+	char *p;
+	long n;
+	int rc;
+
+	tf->tf_final = final;
+	sbuf_init(&tf->tf_tmp, PATH_MAX);
+	if (bio == NULL)
+		return wsd_fail(err, WSD_ENOMEM, E_NOMEM);
+	if (PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) !=
+		1 ||
+	    (n = BIO_get_mem_data(bio, &p)) <= 0) {
+		log_ssl("private key");
+		BIO_free(bio);
+		return wsd_fail(err, WSD_ETLS, E_SSL);
+	}
+	rc = tmp_write(tf, final, p, (size_t)n, 0600, err);
+	BIO_free(bio);
+	return rc;
+}
+
+/* Loads an existing test CA and checks that it can issue. */
+static int
+ca_load(const char *cert_path, const char *key_path, X509 **cacert,
+    EVP_PKEY **cakey, struct wsd_err *err)
+{
+	STACK_OF(X509) *certs = sk_X509_new_null();
+	char *cbuf = NULL, *kbuf = NULL;
+	size_t clen = 0, klen = 0;
+	BIO *bio = NULL;
+	int rc;
+
+	*cacert = NULL;
+	*cakey = NULL;
+	if (certs == NULL)
+		return wsd_fail(err, WSD_ENOMEM, E_NOMEM);
+	if (file_read(cert_path, WSD_MAX_PEM_FILE, &cbuf, &clen) < 0 ||
+	    pem_certs(cbuf, clen, certs, WSD_MAX_CHAIN_CERTS) < 0 ||
+	    sk_X509_num(certs) == 0) {
+		log_warnx("%s: no usable test CA certificate", cert_path);
+		rc = wsd_fail(err, WSD_EINVAL,
+		    "cannot read test CA certificate");
+		goto out;
+	}
+	if (file_read(key_path, WSD_MAX_PEM_FILE, &kbuf, &klen) < 0 ||
+	    (bio = BIO_new_mem_buf(kbuf, (int)klen)) == NULL ||
+	    (*cakey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase,
+		 NULL)) == NULL) {
+		log_ssl("%s: no usable test CA key", key_path);
+		rc = wsd_fail(err, WSD_EINVAL, "cannot read test CA key");
+		goto out;
+	}
+	*cacert = sk_X509_shift(certs);
+	if (X509_check_private_key(*cacert, *cakey) != 1 ||
+	    X509_check_ca(*cacert) <= 0) {
+		log_warnx("%s: not a CA certificate matching %s", cert_path,
+		    key_path);
+		rc = wsd_fail(err, WSD_EINVAL,
+		    "test CA certificate and key do not belong together");
+		goto out;
+	}
+	if (X509_cmp_time(X509_get0_notAfter(*cacert), NULL) <= 0) {
+		log_warnx("%s: expired; remove it and its key to make a new "
+			  "test CA",
+		    cert_path);
+		rc = wsd_fail(err, WSD_ETLS, "test CA has expired");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0) {
+		X509_free(*cacert);
+		EVP_PKEY_free(*cakey);
+		*cacert = NULL;
+		*cakey = NULL;
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	sk_X509_pop_free(certs, X509_free);
+	file_free_secret(kbuf, klen);
+	free(cbuf);
+	return rc;
+}
+
+static int
+ca_create(const char *cert_path, const char *key_path, bool ec, time_t now,
+    X509 **cacert, EVP_PKEY **cakey, struct wsd_err *err)
+{
+	struct tmpfile tkey = { 0 }, tcert = { 0 };
+	unsigned char rnd[4];
+	char cn[CN_MAX];
+	struct sbuf pem;
+	int rc;
+
+	*cacert = NULL;
+	sbuf_init(&pem, WSD_MAX_PEM_FILE);
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
+	    (*cakey = keygen(ec)) == NULL) {
+		log_ssl("test CA key");
+		return wsd_fail(err, WSD_ETLS, E_SSL);
+	}
+	snprintf(cn, sizeof(cn), "wsusd test CA %02x%02x%02x%02x", rnd[0],
+	    rnd[1], rnd[2], rnd[3]);
+	if ((*cacert = make_cert(*cakey, cn, NULL, *cakey, now, TESTCA_CA_DAYS,
+		 NULL, 0)) == NULL ||
+	    pem_cert_add(&pem, *cacert) < 0) {
+		log_ssl("test CA certificate");
+		rc = wsd_fail(err, WSD_ETLS, E_SSL);
+		goto fail;
+	}
+	/* Both written first; never replace a CA that appeared meanwhile. */
+	if ((rc = key_tmp_write(&tkey, key_path, *cakey, err)) < 0 ||
+	    (rc = tmp_write(&tcert, cert_path, pem.sb_buf, pem.sb_len, 0644,
+		 err)) < 0)
+		goto fail;
+	if ((rc = tmp_commit(&tkey, false, err)) < 0)
+		goto fail;
+	if ((rc = tmp_commit(&tcert, false, err)) < 0) {
+		unlink(key_path); /* ours: created by the link just above */
+		goto fail;
+	}
+	sbuf_release(&pem);
+	return 0;
+fail:
+	tmp_abort(&tkey);
+	tmp_abort(&tcert);
+	sbuf_release(&pem);
+	X509_free(*cacert);
+	EVP_PKEY_free(*cakey);
+	*cacert = NULL;
+	*cakey = NULL;
+	ERR_clear_error();
+	return rc;
 }
 
 int
@@ -15,7 +1055,78 @@ tls_testca_issue(const char *ca_cert_path, const char *ca_key_path,
     const char *cert_path, const char *key_path, const char *const *names,
     unsigned nnames, unsigned days, bool ec, struct wsd_err *err)
 {
-	(void)ca_cert_path; (void)ca_key_path; (void)cert_path; (void)key_path;
-	(void)names; (void)nnames; (void)days; (void)ec;
-	return wsd_fail(err, WSD_EINTERNAL, "not implemented");
+	struct tmpfile tkey = { 0 }, tcert = { 0 };
+	X509 *cacert = NULL, *leaf = NULL;
+	EVP_PKEY *cakey = NULL, *key = NULL;
+	const char *cn = "wsusd test server";
+	struct stat st;
+	struct sbuf pem;
+	bool have_cert, have_key;
+	time_t now = time(NULL);
+	int rc;
+
+	sbuf_init(&pem, WSD_MAX_PEM_FILE);
+	if (ca_cert_path == NULL || ca_key_path == NULL || cert_path == NULL ||
+	    key_path == NULL || names == NULL)
+		return wsd_fail(err, WSD_EINVAL, "missing path");
+	if (nnames == 0 || nnames > WSD_MAX_TESTCA_NAMES)
+		return wsd_fail(err, WSD_EINVAL, "need 1 to 64 names");
+	for (unsigned i = 0; i < nnames; i++) {
+		if (names[i] == NULL ||
+		    (!is_ip_literal(names[i]) && !is_dns_name(names[i]))) {
+			log_warnx("%s: not a DNS name or IP address",
+			    names[i] != NULL ? names[i] : "(null)");
+			return wsd_fail(err, WSD_EINVAL,
+			    "name is not a DNS name or IP address");
+		}
+	}
+	if (days == 0 || days > WSD_MAX_TESTCA_DAYS)
+		return wsd_fail(err, WSD_EINVAL, "days out of range");
+	if (strlen(names[0]) < CN_MAX)
+		cn = names[0];
+
+	if ((rc = ensure_parent(ca_cert_path, err)) < 0 ||
+	    (rc = ensure_parent(ca_key_path, err)) < 0 ||
+	    (rc = ensure_parent(cert_path, err)) < 0 ||
+	    (rc = ensure_parent(key_path, err)) < 0)
+		return rc;
+
+	have_cert = lstat(ca_cert_path, &st) == 0;
+	have_key = lstat(ca_key_path, &st) == 0;
+	if (have_cert && have_key)
+		rc = ca_load(ca_cert_path, ca_key_path, &cacert, &cakey, err);
+	else if (!have_cert && !have_key)
+		rc = ca_create(ca_cert_path, ca_key_path, ec, now, &cacert,
+		    &cakey, err);
+	else
+		rc = wsd_fail(err, WSD_EINVAL,
+		    "test CA is incomplete: its certificate or key is missing");
+	if (rc < 0)
+		goto out;
+
+	if ((key = keygen(ec)) == NULL ||
+	    (leaf = make_cert(key, cn, cacert, cakey, now, days, names,
+		 nnames)) == NULL ||
+	    pem_cert_add(&pem, leaf) < 0 || pem_cert_add(&pem, cacert) < 0) {
+		log_ssl("server certificate");
+		rc = wsd_fail(err, WSD_ETLS, E_SSL);
+		goto out;
+	}
+	if ((rc = key_tmp_write(&tkey, key_path, key, err)) < 0 ||
+	    (rc = tmp_write(&tcert, cert_path, pem.sb_buf, pem.sb_len, 0644,
+		 err)) < 0 ||
+	    (rc = tmp_commit(&tkey, true, err)) < 0 ||
+	    (rc = tmp_commit(&tcert, true, err)) < 0)
+		goto out;
+	rc = 0;
+out:
+	tmp_abort(&tkey);
+	tmp_abort(&tcert);
+	sbuf_release(&pem);
+	X509_free(leaf);
+	X509_free(cacert);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(cakey);
+	ERR_clear_error();
+	return rc;
 }

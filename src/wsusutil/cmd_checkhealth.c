@@ -116,6 +116,7 @@ check_listener(const char *addr, uint16_t port, bool tls, const char *name)
 	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
 	bool ok = false;
+	char sni[256];
 	int fd;
 
 	if ((fd = connect_to(addr, port)) < 0) {
@@ -127,9 +128,11 @@ check_listener(const char *addr, uint16_t port, bool tls, const char *name)
 	if (tls) {
 		/* Only "does it answer TLS": the certificate is checked
 		 * against the files below. */
+		/* A copy: the OpenSSL macro casts away const. */
+		snprintf(sni, sizeof(sni), "%s", name ? name : "localhost");
 		if ((ctx = SSL_CTX_new(TLS_client_method())) != NULL &&
 		    (ssl = SSL_new(ctx)) != NULL && SSL_set_fd(ssl, fd) == 1 &&
-		    SSL_set_tlsext_host_name(ssl, name) == 1 &&
+		    SSL_set_tlsext_host_name(ssl, sni) == 1 &&
 		    SSL_connect(ssl) == 1)
 			ok = http_answers(fd, ssl);
 		ERR_clear_error();

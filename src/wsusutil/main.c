@@ -8,7 +8,7 @@
 #include "common/log.h"
 
 static const struct wsusutil_cmd cmds[] = {
-	{ "testca", cmd_testca, "[--rsa] [--days N] NAME...",
+	{ "testca", cmd_testca, "[--rsa] [--days N] [--out PREFIX] NAME...",
 	    "make a local test CA and a server certificate for NAMEs" },
 	{ "configuressl", cmd_configuressl,
 	    "CERTIFICATENAME [--cert PEM --key PEM [--chain PEM]]",

@@ -132,10 +132,12 @@ test_limits(void **state)
 	assert_non_null(big);
 	/* 101 headers: 431. 100 is fine. */
 	for (int count = 100; count <= 101; count++) {
-		n = (size_t)sprintf(big, "GET / HTTP/1.1\r\n");
+		size_t cap = WSD_MAX_HEADER_BYTES + 64;
+
+		n = (size_t)snprintf(big, cap, "GET / HTTP/1.1\r\n");
 		for (int i = 0; i < count - 1; i++)
-			n += (size_t)sprintf(big + n, "X%d: y\r\n", i);
-		n += (size_t)sprintf(big + n, "Host: x\r\n\r\n");
+			n += (size_t)snprintf(big + n, cap - n, "X%d: y\r\n", i);
+		n += (size_t)snprintf(big + n, cap - n, "Host: x\r\n\r\n");
 		st = 0;
 		assert_int_equal(http_req_parse(big, n, &rq, &st),
 		    count == 100 ? 1 : -1);
@@ -148,7 +150,7 @@ test_limits(void **state)
 	assert_int_equal(http_req_parse(big, WSD_MAX_HEADER_BYTES, &rq, &st),
 	    -1);
 	assert_int_equal(st, 414);
-	n = (size_t)sprintf(big, "GET / HTTP/1.1\r\nX: ");
+	n = (size_t)snprintf(big, 64, "GET / HTTP/1.1\r\nX: ");
 	memset(big + n, 'a', WSD_MAX_HEADER_BYTES - n);
 	assert_int_equal(http_req_parse(big, WSD_MAX_HEADER_BYTES, &rq, &st),
 	    -1);
