@@ -120,7 +120,7 @@ hconn_accept(struct worker *w, int fd, bool tls,
 		hconn_free(c);
 		return;
 	}
-	/* TCP_DEFER_ACCEPT: data is usually waiting already. */
+	/* Data often arrives with the connection: try it now. */
 	hconn_event(c, EPOLLIN);
 }
 

@@ -49,13 +49,8 @@ listener_open(struct listener *ls, const char *addr, uint16_t port, bool tls,
 	if (ss.ss_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
 		    sizeof(one));
-	/* Wake us only when a request has arrived (not for bare SYNs). */
-	{
-		int secs = 10;
-
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs,
-		    sizeof(secs));
-	}
+	/* No TCP_DEFER_ACCEPT: a silent client must meet our handshake
+	 * and header deadlines, not wait unseen in the kernel first. */
 	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0) {
 		log_warn("bind %s port %u", addr, port);
 		close(fd);
