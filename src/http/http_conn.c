@@ -338,7 +338,9 @@ on_head(struct hconn *c)
 		c->hc_body_chunked = rq->rq_chunked;
 		c->hc_body_left = rq->rq_chunked ? 0 : rq->rq_content_length;
 		http_chunked_init(&c->hc_ck);
-		if (rq->rq_expect_continue && c->hc_rlen == 0) {
+		/* Only when no body byte has arrived yet: a client that sent
+		 * the body anyway needs no invitation. */
+		if (rq->rq_expect_continue && c->hc_rlen == c->hc_head_len) {
 			ssize_t r = c->hc_io.io_ops->write(&c->hc_io,
 			    continue_100, sizeof(continue_100) - 1);
 

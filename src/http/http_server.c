@@ -145,6 +145,7 @@ worker_wake(struct worker *w)
 		w->w_stopping = true;
 		w->w_stop_deadline = now_ms() + 1000ULL * s->s_grace;
 		worker_listeners(w);
+		atomic_store(&w->w_stop_acked, true);
 		for (struct hconn *c = w->w_conns, *next; c; c = next) {
 			next = c->hc_next;
 			hconn_stop_idle(c);
@@ -319,9 +320,24 @@ srv_publish(struct srv *s, struct srv_runtime *newrt)
 void
 srv_stop(struct srv *s, unsigned grace)
 {
+	uint64_t deadline = now_ms() + 5000;
+
 	s->s_grace = grace;
 	atomic_store(&s->s_stopping, true);
 	wake_all(s);
+	/* Close the listening sockets as soon as no worker polls them, so
+	 * new clients are refused at once instead of queueing unanswered
+	 * through the grace period. */
+	for (unsigned i = 0; i < s->s_nworkers; i++) {
+		while (!atomic_load(&s->s_workers[i].w_stop_acked) &&
+		    now_ms() < deadline) {
+			struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	for (unsigned i = 0; i < s->s_rt->rt_nlisten; i++)
+		close(s->s_rt->rt_listen[i].ls_fd);
 	for (unsigned i = 0; i < s->s_nworkers; i++) {
 		struct worker *w = &s->s_workers[i];
 
@@ -330,8 +346,6 @@ srv_stop(struct srv *s, unsigned grace)
 		close(w->w_wake_tag.fd);
 		srv_runtime_unref(w->w_rt);
 	}
-	for (unsigned i = 0; i < s->s_rt->rt_nlisten; i++)
-		close(s->s_rt->rt_listen[i].ls_fd);
 	srv_runtime_unref(s->s_rt);
 	iplimit_free(s->s_iplimit);
 	pthread_mutex_destroy(&s->s_lock);

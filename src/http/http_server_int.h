@@ -81,6 +81,7 @@ struct worker {
 	unsigned w_depth; /* nested pipelined requests on this turn */
 	unsigned w_nconns;
 	atomic_uint w_acked_gen;
+	atomic_bool w_stop_acked; /* listeners out of this epoll set */
 	bool w_stopping;
 	uint64_t w_stop_deadline;
 	/* Listener tags registered in w_epfd, one per listening socket. */

@@ -75,7 +75,9 @@ static int
 open_beneath(int dirfd, const char *rel)
 {
 	struct open_how how = {
-		.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW,
+		/* O_NONBLOCK: a FIFO planted in the store must not block a
+		 * worker in open(2); fstat then refuses anything not regular. */
+		.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
 		    RESOLVE_NO_MAGICLINKS,
 	};
@@ -95,7 +97,8 @@ open_beneath(int dirfd, const char *rel)
 		O_CLOEXEC);
 	if (dfd < 0)
 		return -1;
-	fd = openat(dfd, slash + 1, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dfd, slash + 1, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK);
 	close(dfd);
 	return fd;
 }
