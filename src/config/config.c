@@ -7,11 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
-
+#include "common/dnsname.h"
+#include "common/fileio.h"
 #include "common/sbuf.h"
 #include "common/strparse.h"
 
@@ -127,41 +126,15 @@ config_defaults(struct config *cf)
 	cf->cf_log_level = LOG_LVL_INFO;
 }
 
-static bool
-valid_listen_addr(const char *s)
-{
-	unsigned char buf[sizeof(struct in6_addr)];
-
-	return inet_pton(AF_INET, s, buf) == 1 ||
-	    inet_pton(AF_INET6, s, buf) == 1;
-}
-
-/* DNS name: labels of [A-Za-z0-9-], dots between, no leading hyphen. */
+/*
+ * server_name: a DNS host name (common/dnsname.h) within our limit. A
+ * dotted IPv4 address passes; IPv6 does not. wsusutil configuressl applies
+ * the same rule before it writes one.
+ */
 static bool
 valid_server_name(const char *s)
 {
-	size_t n = strlen(s), label = 0;
-
-	if (n == 0 || n > WSD_MAX_SERVER_NAME)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			(c >= '0' && c <= '9') || c == '-'))
-			return false;
-		if (c == '-' && label == 0)
-			return false;
-		if (++label > 63)
-			return false;
-	}
-	return label != 0;
+	return strlen(s) <= WSD_MAX_SERVER_NAME && dnsname_valid(s);
 }
 
 /* Accepts N, NK, NM, NG (binary multiples). */
@@ -268,7 +241,7 @@ set_key(struct config *cf, const struct key_def *k, const char *val,
 		cf->cf_nlisten = 0;
 		for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
 		    tok = strtok_r(NULL, " \t,", &save)) {
-			if (!valid_listen_addr(tok)) {
+			if (!ipaddr_literal(tok)) {
 				*problem = "not a numeric IPv4 or IPv6 address";
 				free(copy);
 				return -1;
@@ -424,7 +397,7 @@ config_load(const char *datadir, const struct config_overrides *ov,
 		cf->cf_nlisten = 0;
 		for (unsigned i = 0; i < ov->nlisten && i < WSD_MAX_LISTEN;
 		    i++) {
-			if (!valid_listen_addr(ov->listen[i])) {
+			if (!ipaddr_literal(ov->listen[i])) {
 				log_warnx("--listen %s: not a numeric IPv4 or "
 					  "IPv6 address",
 				    ov->listen[i]);
@@ -482,15 +455,15 @@ config_file_set(const char *path, const char *key, const char *value,
 	char line[WSD_MAX_CONF_LINE];
 	size_t klen = strlen(key);
 	bool done = false, have_old = false;
+	struct fileio_owner owner = { .fo_best_effort = true };
 	struct stat old_st;
-	struct sbuf out, tmp;
+	struct sbuf out;
 	FILE *in;
-	int fd = -1, rc;
+	int rc;
 
 	if (strpbrk(value, "\r\n") != NULL || strpbrk(key, "\r\n=") != NULL)
 		return wsd_fail(err, WSD_EINVAL, "newline in config value");
 	sbuf_init(&out, WSD_MAX_CONF_BYTES);
-	sbuf_init(&tmp, PATH_MAX);
 	if ((in = fopen(path, "re")) != NULL) {
 		have_old = fstat(fileno(in), &old_st) == 0;
 		while (fgets(line, sizeof(line), in) != NULL) {
@@ -510,7 +483,6 @@ config_file_set(const char *path, const char *key, const char *value,
 			}
 			if (rc < 0) {
 				fclose(in);
-				sbuf_release(&tmp);
 				return wsd_fail(err, rc, "wsusd.conf too big");
 			}
 		}
@@ -522,54 +494,24 @@ config_file_set(const char *path, const char *key, const char *value,
 	if (!done) {
 		if (out.sb_len > 0 && out.sb_buf[out.sb_len - 1] != '\n' &&
 		    (rc = sbuf_adds(&out, "\n")) < 0)
-			goto fail_rc;
+			return wsd_fail(err, rc, "cannot build wsusd.conf");
 		if ((rc = sbuf_addf(&out, "%s = %s\n", key, value)) < 0)
-			goto fail_rc;
+			return wsd_fail(err, rc, "cannot build wsusd.conf");
 	}
-	{
-		/* A fresh name (O_EXCL) next to the file, so a stale or
-		 * planted temp file is never reused. */
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		if ((rc = sbuf_addf(&tmp, "%s.tmp.%ld.%ld", path,
-			 (long)getpid(), (long)ts.tv_nsec)) < 0)
-			goto fail_rc;
-	}
-	fd = open(sbuf_str(&tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		O_CLOEXEC, 0640);
-	if (fd < 0)
-		goto fail_io;
-	/* Keep the file's owner and mode: wsusutil may run as root while
-	 * wsusd, as its own user, must still read it. */
+	/*
+	 * Keep the file's owner (if we may) and mode: wsusutil may run as
+	 * root while wsusd, as its own user, must still read it. A new file
+	 * is 0640 less the umask, as open(2) would make it.
+	 */
 	if (have_old) {
-		(void)!fchown(fd, old_st.st_uid, old_st.st_gid);
-		(void)fchmod(fd, old_st.st_mode & 0640);
+		owner.fo_uid = old_st.st_uid;
+		owner.fo_gid = old_st.st_gid;
 	}
-	if (out.sb_len > 0 &&
-	    write(fd, out.sb_buf, out.sb_len) != (ssize_t)out.sb_len)
-		goto fail_io;
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		fd = -1;
-		goto fail_io;
-	}
-	fd = -1;
-	if (rename(sbuf_str(&tmp), path) < 0)
-		goto fail_io;
+	rc = fileio_write_atomic(AT_FDCWD, path, out.sb_buf, out.sb_len,
+	    have_old ? old_st.st_mode & 0640 : 0640, have_old ? &owner : NULL,
+	    have_old ? 0 : FILEIO_UMASK, err);
 	sbuf_release(&out);
-	sbuf_release(&tmp);
+	if (rc < 0)
+		return wsd_fail(err, rc, "cannot write wsusd.conf");
 	return 0;
-fail_io:
-	log_warn("%s", sbuf_str(&tmp));
-	if (fd >= 0)
-		close(fd);
-	if (tmp.sb_len > 0)
-		unlink(sbuf_str(&tmp));
-	sbuf_release(&out);
-	sbuf_release(&tmp);
-	return wsd_fail(err, WSD_EIO, "cannot write wsusd.conf");
-fail_rc:
-	sbuf_release(&out);
-	sbuf_release(&tmp);
-	return wsd_fail(err, rc, "cannot build wsusd.conf");
 }

@@ -2,10 +2,11 @@
  * Certificate checks and the local test CA (see tls_cert.h). OpenSSL 3
  * APIs only; nothing here runs the openssl command.
  *
- * Every input file is read whole into memory through file_read(), which
- * refuses anything but a regular file of at most WSD_MAX_PEM_FILE bytes,
- * and parsed from there: no FILE*-based OpenSSL loader sees a path. Key
- * bytes are wiped before they are freed.
+ * Every input file is read whole into memory through fileio_read_small(),
+ * which refuses anything but a regular file of at most WSD_MAX_PEM_FILE
+ * bytes, and parsed from there: no FILE*-based OpenSSL loader sees a path.
+ * Key bytes are wiped before they are freed. Files are written through
+ * fileio's temporary file, fsync and rename.
  */
 #include "net/tls_cert.h"
 
@@ -17,8 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <arpa/inet.h>
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -33,6 +32,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "common/dnsname.h"
+#include "common/fileio.h"
 #include "common/log.h"
 #include "common/sbuf.h"
 #include "common/wsd_limits.h"
@@ -77,90 +78,6 @@ no_passphrase(char *buf, int size, int rwflag, void *u)
 	(void)rwflag;
 	(void)u;
 	return -1;
-}
-
-/*
- * Reads PATH whole into a new buffer (NUL-terminated, caller frees; wipe
- * first if it may hold a key). Only regular files of at most MAX bytes.
- * Returns 0, WSD_EIO or WSD_ETOOBIG (both logged with the path).
- */
-static int
-file_read(const char *path, size_t max, char **out, size_t *outlen)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0, want;
-	ssize_t n;
-	int fd, rc = WSD_EIO;
-
-	*out = NULL;
-	*outlen = 0;
-	/* O_NONBLOCK: opening a FIFO must not hang; cleared below. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		log_warn("%s", path);
-		return WSD_EIO;
-	}
-	if (fstat(fd, &st) < 0) {
-		log_warn("%s", path);
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		log_warnx("%s: not a regular file", path);
-		goto fail;
-	}
-	if (st.st_size < 0 || (unsigned long long)st.st_size > max) {
-		log_warnx("%s: larger than %zu bytes", path, max);
-		rc = WSD_ETOOBIG;
-		goto fail;
-	}
-	if (fcntl(fd, F_SETFL, 0) < 0) {
-		log_warn("%s", path);
-		goto fail;
-	}
-	want = (size_t)st.st_size;
-	if ((buf = malloc(want + 1)) == NULL) {
-		log_warnx("%s: out of memory", path);
-		goto fail;
-	}
-	/* Bounded: at most want + 1 bytes, and read() makes progress. */
-	while (len <= want) {
-		n = read(fd, buf + len, want + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			log_warn("%s", path);
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > want) {
-		log_warnx("%s: file grew while being read", path);
-		goto fail;
-	}
-	buf[len] = '\0';
-	close(fd);
-	*out = buf;
-	*outlen = len;
-	return 0;
-fail:
-	if (buf != NULL) {
-		OPENSSL_cleanse(buf, want + 1);
-		free(buf);
-	}
-	close(fd);
-	return rc;
-}
-
-static void
-file_free_secret(char *buf, size_t len)
-{
-	if (buf == NULL)
-		return;
-	OPENSSL_cleanse(buf, len);
-	free(buf);
 }
 
 /*
@@ -228,6 +145,33 @@ pem_certs_fail(int prc, const char *path, const char *malformed,
 	}
 }
 
+/*
+ * Reads the PEM certificates in PATH into OUT: at least one, at most
+ * WSD_MAX_CHAIN_CERTS. E_READ, E_BAD and E_NONE are the caller's texts for
+ * an unreadable file, a malformed certificate and no certificate at all.
+ */
+static int
+load_certs(const char *path, STACK_OF(X509) * out, const char *e_read,
+    const char *e_bad, const char *e_none, struct wsd_err *err)
+{
+	char *buf;
+	size_t len;
+	int prc;
+
+	if (fileio_read_small(path, WSD_MAX_PEM_FILE, &buf, &len, NULL, NULL) <
+	    0)
+		return wsd_fail(err, WSD_EIO, e_read);
+	prc = pem_certs(buf, len, out, WSD_MAX_CHAIN_CERTS);
+	free(buf);
+	if (prc < 0)
+		return pem_certs_fail(prc, path, e_bad, err);
+	if (sk_X509_num(out) == 0) {
+		log_warnx("%s: no PEM certificate", path);
+		return wsd_fail(err, WSD_EINVAL, e_none);
+	}
+	return 0;
+}
+
 static int
 asn1_to_time_t(const ASN1_TIME *t, time_t *out)
 {
@@ -237,62 +181,6 @@ asn1_to_time_t(const ASN1_TIME *t, time_t *out)
 		return -1;
 	*out = timegm(&tm);
 	return 0;
-}
-
-static bool
-is_ip_literal(const char *s)
-{
-	unsigned char b[sizeof(struct in6_addr)];
-
-	return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
-}
-
-/*
- * A DNS name for a certificate: labels of letters, digits and inner
- * hyphens, 1..63 bytes each, 253 in all, the last not all digits (so
- * "127.0.0.01" is neither a name nor silently an address); an optional
- * left-most "*." wildcard label.
- */
-static bool
-is_dns_name(const char *s)
-{
-	size_t n, label = 0;
-	bool digits = true;
-	char prev = '.';
-
-	if (s[0] == '*' && s[1] == '.')
-		s += 2;
-	n = strlen(s);
-	if (n == 0 || n > 253)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (c == '.') {
-			if (label == 0 || prev == '-')
-				return false;
-			label = 0;
-			digits = true;
-			prev = c;
-			continue;
-		}
-		if (c == '-') {
-			if (label == 0)
-				return false;
-		} else if (c >= '0' && c <= '9') {
-			/* digit */
-		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-			digits = false;
-		} else {
-			return false;
-		}
-		if (c == '-')
-			digits = false;
-		if (++label > 63)
-			return false;
-		prev = c;
-	}
-	return label != 0 && prev != '-' && !digits;
 }
 
 /* RSA >= 2048 bits, or ECDSA on P-256, P-384 or P-521. */
@@ -354,8 +242,8 @@ tls_cert_check(const char *cert_path, const char *key_path,
 	X509_VERIFY_PARAM *vpm;
 	EVP_PKEY *pkey = NULL;
 	BIO *kbio = NULL;
-	char *cbuf = NULL, *kbuf = NULL, *chbuf = NULL, *cabuf = NULL;
-	size_t clen = 0, klen = 0, chlen = 0, calen = 0;
+	char *kbuf = NULL;
+	size_t klen = 0;
 	struct stat st;
 	X509 *leaf;
 	int rc, prc;
@@ -371,20 +259,9 @@ tls_cert_check(const char *cert_path, const char *key_path,
 	}
 
 	/* 1. The certificate file (and the chain file with it). */
-	if (file_read(cert_path, WSD_MAX_PEM_FILE, &cbuf, &clen) < 0) {
-		rc = wsd_fail(err, WSD_EIO, E_CERT_READ);
+	if ((rc = load_certs(cert_path, certs, E_CERT_READ, E_CERT_BADPEM,
+		 E_CERT_NOPEM, err)) < 0)
 		goto out;
-	}
-	prc = pem_certs(cbuf, clen, certs, WSD_MAX_CHAIN_CERTS);
-	if (prc < 0) {
-		rc = pem_certs_fail(prc, cert_path, E_CERT_BADPEM, err);
-		goto out;
-	}
-	if (sk_X509_num(certs) == 0) {
-		log_warnx("%s: no PEM certificate", cert_path);
-		rc = wsd_fail(err, WSD_EINVAL, E_CERT_NOPEM);
-		goto out;
-	}
 	leaf = sk_X509_value(certs, 0);
 	if (info != NULL) {
 		EVP_PKEY *pub = X509_get0_pubkey(leaf);
@@ -403,27 +280,14 @@ tls_cert_check(const char *cert_path, const char *key_path,
 			info->key_bits = (unsigned)EVP_PKEY_get_bits(pub);
 		}
 	}
-	if (chain_path != NULL) {
-		if (file_read(chain_path, WSD_MAX_PEM_FILE, &chbuf, &chlen) <
-		    0) {
-			rc = wsd_fail(err, WSD_EIO, E_CHAIN_READ);
-			goto out;
-		}
-		prc = pem_certs(chbuf, chlen, chain, WSD_MAX_CHAIN_CERTS);
-		if (prc < 0) {
-			rc = pem_certs_fail(prc, chain_path, E_CHAIN_BADPEM,
-			    err);
-			goto out;
-		}
-		if (sk_X509_num(chain) == 0) {
-			log_warnx("%s: no PEM certificate", chain_path);
-			rc = wsd_fail(err, WSD_EINVAL, E_CHAIN_NOPEM);
-			goto out;
-		}
-	}
+	if (chain_path != NULL &&
+	    (rc = load_certs(chain_path, chain, E_CHAIN_READ, E_CHAIN_BADPEM,
+		 E_CHAIN_NOPEM, err)) < 0)
+		goto out;
 
 	/* 2. The private key. */
-	if (file_read(key_path, WSD_MAX_PEM_FILE, &kbuf, &klen) < 0) {
+	if (fileio_read_small(key_path, WSD_MAX_PEM_FILE, &kbuf, &klen, NULL,
+		NULL) < 0) {
 		rc = wsd_fail(err, WSD_EIO, E_KEY_READ);
 		goto out;
 	}
@@ -476,7 +340,7 @@ tls_cert_check(const char *cert_path, const char *key_path,
 	if (name != NULL) {
 		int ok;
 
-		if (is_ip_literal(name))
+		if (ipaddr_literal(name))
 			ok = X509_check_ip_asc(leaf, name, 0);
 		else
 			ok = X509_check_host(leaf, name, strlen(name),
@@ -528,22 +392,10 @@ tls_cert_check(const char *cert_path, const char *key_path,
 		goto out;
 	}
 	if (extra_ca_path != NULL && stat(extra_ca_path, &st) == 0) {
-		if (file_read(extra_ca_path, WSD_MAX_PEM_FILE, &cabuf, &calen) <
-		    0) {
-			rc = wsd_fail(err, WSD_EIO, E_CA_READ);
+		/* A malformed one is reported as having none. */
+		if ((rc = load_certs(extra_ca_path, cas, E_CA_READ, E_CA_NOPEM,
+			 E_CA_NOPEM, err)) < 0)
 			goto out;
-		}
-		prc = pem_certs(cabuf, calen, cas, WSD_MAX_CHAIN_CERTS);
-		if (prc < 0) {
-			rc =
-			    pem_certs_fail(prc, extra_ca_path, E_CA_NOPEM, err);
-			goto out;
-		}
-		if (sk_X509_num(cas) == 0) {
-			log_warnx("%s: no PEM certificate", extra_ca_path);
-			rc = wsd_fail(err, WSD_EINVAL, E_CA_NOPEM);
-			goto out;
-		}
 		for (int i = 0; i < sk_X509_num(cas); i++) {
 			if (X509_STORE_add_cert(store, sk_X509_value(cas, i)) !=
 			    1) {
@@ -584,165 +436,12 @@ out:
 	sk_X509_pop_free(cas, X509_free);
 	sk_X509_pop_free(chain, X509_free);
 	sk_X509_pop_free(certs, X509_free);
-	file_free_secret(kbuf, klen);
-	free(cabuf);
-	free(chbuf);
-	free(cbuf);
+	fileio_free_secret(kbuf, klen);
 	ERR_clear_error();
 	return rc;
 }
 
 /* ---- the test CA ---- */
-
-/* Creates the parent directory of PATH, mode 0700, if it is missing. */
-static int
-ensure_parent(const char *path, struct wsd_err *err)
-{
-	struct sbuf sb;
-	struct stat st;
-	char *slash;
-	int rc = 0;
-
-	sbuf_init(&sb, PATH_MAX);
-	if (sbuf_adds(&sb, path) < 0)
-		return wsd_fail(err, WSD_ETOOBIG, "path too long");
-	slash = strrchr(sb.sb_buf, '/');
-	if (slash == NULL || slash == sb.sb_buf) {
-		sbuf_release(&sb);
-		return 0;
-	}
-	*slash = '\0';
-	if (stat(sb.sb_buf, &st) == 0) {
-		if (!S_ISDIR(st.st_mode)) {
-			log_warnx("%s: not a directory", sb.sb_buf);
-			rc = wsd_fail(err, WSD_EIO, "cannot create directory");
-		}
-	} else if (errno != ENOENT || mkdir(sb.sb_buf, 0700) < 0) {
-		if (errno != EEXIST) {
-			log_warn("%s", sb.sb_buf);
-			rc = wsd_fail(err, WSD_EIO, "cannot create directory");
-		}
-	}
-	sbuf_release(&sb);
-	return rc;
-}
-
-/* A temporary file next to its final name, written and fsynced. */
-struct tmpfile {
-	struct sbuf tf_tmp;   /* temporary path; empty when none */
-	const char *tf_final; /* borrowed */
-};
-
-static int
-tmp_write(struct tmpfile *tf, const char *final, const void *data, size_t len,
-    mode_t mode, struct wsd_err *err)
-{
-	unsigned char rnd[8];
-	const char *p = data;
-	size_t off = 0;
-	int fd;
-
-	tf->tf_final = final;
-	sbuf_init(&tf->tf_tmp, PATH_MAX);
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		return wsd_fail(err, WSD_ETLS, "no random bytes");
-	if (sbuf_addf(&tf->tf_tmp, "%s.tmp-", final) < 0)
-		return wsd_fail(err, WSD_ETOOBIG, "path too long");
-	for (size_t i = 0; i < sizeof(rnd); i++)
-		if (sbuf_addf(&tf->tf_tmp, "%02x", rnd[i]) < 0)
-			return wsd_fail(err, WSD_ETOOBIG, "path too long");
-	fd = open(tf->tf_tmp.sb_buf,
-	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		log_warn("%s", tf->tf_tmp.sb_buf);
-		sbuf_release(&tf->tf_tmp);
-		return wsd_fail(err, WSD_EIO, "cannot create file");
-	}
-	/* Exactly MODE, whatever the umask. */
-	if (fchmod(fd, mode) < 0)
-		goto fail;
-	while (off < len) {
-		ssize_t n = write(fd, p + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto fail;
-		off += (size_t)n;
-	}
-	if (fsync(fd) < 0)
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	return 0;
-fail:
-	log_warn("%s", tf->tf_tmp.sb_buf);
-	if (fd >= 0)
-		close(fd);
-	unlink(tf->tf_tmp.sb_buf);
-	sbuf_release(&tf->tf_tmp);
-	return wsd_fail(err, WSD_EIO, "cannot write file");
-}
-
-static void
-tmp_abort(struct tmpfile *tf)
-{
-	if (tf->tf_tmp.sb_len > 0)
-		unlink(tf->tf_tmp.sb_buf);
-	sbuf_release(&tf->tf_tmp);
-}
-
-static void
-fsync_parent(const char *path)
-{
-	struct sbuf sb;
-	char *slash;
-	int fd;
-
-	sbuf_init(&sb, PATH_MAX);
-	if (sbuf_adds(&sb, path) < 0)
-		return;
-	slash = strrchr(sb.sb_buf, '/');
-	if (slash == sb.sb_buf)
-		slash[1] = '\0';
-	else if (slash != NULL)
-		*slash = '\0';
-	fd = open(slash != NULL ? sb.sb_buf : ".",
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		/* Durability only; the rename already happened. */
-		if (fsync(fd) < 0)
-			log_warn("fsync %s", sb.sb_buf);
-		close(fd);
-	}
-	sbuf_release(&sb);
-}
-
-/*
- * Moves the temporary file to its final name. REPLACE false: fail if the
- * final name exists (link, then unlink the temporary name).
- */
-static int
-tmp_commit(struct tmpfile *tf, bool replace, struct wsd_err *err)
-{
-	if (replace) {
-		if (rename(tf->tf_tmp.sb_buf, tf->tf_final) < 0)
-			goto fail;
-	} else {
-		if (link(tf->tf_tmp.sb_buf, tf->tf_final) < 0)
-			goto fail;
-		unlink(tf->tf_tmp.sb_buf);
-	}
-	sbuf_release(&tf->tf_tmp);
-	fsync_parent(tf->tf_final);
-	return 0;
-fail:
-	log_warn("%s", tf->tf_final);
-	tmp_abort(tf);
-	return wsd_fail(err, WSD_EIO, "cannot install file");
-}
 
 static int
 add_ext(X509 *x, X509V3_CTX *v3, int nid, const char *value)
@@ -770,7 +469,7 @@ add_san(X509 *x, const char *const *names, unsigned nnames)
 
 		if (g == NULL)
 			goto out;
-		if (is_ip_literal(names[i])) {
+		if (ipaddr_literal(names[i])) {
 			ASN1_OCTET_STRING *ip = a2i_IPADDRESS(names[i]);
 
 			if (ip == NULL) {
@@ -909,19 +608,18 @@ pem_cert_add(struct sbuf *sb, X509 *x)
 
 /*
  * Writes KEY (PKCS#8 PEM, unencrypted) to a temporary file for FINAL,
- * mode 0600. The PEM lives only in a secure-heap BIO, wiped when freed.
+ * mode 0600 (FLAGS as for fileio_tmp_write). The PEM lives only in a
+ * secure-heap BIO, wiped when freed.
  */
 static int
-key_tmp_write(struct tmpfile *tf, const char *final, EVP_PKEY *key,
-    struct wsd_err *err)
+key_tmp_write(struct fileio_tmp *ft, const char *final, EVP_PKEY *key,
+    unsigned flags, struct wsd_err *err)
 {
 	BIO *bio = BIO_new(BIO_s_secmem());
 	char *p;
 	long n;
 	int rc;
 
-	tf->tf_final = final;
-	sbuf_init(&tf->tf_tmp, PATH_MAX);
 	if (bio == NULL)
 		return wsd_fail(err, WSD_ENOMEM, E_NOMEM);
 	if (PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) !=
@@ -931,7 +629,8 @@ key_tmp_write(struct tmpfile *tf, const char *final, EVP_PKEY *key,
 		BIO_free(bio);
 		return wsd_fail(err, WSD_ETLS, E_SSL);
 	}
-	rc = tmp_write(tf, final, p, (size_t)n, 0600, err);
+	rc = fileio_tmp_write(ft, AT_FDCWD, final, p, (size_t)n, 0600, NULL,
+	    flags, err);
 	BIO_free(bio);
 	return rc;
 }
@@ -942,8 +641,8 @@ ca_load(const char *cert_path, const char *key_path, X509 **cacert,
     EVP_PKEY **cakey, struct wsd_err *err)
 {
 	STACK_OF(X509) *certs = sk_X509_new_null();
-	char *cbuf = NULL, *kbuf = NULL;
-	size_t clen = 0, klen = 0;
+	char *kbuf = NULL;
+	size_t klen = 0;
 	BIO *bio = NULL;
 	int rc;
 
@@ -951,15 +650,15 @@ ca_load(const char *cert_path, const char *key_path, X509 **cacert,
 	*cakey = NULL;
 	if (certs == NULL)
 		return wsd_fail(err, WSD_ENOMEM, E_NOMEM);
-	if (file_read(cert_path, WSD_MAX_PEM_FILE, &cbuf, &clen) < 0 ||
-	    pem_certs(cbuf, clen, certs, WSD_MAX_CHAIN_CERTS) < 0 ||
-	    sk_X509_num(certs) == 0) {
+	if (load_certs(cert_path, certs, E_CA_READ, E_CA_NOPEM, E_CA_NOPEM,
+		err) < 0) {
 		log_warnx("%s: no usable test CA certificate", cert_path);
 		rc = wsd_fail(err, WSD_EINVAL,
 		    "cannot read test CA certificate");
 		goto out;
 	}
-	if (file_read(key_path, WSD_MAX_PEM_FILE, &kbuf, &klen) < 0 ||
+	if (fileio_read_small(key_path, WSD_MAX_PEM_FILE, &kbuf, &klen, NULL,
+		NULL) < 0 ||
 	    (bio = BIO_new_mem_buf(kbuf, (int)klen)) == NULL ||
 	    (*cakey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase,
 		 NULL)) == NULL) {
@@ -994,8 +693,7 @@ out:
 	ERR_clear_error();
 	BIO_free(bio);
 	sk_X509_pop_free(certs, X509_free);
-	file_free_secret(kbuf, klen);
-	free(cbuf);
+	fileio_free_secret(kbuf, klen);
 	return rc;
 }
 
@@ -1003,13 +701,15 @@ static int
 ca_create(const char *cert_path, const char *key_path, bool ec, time_t now,
     X509 **cacert, EVP_PKEY **cakey, struct wsd_err *err)
 {
-	struct tmpfile tkey = { 0 }, tcert = { 0 };
+	struct fileio_tmp tkey, tcert;
 	unsigned char rnd[4];
 	char cn[CN_MAX];
 	struct sbuf pem;
 	int rc;
 
 	*cacert = NULL;
+	fileio_tmp_init(&tkey);
+	fileio_tmp_init(&tcert);
 	sbuf_init(&pem, WSD_MAX_PEM_FILE);
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
 	    (*cakey = keygen(ec)) == NULL) {
@@ -1026,21 +726,22 @@ ca_create(const char *cert_path, const char *key_path, bool ec, time_t now,
 		goto fail;
 	}
 	/* Both written first; never replace a CA that appeared meanwhile. */
-	if ((rc = key_tmp_write(&tkey, key_path, *cakey, err)) < 0 ||
-	    (rc = tmp_write(&tcert, cert_path, pem.sb_buf, pem.sb_len, 0644,
-		 err)) < 0)
+	if ((rc = key_tmp_write(&tkey, key_path, *cakey, FILEIO_NOREPLACE,
+		 err)) < 0 ||
+	    (rc = fileio_tmp_write(&tcert, AT_FDCWD, cert_path, pem.sb_buf,
+		 pem.sb_len, 0644, NULL, FILEIO_NOREPLACE, err)) < 0)
 		goto fail;
-	if ((rc = tmp_commit(&tkey, false, err)) < 0)
+	if ((rc = fileio_tmp_commit(&tkey, err)) < 0)
 		goto fail;
-	if ((rc = tmp_commit(&tcert, false, err)) < 0) {
+	if ((rc = fileio_tmp_commit(&tcert, err)) < 0) {
 		unlink(key_path); /* ours: created by the link just above */
 		goto fail;
 	}
 	sbuf_release(&pem);
 	return 0;
 fail:
-	tmp_abort(&tkey);
-	tmp_abort(&tcert);
+	fileio_tmp_abort(&tkey);
+	fileio_tmp_abort(&tcert);
 	sbuf_release(&pem);
 	X509_free(*cacert);
 	EVP_PKEY_free(*cakey);
@@ -1055,7 +756,7 @@ tls_testca_issue(const char *ca_cert_path, const char *ca_key_path,
     const char *cert_path, const char *key_path, const char *const *names,
     unsigned nnames, unsigned days, bool ec, struct wsd_err *err)
 {
-	struct tmpfile tkey = { 0 }, tcert = { 0 };
+	struct fileio_tmp tkey, tcert;
 	X509 *cacert = NULL, *leaf = NULL;
 	EVP_PKEY *cakey = NULL, *key = NULL;
 	const char *cn = "wsusd test server";
@@ -1065,6 +766,8 @@ tls_testca_issue(const char *ca_cert_path, const char *ca_key_path,
 	time_t now = time(NULL);
 	int rc;
 
+	fileio_tmp_init(&tkey);
+	fileio_tmp_init(&tcert);
 	sbuf_init(&pem, WSD_MAX_PEM_FILE);
 	if (ca_cert_path == NULL || ca_key_path == NULL || cert_path == NULL ||
 	    key_path == NULL || names == NULL)
@@ -1073,7 +776,8 @@ tls_testca_issue(const char *ca_cert_path, const char *ca_key_path,
 		return wsd_fail(err, WSD_EINVAL, "need 1 to 64 names");
 	for (unsigned i = 0; i < nnames; i++) {
 		if (names[i] == NULL ||
-		    (!is_ip_literal(names[i]) && !is_dns_name(names[i]))) {
+		    (!ipaddr_literal(names[i]) &&
+			!dnsname_valid_san(names[i]))) {
 			log_warnx("%s: not a DNS name or IP address",
 			    names[i] != NULL ? names[i] : "(null)");
 			return wsd_fail(err, WSD_EINVAL,
@@ -1085,10 +789,10 @@ tls_testca_issue(const char *ca_cert_path, const char *ca_key_path,
 	if (strlen(names[0]) < CN_MAX)
 		cn = names[0];
 
-	if ((rc = ensure_parent(ca_cert_path, err)) < 0 ||
-	    (rc = ensure_parent(ca_key_path, err)) < 0 ||
-	    (rc = ensure_parent(cert_path, err)) < 0 ||
-	    (rc = ensure_parent(key_path, err)) < 0)
+	if ((rc = fileio_ensure_parent(ca_cert_path, 0700, err)) < 0 ||
+	    (rc = fileio_ensure_parent(ca_key_path, 0700, err)) < 0 ||
+	    (rc = fileio_ensure_parent(cert_path, 0700, err)) < 0 ||
+	    (rc = fileio_ensure_parent(key_path, 0700, err)) < 0)
 		return rc;
 
 	have_cert = lstat(ca_cert_path, &st) == 0;
@@ -1112,16 +816,16 @@ tls_testca_issue(const char *ca_cert_path, const char *ca_key_path,
 		rc = wsd_fail(err, WSD_ETLS, E_SSL);
 		goto out;
 	}
-	if ((rc = key_tmp_write(&tkey, key_path, key, err)) < 0 ||
-	    (rc = tmp_write(&tcert, cert_path, pem.sb_buf, pem.sb_len, 0644,
-		 err)) < 0 ||
-	    (rc = tmp_commit(&tkey, true, err)) < 0 ||
-	    (rc = tmp_commit(&tcert, true, err)) < 0)
+	if ((rc = key_tmp_write(&tkey, key_path, key, 0, err)) < 0 ||
+	    (rc = fileio_tmp_write(&tcert, AT_FDCWD, cert_path, pem.sb_buf,
+		 pem.sb_len, 0644, NULL, 0, err)) < 0 ||
+	    (rc = fileio_tmp_commit(&tkey, err)) < 0 ||
+	    (rc = fileio_tmp_commit(&tcert, err)) < 0)
 		goto out;
 	rc = 0;
 out:
-	tmp_abort(&tkey);
-	tmp_abort(&tcert);
+	fileio_tmp_abort(&tkey);
+	fileio_tmp_abort(&tcert);
 	sbuf_release(&pem);
 	X509_free(leaf);
 	X509_free(cacert);

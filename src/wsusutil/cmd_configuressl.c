@@ -24,9 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
-
+#include "common/dnsname.h"
+#include "common/fileio.h"
 #include "common/log.h"
 #include "common/sbuf.h"
 #include "common/strparse.h"
@@ -73,34 +72,13 @@ usage_err(const char *msg, const char *arg)
 
 /*
  * The rule config_load applies to server_name (so the file we write loads
- * again): labels of letters, digits and hyphens, no leading hyphen, 1..63
- * bytes, 253 in all. A dotted IPv4 address passes; IPv6 does not.
+ * again): a DNS host name (common/dnsname.h) of at most
+ * WSD_MAX_SERVER_NAME bytes. A dotted IPv4 address passes; IPv6 does not.
  */
 static bool
 valid_server_name(const char *s)
 {
-	size_t n = strlen(s), label = 0;
-
-	if (n == 0 || n > WSD_MAX_SERVER_NAME)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			(c >= '0' && c <= '9') || c == '-'))
-			return false;
-		if (c == '-' && label == 0)
-			return false;
-		if (++label > 63)
-			return false;
-	}
-	return label != 0;
+	return strlen(s) <= WSD_MAX_SERVER_NAME && dnsname_valid(s);
 }
 
 /* Before the check: a size limit with its own message. */
@@ -123,57 +101,29 @@ static int
 input_read(struct input *in)
 {
 	struct stat st;
-	size_t want;
-	int fd;
+	int rc;
 
-	fd = open(in->in_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		log_warn("%s", in->in_path);
-		return problem(in->in_cant_read);
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > WSD_MAX_PEM_FILE || fcntl(fd, F_SETFL, 0) < 0) {
-		log_warn("%s", in->in_path);
-		close(fd);
-		return problem(in->in_cant_read);
-	}
-	if (!in->in_have_st || st.st_dev != in->in_st.st_dev ||
-	    st.st_ino != in->in_st.st_ino || st.st_size != in->in_st.st_size ||
-	    st.st_mtim.tv_sec != in->in_st.st_mtim.tv_sec ||
-	    st.st_mtim.tv_nsec != in->in_st.st_mtim.tv_nsec) {
-		log_warnx("%s: changed while being checked", in->in_path);
-		close(fd);
-		return problem("an input file changed while being checked; "
-			       "run again");
-	}
-	want = (size_t)st.st_size;
-	if ((in->in_buf = malloc(want + 1)) == NULL) {
-		close(fd);
+	rc = fileio_read_small(in->in_path, WSD_MAX_PEM_FILE, &in->in_buf,
+	    &in->in_len, &st, NULL);
+	if (rc == WSD_ENOMEM)
 		return problem("out of memory");
-	}
-	/* Bounded: at most want + 1 bytes, each read() makes progress. */
-	while (in->in_len <= want) {
-		ssize_t n =
-		    read(fd, in->in_buf + in->in_len, want + 1 - in->in_len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			log_warn("%s", in->in_path);
-			close(fd);
-			return problem(in->in_cant_read);
-		}
-		if (n == 0)
-			break;
-		in->in_len += (size_t)n;
-	}
-	close(fd);
-	if (in->in_len != want) {
+	if (rc < 0 && rc != WSD_EAGAIN)
+		return problem(in->in_cant_read);
+	if (rc == 0 &&
+	    (!in->in_have_st || st.st_dev != in->in_st.st_dev ||
+		st.st_ino != in->in_st.st_ino ||
+		st.st_size != in->in_st.st_size ||
+		st.st_mtim.tv_sec != in->in_st.st_mtim.tv_sec ||
+		st.st_mtim.tv_nsec != in->in_st.st_mtim.tv_nsec)) {
+		log_warnx("%s: changed while being checked", in->in_path);
+		rc = WSD_EAGAIN;
+	} else if (rc == 0 && in->in_len != (size_t)st.st_size) {
 		log_warnx("%s: changed while being read", in->in_path);
+		rc = WSD_EAGAIN;
+	}
+	if (rc < 0)
 		return problem("an input file changed while being checked; "
 			       "run again");
-	}
-	in->in_buf[in->in_len] = '\0';
 	/* A key inside the certificate would be installed world-readable. */
 	if (in->in_has_key != NULL &&
 	    memmem(in->in_buf, in->in_len, "PRIVATE KEY-----", 16) != NULL)
@@ -184,73 +134,10 @@ input_read(struct input *in)
 static void
 input_release(struct input *in)
 {
-	if (in->in_buf != NULL) {
-		OPENSSL_cleanse(in->in_buf, in->in_len + 1);
-		free(in->in_buf);
-	}
+	if (in->in_buf != NULL)
+		fileio_free_secret(in->in_buf, in->in_len + 1);
 	in->in_buf = NULL;
 	in->in_len = 0;
-}
-
-/* Owner to give new files when run as root: the data directory's. */
-struct owner {
-	bool ow_set;
-	uid_t ow_uid;
-	gid_t ow_gid;
-};
-
-/*
- * Writes DATA to a new temporary file in DFD (name into TMP), MODE exactly,
- * owned as OW says, fsynced. On failure nothing is left behind.
- */
-static int
-tmp_write(int dfd, const char *final, const void *data, size_t len, mode_t mode,
-    const struct owner *ow, struct sbuf *tmp)
-{
-	unsigned char rnd[8];
-	const char *p = data;
-	size_t off = 0;
-	int fd;
-
-	sbuf_init(tmp, NAME_MAX);
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
-	    sbuf_addf(tmp, ".%s.tmp-%02x%02x%02x%02x%02x%02x%02x%02x", final,
-		rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6],
-		rnd[7]) < 0)
-		return -1;
-	fd = openat(dfd, tmp->sb_buf,
-	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		log_warn("tls/%s", tmp->sb_buf);
-		sbuf_release(tmp);
-		return -1;
-	}
-	if (fchmod(fd, mode) < 0 ||
-	    (ow->ow_set && fchown(fd, ow->ow_uid, ow->ow_gid) < 0))
-		goto fail;
-	while (off < len) {
-		ssize_t n = write(fd, p + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto fail;
-		off += (size_t)n;
-	}
-	if (fsync(fd) < 0)
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	return 0;
-fail:
-	log_warn("tls/%s", tmp->sb_buf);
-	if (fd >= 0)
-		close(fd);
-	unlinkat(dfd, tmp->sb_buf, 0);
-	sbuf_release(tmp);
-	return -1;
 }
 
 /* Sends SIGHUP to the wsusd named in DATADIR/wsusd.pid, if it runs. */
@@ -314,14 +201,17 @@ static int
 install(const char *datadir, const char *tlsdir, struct input *cert,
     struct input *chain, struct input *key)
 {
-	struct sbuf crt, tkey, tcrt;
-	struct owner ow = { 0 };
+	struct fileio_owner ow = { 0 };
+	const struct fileio_owner *owp = NULL;
+	struct fileio_tmp tkey, tcrt;
+	struct wsd_err e;
+	struct sbuf crt;
 	struct stat st;
 	int dfd = -1, rc = 1;
 
 	sbuf_init(&crt, 2 * WSD_MAX_PEM_FILE + 1);
-	sbuf_init(&tkey, NAME_MAX);
-	sbuf_init(&tcrt, NAME_MAX);
+	fileio_tmp_init(&tkey);
+	fileio_tmp_init(&tcrt);
 	if (sbuf_add(&crt, cert->in_buf, cert->in_len) < 0 ||
 	    (cert->in_len > 0 && cert->in_buf[cert->in_len - 1] != '\n' &&
 		sbuf_adds(&crt, "\n") < 0) ||
@@ -335,9 +225,9 @@ install(const char *datadir, const char *tlsdir, struct input *cert,
 	 * wsusd (running as that user) could not read its own key.
 	 */
 	if (geteuid() == 0 && stat(datadir, &st) == 0 && st.st_uid != 0) {
-		ow.ow_set = true;
-		ow.ow_uid = st.st_uid;
-		ow.ow_gid = st.st_gid;
+		ow.fo_uid = st.st_uid;
+		ow.fo_gid = st.st_gid;
+		owp = &ow;
 	}
 	if (mkdir(tlsdir, 0700) < 0 && errno != EEXIST) {
 		log_warn("%s", tlsdir);
@@ -350,42 +240,33 @@ install(const char *datadir, const char *tlsdir, struct input *cert,
 		problem("cannot open the tls directory");
 		goto out;
 	}
-	if (ow.ow_set && fstat(dfd, &st) == 0 && st.st_uid == 0 &&
-	    fchown(dfd, ow.ow_uid, ow.ow_gid) < 0)
+	if (owp != NULL && fstat(dfd, &st) == 0 && st.st_uid == 0 &&
+	    fchown(dfd, ow.fo_uid, ow.fo_gid) < 0)
 		log_warn("%s", tlsdir);
-	if (tmp_write(dfd, "server.key", key->in_buf, key->in_len, 0600, &ow,
-		&tkey) < 0 ||
-	    tmp_write(dfd, "server.crt", crt.sb_buf, crt.sb_len, 0644, &ow,
-		&tcrt) < 0) {
+	/* Both written first, then the key renamed, then the certificate. */
+	if (fileio_tmp_write(&tkey, dfd, "server.key", key->in_buf, key->in_len,
+		0600, owp, 0, &e) < 0 ||
+	    fileio_tmp_write(&tcrt, dfd, "server.crt", crt.sb_buf, crt.sb_len,
+		0644, owp, 0, &e) < 0) {
 		problem("cannot write to the tls directory");
 		goto out;
 	}
-	if (renameat(dfd, tkey.sb_buf, dfd, "server.key") < 0) {
-		log_warn("%s/server.key", tlsdir);
+	if (fileio_tmp_commit(&tkey, &e) < 0) {
 		problem("cannot install the private key");
 		goto out;
 	}
-	sbuf_release(&tkey);
-	if (renameat(dfd, tcrt.sb_buf, dfd, "server.crt") < 0) {
-		log_warn("%s/server.crt", tlsdir);
+	if (fileio_tmp_commit(&tcrt, &e) < 0) {
 		problem("installed the new private key but not the "
 			"certificate; run again");
 		goto out;
 	}
-	sbuf_release(&tcrt);
-	if (fsync(dfd) < 0)
-		log_warn("fsync %s", tlsdir);
 	rc = 0;
 out:
-	if (dfd >= 0) {
-		if (tkey.sb_len > 0)
-			unlinkat(dfd, tkey.sb_buf, 0);
-		if (tcrt.sb_len > 0)
-			unlinkat(dfd, tcrt.sb_buf, 0);
+	/* Before close(dfd): the temporary names are relative to it. */
+	fileio_tmp_abort(&tkey);
+	fileio_tmp_abort(&tcrt);
+	if (dfd >= 0)
 		close(dfd);
-	}
-	sbuf_release(&tkey);
-	sbuf_release(&tcrt);
 	sbuf_release(&crt);
 	return rc;
 }

@@ -16,8 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <arpa/inet.h>
-
+#include "common/dnsname.h"
 #include "common/sbuf.h"
 #include "common/strparse.h"
 #include "net/tls_cert.h"
@@ -37,56 +36,6 @@ usage_err(const char *msg, const char *arg)
 	    "usage: wsusutil [--data DIR] testca [--rsa] "
 	    "[--days N] [--out PREFIX] NAME...\n");
 	return 2;
-}
-
-static bool
-is_ip_literal(const char *s)
-{
-	unsigned char b[sizeof(struct in6_addr)];
-
-	return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
-}
-
-/*
- * Same rule as tls_testca_issue: labels of letters, digits and inner
- * hyphens (1..63 bytes, 253 in all), the last label not all digits, an
- * optional left-most "*." wildcard.
- */
-static bool
-is_dns_name(const char *s)
-{
-	size_t n, label = 0;
-	bool digits = true;
-	char prev = '.';
-
-	if (s[0] == '*' && s[1] == '.')
-		s += 2;
-	n = strlen(s);
-	if (n == 0 || n > 253)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (c == '.') {
-			if (label == 0 || prev == '-')
-				return false;
-			label = 0;
-			digits = true;
-			prev = c;
-			continue;
-		}
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    c == '-')
-			digits = false;
-		else if (c < '0' || c > '9')
-			return false;
-		if (c == '-' && label == 0)
-			return false;
-		if (++label > 63)
-			return false;
-		prev = c;
-	}
-	return label != 0 && prev != '-' && !digits;
 }
 
 int
@@ -124,7 +73,8 @@ cmd_testca(const char *datadir, int argc, char **argv)
 		} else if (opts && a[0] == '-') {
 			return usage_err("unknown option", a);
 		} else {
-			if (!is_ip_literal(a) && !is_dns_name(a))
+			/* The rule tls_testca_issue applies. */
+			if (!ipaddr_literal(a) && !dnsname_valid_san(a))
 				return usage_err("not a DNS name or IP address",
 				    a);
 			if (nnames == TESTCA_MAX_NAMES)
