@@ -99,6 +99,18 @@ strparse_u64_all(const char *str, uint64_t min, uint64_t max, uint64_t *out)
 }
 
 int
+hex_digit(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
 strparse_char(struct sv *s, char c)
 {
 	if (s->n == 0 || s->p[0] != c)

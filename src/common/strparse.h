@@ -30,6 +30,8 @@ int strparse_u64(struct sv *s, uint64_t max, uint64_t *out);
 /* Whole string must be a decimal in [min, max]. For config/CLI. */
 int strparse_u64_all(const char *str, uint64_t min, uint64_t max,
     uint64_t *out);
+/* Value of one hex digit, or -1. */
+int hex_digit(unsigned char c);
 /* Consumes exactly one byte c. */
 int strparse_char(struct sv *s, char c);
 /* Consumes a case-insensitive literal. */

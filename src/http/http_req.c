@@ -270,18 +270,6 @@ http_chunked_init(struct http_chunked *ck)
 	ck->ck_state = CK_SIZE;
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 long
 http_chunked_decode(struct http_chunked *ck, const char *in, size_t len,
     char *out, size_t *outlen, bool *done)
@@ -294,7 +282,7 @@ http_chunked_decode(struct http_chunked *ck, const char *in, size_t len,
 
 		switch (ck->ck_state) {
 		case CK_SIZE: {
-			int h = hexval(c);
+			int h = hex_digit(c);
 
 			if (h >= 0) {
 				/* 15 hex digits: far above any body limit. */

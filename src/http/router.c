@@ -2,18 +2,6 @@
 
 #include <string.h>
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Strips "http://authority" from an absolute-form target. */
 static int
 origin_form(struct sv *t)
@@ -59,8 +47,8 @@ router_match(struct sv target, char *buf, size_t bufsize, struct route *out)
 
 			if (i + 2 >= t.n)
 				return 400;
-			hi = hexval((unsigned char)t.p[i + 1]);
-			lo = hexval((unsigned char)t.p[i + 2]);
+			hi = hex_digit((unsigned char)t.p[i + 1]);
+			lo = hex_digit((unsigned char)t.p[i + 2]);
 			if (hi < 0 || lo < 0)
 				return 400;
 			c = (unsigned char)(hi * 16 + lo);
