@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""wsusutil checkhealth: healthy install passes; each broken part is a
+PROBLEM line naming it and a non-zero exit."""
+
+import os
+import sqlite3
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import Wsusd  # noqa: E402
+
+
+def checkhealth(d, *extra):
+    p = harness.run_wsusutil(d.dir, 'checkhealth', '--port', str(d.port),
+                             *extra, check=False)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+class CheckHealth(unittest.TestCase):
+
+    def make(self, **kw):
+        d = Wsusd(**kw)
+        self.addCleanup(d.cleanup)
+        return d
+
+    def test_healthy(self):
+        d = self.make()
+        d.start()
+        self.addCleanup(d.stop)
+        rc, out, err = checkhealth(d)
+        self.assertEqual(rc, 0, out + err)
+        self.assertNotIn('PROBLEM', out)
+        for want in ('listener 127.0.0.1:%d (https) answers' % d.https_port,
+                     'listener 127.0.0.1:%d (http) answers' % d.http_port,
+                     'days left', 'database integrity check: ok',
+                     'is writable', 'free space'):
+            self.assertIn(want, out)
+
+    def test_daemon_down(self):
+        d = self.make()
+        d.start()
+        d.stop()
+        rc, out, _ = checkhealth(d)
+        self.assertNotEqual(rc, 0)
+        self.assertIn('PROBLEM listener 127.0.0.1:%d (https) does not '
+                      'answer' % d.https_port, out)
+        self.assertIn('PROBLEM listener 127.0.0.1:%d (http) does not '
+                      'answer' % d.http_port, out)
+
+    def test_no_tls_is_a_problem(self):
+        d = self.make(tls=False, conf={'allow_insecure_http': 'yes'})
+        d.start()
+        self.addCleanup(d.stop)
+        rc, out, _ = checkhealth(d)
+        self.assertNotEqual(rc, 0)
+        self.assertIn('PROBLEM TLS is not configured', out)
+
+    def test_certificate_for_other_name(self):
+        d = self.make()
+        d.set_conf('server_name', 'other.example')
+        rc, out, _ = checkhealth(d)
+        self.assertNotEqual(rc, 0)
+        self.assertRegex(out, r'PROBLEM certificate .* for other.example: '
+                         r'certificate does not cover')
+
+    def test_corrupt_database(self):
+        d = self.make()
+        d.start()
+        d.stop()
+        db = d.path('wsusd.db')
+        # Corrupt a page of the database file behind SQLite's back.
+        with sqlite3.connect(db) as c:
+            c.execute('PRAGMA journal_mode = DELETE')
+            c.execute('CREATE TABLE filler (x TEXT)')
+            c.executemany('INSERT INTO filler VALUES (?)',
+                          [('x' * 500,)] * 200)
+            c.execute('CREATE INDEX filler_x ON filler (x)')
+        with open(db, 'r+b') as f:
+            # Smash the b-tree page headers of pages 3-12 (page 1 holds
+            # the file header, which would make SQLite refuse to open).
+            for page in range(2, 12):
+                f.seek(4096 * page)
+                f.write(b'\x0d\xff\xff\x00\x05' + b'\xee' * 64)
+        rc, out, _ = checkhealth(d)
+        self.assertNotEqual(rc, 0)
+        self.assertRegex(out, r'PROBLEM database')
+
+    def test_content_not_writable(self):
+        if os.geteuid() == 0:
+            # root writes anywhere; make content a file instead.
+            d = self.make()
+            os.rmdir(d.path('content'))
+            with open(d.path('content'), 'w') as f:
+                f.write('not a directory')
+        else:
+            d = self.make()
+            os.chmod(d.path('content'), 0o500)
+        rc, out, _ = checkhealth(d)
+        self.assertNotEqual(rc, 0)
+        self.assertIn('PROBLEM content directory', out)
+
+    def test_bad_port_argument(self):
+        d = self.make()
+        p = harness.run_wsusutil(d.dir, 'checkhealth', '--port', 'x',
+                                 check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn('bad port', p.stderr.decode())
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
