@@ -8,6 +8,8 @@ PORT=${WSUSD_PORT:-8531}
 WSUSUTIL=./build/wsusutil
 WSUSD=./build/wsusd
 
+export WSUSD_PORT="$PORT"  # wsusutil prints URLs with this port
+
 if [ "$PORT" = 443 ]; then HTTP_PORT=80; else HTTP_PORT=$((PORT - 1)); fi
 
 mkdir -p "$DATA"

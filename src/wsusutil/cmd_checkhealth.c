@@ -266,29 +266,19 @@ int
 cmd_checkhealth(const char *datadir, int argc, char **argv)
 {
 	struct config_overrides ov = { 0 };
-	const char *port = getenv("WSUSD_PORT");
 	struct config *cf;
 	struct wsd_err err;
 	bool tls;
 
-	/* The daemon may run with --port: take the same value here
-	 * (or WSUSD_PORT, as make run uses). */
-	if (argc == 3 && strcmp(argv[1], "--port") == 0)
-		port = argv[2];
-	else if (argc != 1) {
+	/* The daemon may run with --port: take the same value here. */
+	if (argc == 3 && strcmp(argv[1], "--port") == 0) {
+		if (wsusutil_port_override("checkhealth", argv[2], &ov) < 0)
+			return 2;
+	} else if (argc != 1) {
 		fprintf(stderr, "usage: wsusutil checkhealth [--port N]\n");
 		return 2;
-	}
-	if (port != NULL && *port != '\0') {
-		char *end;
-		long v = strtol(port, &end, 10);
-
-		if (*end != '\0' || v < 2 || v > 65535) {
-			fprintf(stderr, "wsusutil: checkhealth: bad port %s\n",
-			    port);
-			return 2;
-		}
-		ov.port = (int)v;
+	} else if (wsusutil_port_override("checkhealth", NULL, &ov) < 0) {
+		return 2;
 	}
 	if (config_load(datadir, &ov, &cf, &err) < 0) {
 		finding(false, "configuration %s/wsusd.conf: %s", datadir,

@@ -276,6 +276,7 @@ cmd_configuressl(const char *datadir, int argc, char **argv)
 {
 	const char *name = NULL, *cert_arg = NULL, *key_arg = NULL;
 	const char *chain_arg = NULL;
+	struct config_overrides ov = { 0 };
 	struct input cert = { .in_too_big = "certificate file is larger "
 					    "than 1 MiB",
 		.in_cant_read = "cannot read certificate file",
@@ -333,7 +334,10 @@ cmd_configuressl(const char *datadir, int argc, char **argv)
 	if (!valid_server_name(name))
 		return usage_err("CERTIFICATENAME is not a DNS name", name);
 
-	if (config_load(datadir, NULL, &cf, &e) < 0)
+	/* WSUSD_PORT: the port make run starts wsusd on, for the URL. */
+	if (wsusutil_port_override("configuressl", NULL, &ov) < 0)
+		return 2;
+	if (config_load(datadir, &ov, &cf, &e) < 0)
 		return problem(e.what);
 
 	sbuf_init(&tlsdir, PATH_MAX);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "config/config.h"
 
 static const struct wsusutil_cmd cmds[] = {
 	{ "testca", cmd_testca, "[--rsa] [--days N] [--out PREFIX] NAME...",
@@ -16,6 +17,26 @@ static const struct wsusutil_cmd cmds[] = {
 	{ "checkhealth", cmd_checkhealth, "[--port N]",
 	    "check listeners, certificate, database and content store" },
 };
+
+int
+wsusutil_port_override(const char *cmd, const char *arg,
+    struct config_overrides *ov)
+{
+	const char *port = arg != NULL ? arg : getenv("WSUSD_PORT");
+	char *end;
+	long v;
+
+	if (port == NULL || *port == '\0')
+		return 0;
+	v = strtol(port, &end, 10);
+	if (*end != '\0' || v < 2 || v > 65535) {
+		fprintf(stderr, "wsusutil: %s: bad port %s (expected 2-65535)\n",
+		    cmd, port);
+		return -1;
+	}
+	ov->port = (int)v;
+	return 0;
+}
 
 static void
 usage(FILE *fp)

@@ -13,6 +13,16 @@ struct wsusutil_cmd {
 	const char *help;  /* one line */
 };
 
+struct config_overrides;
+
+/*
+ * The HTTPS port a running wsusd uses when it was started with --port:
+ * ARG if not NULL, else $WSUSD_PORT (as make run sets it), else none.
+ * Returns 0, or -1 after printing a message naming the bad value.
+ */
+int wsusutil_port_override(const char *cmd, const char *arg,
+    struct config_overrides *ov);
+
 /* argv[0] is the command name; options follow. */
 int cmd_testca(const char *datadir, int argc, char **argv);
 int cmd_configuressl(const char *datadir, int argc, char **argv);
