@@ -64,6 +64,11 @@
  * TLS record, four of them amortise the syscall. */
 #define WSD_FILE_CHUNK (64 * 1024)
 
+/* Content bodies up to this size are copied behind the response head and
+ * leave in one write (one TLS record): cheaper than head + sendfile for
+ * small files, and no second segment for the peer to wait on. */
+#define WSD_INLINE_FILE (16 * 1024)
+
 /* A PEM certificate, chain or key file. A leaf, a few intermediates and a
  * root are under 16 KiB; 1 MiB leaves room for long bundles and still
  * bounds what we read into memory. */

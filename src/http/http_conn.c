@@ -342,7 +342,7 @@ on_head(struct hconn *c)
 		 * the body anyway needs no invitation. */
 		if (rq->rq_expect_continue && c->hc_rlen == c->hc_head_len) {
 			ssize_t r = c->hc_io.io_ops->write(&c->hc_io,
-			    continue_100, sizeof(continue_100) - 1);
+			    continue_100, sizeof(continue_100) - 1, false);
 
 			if (r != (ssize_t)sizeof(continue_100) - 1) {
 				/* 25 bytes on an idle socket: a short write
@@ -484,9 +484,13 @@ conn_write(struct hconn *c)
 			r = c->hc_io.io_ops->sendfile(&c->hc_io, rs->rs_fd, &off,
 			    left > SIZE_MAX ? SIZE_MAX : (size_t)left);
 		} else {
+			/* Head then sendfile: one segment, not two. */
+			bool more = rs->rs_cur + 1 < rs->rs_nseg &&
+			    rs->rs_seg[rs->rs_cur + 1].sg_file;
+
 			r = c->hc_io.io_ops->write(&c->hc_io,
 			    rs->rs_buf.sb_buf + sg->sg_off + rs->rs_sent,
-			    (size_t)left);
+			    (size_t)left, more);
 		}
 		if (r == CONN_ERR || r == 0) {
 			hconn_free(c);

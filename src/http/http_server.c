@@ -10,6 +10,9 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include "common/log.h"
 #include "http/http_resp.h"
 #include "http/http_server_int.h"
@@ -102,6 +105,8 @@ worker_accept(struct worker *w, const struct ev_tag *t)
 {
 	struct srv *s = w->w_srv;
 
+	static const int one = 1;
+
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
@@ -127,6 +132,10 @@ worker_accept(struct worker *w, const struct ev_tag *t)
 			close(fd);
 			continue;
 		}
+		/* Responses leave in as few writes as we can make them;
+		 * Nagle would hold a body segment back for the peer's delayed
+		 * ACK (40 ms a request on keep-alive). */
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		hconn_accept(w, fd, t->tls, &ss);
 	}
 }

@@ -132,6 +132,21 @@ etag_in_list(struct sv list, const char *etag)
 	return false;
 }
 
+/* A file range as the body: small ones inline behind the head. */
+static int
+add_body(struct http_resp *rs, uint64_t off, uint64_t len)
+{
+	char buf[WSD_INLINE_FILE];
+	ssize_t n;
+
+	if (rs->rs_head_only || len > sizeof(buf))
+		return http_resp_add_file(rs, off, len);
+	n = pread(rs->rs_fd, buf, (size_t)len, (off_t)off);
+	if (n != (ssize_t)len)
+		return WSD_EIO; /* file changed under us: answer 500 */
+	return http_resp_add_mem(rs, buf, (size_t)len);
+}
+
 static int
 not_found(struct http_resp *rs, const char *date)
 {
@@ -284,7 +299,7 @@ static_file_serve(int content_dirfd, struct sv rest,
 			 (unsigned long long)size)) < 0 ||
 		    (rc = http_resp_end_head(rs, len)) < 0)
 			return rc;
-		return http_resp_add_file(rs, r->first, len);
+		return add_body(rs, r->first, len);
 	}
 	if ((rc = http_resp_start(rs, 200, date)) < 0 ||
 	    (rc = http_resp_header(rs,
@@ -292,7 +307,7 @@ static_file_serve(int content_dirfd, struct sv rest,
 	    (rc = validators(rs, etag, lastmod)) < 0 ||
 	    (rc = http_resp_end_head(rs, size)) < 0)
 		return rc;
-	return http_resp_add_file(rs, 0, size);
+	return add_body(rs, 0, size);
 
 not_modified:
 	if ((rc = http_resp_start(rs, 304, date)) < 0 ||

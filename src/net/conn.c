@@ -39,12 +39,12 @@ plain_read(struct conn_io *io, void *buf, size_t n)
 }
 
 static ssize_t
-plain_write(struct conn_io *io, const void *buf, size_t n)
+plain_write(struct conn_io *io, const void *buf, size_t n, bool more)
 {
 	ssize_t r;
 
 	do
-		r = send(io->io_fd, buf, n, MSG_NOSIGNAL);
+		r = send(io->io_fd, buf, n, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
 	while (r < 0 && errno == EINTR);
 	if (r >= 0)
 		return r;
@@ -135,12 +135,13 @@ tls_read(struct conn_io *io, void *buf, size_t n)
 }
 
 static ssize_t
-tls_write(struct conn_io *io, const void *buf, size_t n)
+tls_write(struct conn_io *io, const void *buf, size_t n, bool more)
 {
 	size_t done = 0;
 	int r;
 
 	ERR_clear_error();
+	(void)more; /* each SSL_write is a record; nothing to coalesce */
 	r = SSL_write_ex(io->io_ssl, buf, n, &done);
 	if (r == 1)
 		return (ssize_t)done;
@@ -175,7 +176,7 @@ tls_sendfile(struct conn_io *io, int fd, off_t *off, size_t n)
 		io->io_chunk_off = 0;
 	}
 	w = tls_write(io, io->io_chunk + io->io_chunk_off,
-	    io->io_chunk_len - io->io_chunk_off);
+	    io->io_chunk_len - io->io_chunk_off, false);
 	if (w > 0) {
 		io->io_chunk_off += (size_t)w;
 		*off += w;

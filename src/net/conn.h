@@ -24,7 +24,8 @@ struct conn_io_ops {
 	/* 1 when ready for data, or CONN_WANT_* / CONN_ERR. */
 	int (*handshake)(struct conn_io *);
 	ssize_t (*read)(struct conn_io *, void *, size_t);
-	ssize_t (*write)(struct conn_io *, const void *, size_t);
+	/* MORE: further data follows at once (MSG_MORE on plain TCP). */
+	ssize_t (*write)(struct conn_io *, const void *, size_t, bool more);
 	/* Sends up to N bytes of FD from *OFF; plain TCP uses sendfile(2). */
 	ssize_t (*sendfile)(struct conn_io *, int fd, off_t *off, size_t n);
 	/* Best effort close_notify / FIN; never blocks. */
