@@ -32,7 +32,10 @@ test-build: deps build-asan/build.ninja
 	ninja -C build-asan
 
 test: test-build
-	$(SAN_ENV) meson test -C build-asan --print-errorlogs --num-processes 2
+	@rc=0; $(SAN_ENV) meson test -C build-asan --print-errorlogs \
+		--num-processes 2 || rc=$$?; \
+	python3 scripts/test-summary.py build-asan/meson-logs/testlog.json; \
+	exit $$rc
 
 build-fuzz/build.ninja:
 	CC=clang meson setup build-fuzz -Dfuzz=true \
