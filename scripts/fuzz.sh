@@ -6,7 +6,7 @@ BUILD=$1
 SECS=$2
 status=0
 for bin in "$BUILD"/fuzz/fuzz_*; do
-	[ -x "$bin" ] || continue
+	[ -f "$bin" ] && [ -x "$bin" ] || continue
 	name=$(basename "$bin" | sed 's/^fuzz_//')
 	scratch=$(mktemp -d)
 	dict=""
