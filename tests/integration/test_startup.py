@@ -191,6 +191,31 @@ class Startup(unittest.TestCase):
         self.assertIn(b'200', line)
         self.assertIn(b'GET', line)
 
+    # ------------------------------------------------------------ IPv6
+    def test_ipv4_and_ipv6(self):
+        try:
+            probe = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            probe.bind(('::1', 0))
+            probe.close()
+        except OSError:
+            self.skipTest('no IPv6 loopback on this host')
+        d = self.make()
+        d.start(extra=('--listen', '::1'))
+        try:
+            for port in (d.https_port, d.http_port):
+                tls = port == d.https_port
+                s = socket.create_connection(('::1', port), 5)
+                if tls:
+                    s = d.ctx().wrap_socket(s, server_hostname='localhost')
+                with s:
+                    s.sendall(harness.build_request('GET', self.url))
+                    r = harness.HTTPReader(s).read_response()
+                self.assertEqual(r.status, 200, 'over [::1]:%d' % port)
+                self.assertEqual(r.body, CONTENT)
+            self.assertIn('[::1]:%d (https)' % d.https_port, d.stderr())
+        finally:
+            self.assertEqual(d.stop(), 0)
+
 
 if __name__ == '__main__':
     unittest.main(verbosity=2)
