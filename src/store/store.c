@@ -50,3 +50,129 @@ store_meta_set(struct store *st, const char *key, const char *value,
 {
 	return st->st_ops->meta_set(st, key, value, err);
 }
+
+#define CAT(st) ((st)->st_ops->catalog)
+
+int
+store_begin(struct store *st, struct wsd_err *err)
+{
+	return CAT(st)->begin(st, err);
+}
+
+int
+store_commit(struct store *st, struct wsd_err *err)
+{
+	return CAT(st)->commit(st, err);
+}
+
+void
+store_rollback(struct store *st)
+{
+	CAT(st)->rollback(st);
+}
+
+int
+store_revision_put(struct store *st, const struct store_revision_in *in,
+    int64_t *revision_id, bool *existed, struct wsd_err *err)
+{
+	return CAT(st)->revision_put(st, in, revision_id, existed, err);
+}
+
+int
+store_updates_list(struct store *st, const struct store_update_filter *f,
+    int (*cb)(void *, const struct store_update_row *), void *arg,
+    struct wsd_err *err)
+{
+	return CAT(st)->updates_list(st, f, cb, arg, err);
+}
+
+int
+store_category_find(struct store *st, const char *type,
+    const char *name_or_id, char out_id[37], struct wsd_err *err)
+{
+	return CAT(st)->category_find(st, type, name_or_id, out_id, err);
+}
+
+int
+store_update_decline(struct store *st, const char *update_id,
+    struct wsd_err *err)
+{
+	return CAT(st)->update_decline(st, update_id, err);
+}
+
+int
+store_group_add(struct store *st, const char *name, const char *parent,
+    char out_id[37], struct wsd_err *err)
+{
+	return CAT(st)->group_add(st, name, parent, out_id, err);
+}
+
+int
+store_group_remove(struct store *st, const char *name, struct wsd_err *err)
+{
+	return CAT(st)->group_remove(st, name, err);
+}
+
+int
+store_groups_list(struct store *st,
+    int (*cb)(void *, const struct store_group_row *), void *arg,
+    struct wsd_err *err)
+{
+	return CAT(st)->groups_list(st, cb, arg, err);
+}
+
+int
+store_computer_upsert(struct store *st, const char *computer_id,
+    const char *dns_name, const char *os_description, struct wsd_err *err)
+{
+	return CAT(st)->computer_upsert(st, computer_id, dns_name,
+	    os_description, err);
+}
+
+int
+store_computer_move(struct store *st, const char *computer,
+    const char *group, struct wsd_err *err)
+{
+	return CAT(st)->computer_move(st, computer, group, err);
+}
+
+int
+store_computers_list(struct store *st,
+    int (*cb)(void *, const struct store_computer_row *), void *arg,
+    struct wsd_err *err)
+{
+	return CAT(st)->computers_list(st, cb, arg, err);
+}
+
+int
+store_approval_set(struct store *st, const char *update_id, const char *group,
+    const char *action, const char *deadline, const char *admin,
+    struct wsd_err *err)
+{
+	return CAT(st)->approval_set(st, update_id, group, action, deadline,
+	    admin, err);
+}
+
+int
+store_approval_effective(struct store *st, const char *update_id,
+    const char *group, char action[16], char deadline[40],
+    struct wsd_err *err)
+{
+	return CAT(st)->approval_effective(st, update_id, group, action,
+	    deadline, err);
+}
+
+int
+store_approvals_list(struct store *st, const char *update_id,
+    int (*cb)(void *, const struct store_approval_row *), void *arg,
+    struct wsd_err *err)
+{
+	return CAT(st)->approvals_list(st, update_id, cb, arg, err);
+}
+
+int
+store_event_add(struct store *st, const char *kind, const char *subject,
+    const char *message, struct wsd_err *err)
+{
+	return CAT(st)->event_add(st, kind, subject, message, err);
+}

@@ -17,6 +17,7 @@
 
 struct store;
 struct sbuf;
+struct store_catalog_ops; /* store_int.h */
 
 struct store_ops {
 	const char *name;
@@ -30,6 +31,7 @@ struct store_ops {
 	    struct wsd_err *);
 	int (*meta_set)(struct store *, const char *key, const char *value,
 	    struct wsd_err *);
+	const struct store_catalog_ops *catalog;
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -48,5 +50,191 @@ int store_meta_get(struct store *st, const char *key, struct sbuf *out,
     struct wsd_err *err) WSD_MUST_CHECK;
 int store_meta_set(struct store *st, const char *key, const char *value,
     struct wsd_err *err) WSD_MUST_CHECK;
+
+/* ----------------------------------------------------------- catalog */
+
+#include <stdint.h>
+
+/* Maximum lengths of names an administrator gives (group names, etc.). */
+#define STORE_MAX_NAME 256
+
+struct store_localized {
+	const char *language; /* "en", "de", ... */
+	const char *title;
+	const char *xml;      /* the LocalizedProperties fragment, byte-exact */
+	size_t xml_len;
+};
+
+struct store_file {
+	unsigned char sha1[20];
+	unsigned char sha256[32];
+	bool has_sha256;
+	uint64_t size;
+	const char *file_name; /* metadata FileName */
+	const char *modified;  /* xs:dateTime as in the metadata */
+	const char *patching_type; /* NULL when none */
+};
+
+struct store_prereq {
+	unsigned clause; /* rows of one clause are ORed, clauses ANDed */
+	const char *update_id;
+	bool is_category;
+};
+
+struct store_bundle_member {
+	unsigned clause;
+	const char *update_id;
+	int revision_number;
+};
+
+/* One revision of one update, with everything it carries. */
+struct store_revision_in {
+	const char *update_id; /* GUID, any case: stored lower case */
+	int revision_number;
+	const char *update_type;   /* Software, Driver, Category, Detectoid */
+	const char *category_type; /* Categories only: Company, ... */
+	const char *origin;        /* local, import, upstream */
+	bool explicitly_deployable;
+	bool is_leaf;
+	bool is_bundle;
+	const char *kb_article;    /* NULL when none */
+	const char *msrc_severity; /* NULL when none */
+	const char *eula_id;       /* NULL when none */
+	const char *title;         /* default-language title, for listings */
+	const char *xml_core;
+	size_t xml_core_len;
+	const char *xml_extended; /* NULL when none */
+	size_t xml_extended_len;
+	unsigned n_localized;
+	const struct store_localized *localized;
+	unsigned n_files;
+	const struct store_file *files;
+	unsigned n_categories; /* Product, UpdateClassification, parent */
+	const char *const *categories;
+	unsigned n_prereqs;
+	const struct store_prereq *prereqs;
+	unsigned n_bundle;
+	const struct store_bundle_member *bundle;
+	unsigned n_supersedes;
+	const char *const *supersedes;
+};
+
+/* What a listing row shows; strings valid during the callback only. */
+struct store_update_row {
+	const char *update_id;
+	int revision_number;
+	int64_t revision_id;
+	const char *update_type;
+	const char *category_type; /* "" unless a category */
+	const char *title;
+	const char *kb_article;    /* "" when none */
+	const char *msrc_severity; /* "" when none */
+	const char *classification; /* title of its classification, or "" */
+	const char *product;        /* title of its first product, or "" */
+	bool declined;
+	const char *origin;
+	unsigned n_files;
+	uint64_t bytes;             /* total size of its files */
+	unsigned n_superseded_by;   /* latest revisions that supersede it */
+};
+
+struct store_update_filter {
+	const char *classification; /* category GUID (any case) or NULL */
+	const char *product;        /* category GUID or NULL */
+	const char *update_type;    /* or NULL for all but categories */
+	bool include_declined;
+};
+
+struct store_group_row {
+	const char *group_id;
+	const char *name;
+	const char *parent;  /* parent's name, "" for All Computers */
+	bool builtin;
+	unsigned n_computers;
+};
+
+struct store_computer_row {
+	const char *computer_id;
+	const char *dns_name;
+	const char *groups; /* names, comma separated */
+	const char *last_sync; /* "" when never */
+};
+
+struct store_approval_row {
+	const char *update_id;
+	const char *group;
+	const char *action;   /* Install, Uninstall, NotApproved */
+	const char *deadline; /* "" when none */
+	const char *created;
+};
+
+/* All run inside the caller's transaction when one is open. */
+int store_begin(struct store *st, struct wsd_err *err) WSD_MUST_CHECK;
+int store_commit(struct store *st, struct wsd_err *err) WSD_MUST_CHECK;
+void store_rollback(struct store *st);
+
+/*
+ * Adds a revision. If the same UpdateID and RevisionNumber exist with the
+ * same core fragment, nothing changes and *EXISTED is true; with a
+ * different one, WSD_EINVAL ("revision exists with other metadata").
+ * The highest revision number of an update is its latest.
+ */
+int store_revision_put(struct store *st, const struct store_revision_in *in,
+    int64_t *revision_id, bool *existed, struct wsd_err *err) WSD_MUST_CHECK;
+
+/* Lists the latest revision of each update (categories only if asked for
+ * by FILTER->update_type). CB returning non-zero stops the listing. */
+int store_updates_list(struct store *st, const struct store_update_filter *f,
+    int (*cb)(void *, const struct store_update_row *), void *arg,
+    struct wsd_err *err) WSD_MUST_CHECK;
+/* A category's GUID from its GUID or (case-insensitive) title, of TYPE
+ * (e.g. "UpdateClassification"); WSD_ENOTFOUND if none. */
+int store_category_find(struct store *st, const char *type,
+    const char *name_or_id, char out_id[37], struct wsd_err *err)
+    WSD_MUST_CHECK;
+
+/* Declining removes the update's approvals; it is never offered again. */
+int store_update_decline(struct store *st, const char *update_id,
+    struct wsd_err *err) WSD_MUST_CHECK;
+
+int store_group_add(struct store *st, const char *name, const char *parent,
+    char out_id[37], struct wsd_err *err) WSD_MUST_CHECK;
+/* Refuses the built-in groups and groups with child groups; computers
+ * left in no group go to Unassigned Computers. */
+int store_group_remove(struct store *st, const char *name,
+    struct wsd_err *err) WSD_MUST_CHECK;
+int store_groups_list(struct store *st,
+    int (*cb)(void *, const struct store_group_row *), void *arg,
+    struct wsd_err *err) WSD_MUST_CHECK;
+
+/* Creates or refreshes a computer; a new one joins Unassigned Computers. */
+int store_computer_upsert(struct store *st, const char *computer_id,
+    const char *dns_name, const char *os_description, struct wsd_err *err)
+    WSD_MUST_CHECK;
+/* Makes GROUP the computer's only group (by ID or DNS name). */
+int store_computer_move(struct store *st, const char *computer,
+    const char *group, struct wsd_err *err) WSD_MUST_CHECK;
+int store_computers_list(struct store *st,
+    int (*cb)(void *, const struct store_computer_row *), void *arg,
+    struct wsd_err *err) WSD_MUST_CHECK;
+
+/* ACTION: Install, Uninstall or NotApproved; DEADLINE NULL or ISO-8601. */
+int store_approval_set(struct store *st, const char *update_id,
+    const char *group, const char *action, const char *deadline,
+    const char *admin, struct wsd_err *err) WSD_MUST_CHECK;
+/*
+ * The approval GROUP gets for UPDATE_ID: its own, else its nearest
+ * ancestor's. *ACTION "NotApproved" when none; DEADLINE "" when none.
+ */
+int store_approval_effective(struct store *st, const char *update_id,
+    const char *group, char action[16], char deadline[40],
+    struct wsd_err *err) WSD_MUST_CHECK;
+int store_approvals_list(struct store *st, const char *update_id,
+    int (*cb)(void *, const struct store_approval_row *), void *arg,
+    struct wsd_err *err) WSD_MUST_CHECK;
+
+/* Appends to the event log (quarantines, imports, approvals, ...). */
+int store_event_add(struct store *st, const char *kind, const char *subject,
+    const char *message, struct wsd_err *err) WSD_MUST_CHECK;
 
 #endif

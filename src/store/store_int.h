@@ -1,4 +1,7 @@
-/* Private to store_*.c: the common head of every backend's handle. */
+/*
+ * Private to store*.c: the common head of every backend's handle and the
+ * catalog half of a backend's table (store.h wraps each entry).
+ */
 #ifndef WSUSD_STORE_STORE_INT_H
 #define WSUSD_STORE_STORE_INT_H
 
@@ -7,5 +10,43 @@
 struct store {
 	const struct store_ops *st_ops;
 };
+
+struct store_catalog_ops {
+	int (*begin)(struct store *, struct wsd_err *);
+	int (*commit)(struct store *, struct wsd_err *);
+	void (*rollback)(struct store *);
+	int (*revision_put)(struct store *, const struct store_revision_in *,
+	    int64_t *, bool *, struct wsd_err *);
+	int (*updates_list)(struct store *, const struct store_update_filter *,
+	    int (*)(void *, const struct store_update_row *), void *,
+	    struct wsd_err *);
+	int (*category_find)(struct store *, const char *, const char *,
+	    char[37], struct wsd_err *);
+	int (*update_decline)(struct store *, const char *, struct wsd_err *);
+	int (*group_add)(struct store *, const char *, const char *, char[37],
+	    struct wsd_err *);
+	int (*group_remove)(struct store *, const char *, struct wsd_err *);
+	int (*groups_list)(struct store *,
+	    int (*)(void *, const struct store_group_row *), void *,
+	    struct wsd_err *);
+	int (*computer_upsert)(struct store *, const char *, const char *,
+	    const char *, struct wsd_err *);
+	int (*computer_move)(struct store *, const char *, const char *,
+	    struct wsd_err *);
+	int (*computers_list)(struct store *,
+	    int (*)(void *, const struct store_computer_row *), void *,
+	    struct wsd_err *);
+	int (*approval_set)(struct store *, const char *, const char *,
+	    const char *, const char *, const char *, struct wsd_err *);
+	int (*approval_effective)(struct store *, const char *, const char *,
+	    char[16], char[40], struct wsd_err *);
+	int (*approvals_list)(struct store *, const char *,
+	    int (*)(void *, const struct store_approval_row *), void *,
+	    struct wsd_err *);
+	int (*event_add)(struct store *, const char *, const char *,
+	    const char *, struct wsd_err *);
+};
+
+extern const struct store_catalog_ops store_sqlite_catalog_ops;
 
 #endif

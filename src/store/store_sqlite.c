@@ -19,16 +19,11 @@
 #include "common/sbuf.h"
 #include "store/store_int.h"
 #include "store/store_schema.h"
+#include "store/store_sqlite_int.h"
 
 /* Longest one statement may run (S22); checked every 10k VM steps. */
 #define STORE_STATEMENT_MS 30000
 #define STORE_BUSY_MS 5000
-
-struct store_sqlite {
-	struct store base;
-	sqlite3 *db;
-	struct timespec stmt_start;
-};
 
 static int
 progress(void *arg)
@@ -43,20 +38,20 @@ progress(void *arg)
 	return ms > STORE_STATEMENT_MS;
 }
 
-static void
+void
 stmt_clock(struct store_sqlite *s)
 {
 	clock_gettime(CLOCK_MONOTONIC, &s->stmt_start);
 }
 
-static int
+int
 db_fail(struct store_sqlite *s, struct wsd_err *err, const char *what)
 {
 	log_warnx("sqlite: %s: %s", what, sqlite3_errmsg(s->db));
 	return wsd_fail(err, WSD_EIO, what);
 }
 
-static int
+int
 exec(struct store_sqlite *s, const char *sql, struct wsd_err *err,
     const char *what)
 {
@@ -264,4 +259,5 @@ const struct store_ops store_sqlite_ops = {
 	.integrity_check = sq_integrity_check,
 	.meta_get = sq_meta_get,
 	.meta_set = sq_meta_set,
+	.catalog = &store_sqlite_catalog_ops,
 };
