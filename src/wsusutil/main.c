@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "config/config.h"
+#include "store/store.h"
 
 static const struct wsusutil_cmd cmds[] = {
 	{ "testca", cmd_testca, "[--rsa] [--days N] [--out PREFIX] NAME...",
@@ -16,6 +17,21 @@ static const struct wsusutil_cmd cmds[] = {
 	    "check and install the TLS certificate; set the server name" },
 	{ "checkhealth", cmd_checkhealth, "[--port N]",
 	    "check listeners, certificate, database and content store" },
+	{ "groups", cmd_groups, "add NAME [--parent NAME] | remove NAME | "
+				"list [--json]",
+	    "computer target groups" },
+	{ "computers", cmd_computers, "list [--json] | move COMPUTER GROUP",
+	    "computers and their groups" },
+	{ "approve", cmd_approve,
+	    "UPDATEID --group NAME [--action install|uninstall|notapproved] "
+	    "[--deadline ISO-8601]",
+	    "approve an update for a group (children inherit it)" },
+	{ "decline", cmd_decline, "UPDATEID",
+	    "decline an update: its approvals go, it is never offered" },
+	{ "updates", cmd_updates,
+	    "list [--classification C] [--product P] [--declined] "
+	    "[--categories] [--json] | approvals [UPDATEID] [--json]",
+	    "the catalog" },
 };
 
 int
@@ -35,6 +51,34 @@ wsusutil_port_override(const char *cmd, const char *arg,
 		return -1;
 	}
 	ov->port = (int)v;
+	return 0;
+}
+
+int
+wsusutil_fail(const char *cmd, const char *what)
+{
+	fprintf(stderr, "wsusutil: %s: %s\n", cmd, what);
+	return 1;
+}
+
+int
+wsusutil_open_store(const char *cmd, const char *datadir, struct store **out)
+{
+	struct wsd_err err;
+	struct config *cf;
+	int rc;
+
+	/* Through config_load: it resolves DATADIR and checks wsusd.conf. */
+	if (config_load(datadir, NULL, &cf, &err) < 0) {
+		wsusutil_fail(cmd, err.what);
+		return -1;
+	}
+	rc = store_open(out, cf->cf_datadir, &err);
+	config_free(cf);
+	if (rc < 0) {
+		wsusutil_fail(cmd, err.what);
+		return -1;
+	}
 	return 0;
 }
 

@@ -23,9 +23,25 @@ struct config_overrides;
 int wsusutil_port_override(const char *cmd, const char *arg,
     struct config_overrides *ov);
 
+struct store;
+
+/*
+ * Opens DATADIR's database for a command, printing "wsusutil: CMD:
+ * <problem>" on failure. Returns 0 or -1.
+ */
+int wsusutil_open_store(const char *cmd, const char *datadir,
+    struct store **out);
+/* Prints "wsusutil: CMD: WHAT" and returns 1 (the refusal exit status). */
+int wsusutil_fail(const char *cmd, const char *what);
+
 /* argv[0] is the command name; options follow. */
 int cmd_testca(const char *datadir, int argc, char **argv);
 int cmd_configuressl(const char *datadir, int argc, char **argv);
 int cmd_checkhealth(const char *datadir, int argc, char **argv);
+int cmd_groups(const char *datadir, int argc, char **argv);
+int cmd_computers(const char *datadir, int argc, char **argv);
+int cmd_approve(const char *datadir, int argc, char **argv);
+int cmd_decline(const char *datadir, int argc, char **argv);
+int cmd_updates(const char *datadir, int argc, char **argv);
 
 #endif
