@@ -176,3 +176,50 @@ store_event_add(struct store *st, const char *kind, const char *subject,
 {
 	return CAT(st)->event_add(st, kind, subject, message, err);
 }
+
+int
+store_revisions_each(struct store *st, bool latest_only,
+    int (*cb)(void *, const struct store_revision_out *), void *arg,
+    struct wsd_err *err)
+{
+	return CAT(st)->revisions_each(st, NULL, latest_only, cb, arg, err);
+}
+
+int
+store_revision_latest(struct store *st, const char *update_id,
+    int (*cb)(void *, const struct store_revision_out *), void *arg,
+    struct wsd_err *err)
+{
+	return CAT(st)->revisions_each(st, update_id, true, cb, arg, err);
+}
+
+int
+store_files_list(struct store *st,
+    int (*cb)(void *, const struct store_file_row *), void *arg,
+    struct wsd_err *err)
+{
+	return CAT(st)->files_list(st, cb, arg, err);
+}
+
+int
+store_file_set_state(struct store *st, const unsigned char sha1[20],
+    const char *state, struct wsd_err *err)
+{
+	return CAT(st)->file_set_state(st, sha1, state, err);
+}
+
+int
+store_file_forget(struct store *st, const unsigned char sha1[20],
+    struct wsd_err *err)
+{
+	return CAT(st)->file_forget(st, sha1, err);
+}
+
+int
+store_cleanup(struct store *st, bool superseded, bool expired, bool obsolete,
+    unsigned inactive_days, struct store_cleanup_counts *out,
+    struct wsd_err *err)
+{
+	return CAT(st)->cleanup(st, superseded, expired, obsolete,
+	    inactive_days, out, err);
+}

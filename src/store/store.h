@@ -233,6 +233,62 @@ int store_approvals_list(struct store *st, const char *update_id,
     int (*cb)(void *, const struct store_approval_row *), void *arg,
     struct wsd_err *err) WSD_MUST_CHECK;
 
+/*
+ * Calls CB with every revision (or only the latest of each update), with
+ * everything store_revision_put took, in UpdateID and revision order. The
+ * revision's memory is valid during the callback only. Also fills the
+ * update's DECLINED and ORIGIN. CB returning non-zero stops the walk.
+ */
+struct store_revision_out {
+	struct store_revision_in rv;
+	int64_t revision_id;
+	bool declined;
+};
+int store_revisions_each(struct store *st, bool latest_only,
+    int (*cb)(void *, const struct store_revision_out *), void *arg,
+    struct wsd_err *err) WSD_MUST_CHECK;
+/* One update's latest revision (by UpdateID); WSD_ENOTFOUND if none. */
+int store_revision_latest(struct store *st, const char *update_id,
+    int (*cb)(void *, const struct store_revision_out *), void *arg,
+    struct wsd_err *err) WSD_MUST_CHECK;
+
+struct store_file_row {
+	const unsigned char *sha1; /* 20 bytes */
+	const unsigned char *sha256; /* 32 bytes, or NULL */
+	uint64_t size;
+	const char *file_name;
+	const char *state;  /* missing, present, quarantined */
+	unsigned needed;    /* latest, not declined revisions using it */
+	unsigned refs;      /* revisions of any kind using it */
+};
+int store_files_list(struct store *st,
+    int (*cb)(void *, const struct store_file_row *), void *arg,
+    struct wsd_err *err) WSD_MUST_CHECK;
+/* STATE: missing, present or quarantined. */
+int store_file_set_state(struct store *st, const unsigned char sha1[20],
+    const char *state, struct wsd_err *err) WSD_MUST_CHECK;
+/* Forgets a file no revision references (after cleanup removed it). */
+int store_file_forget(struct store *st, const unsigned char sha1[20],
+    struct wsd_err *err) WSD_MUST_CHECK;
+
+/* What cleanup did; each count is of rows changed. */
+struct store_cleanup_counts {
+	unsigned declined_superseded;
+	unsigned declined_expired;
+	unsigned revisions_deleted;
+	unsigned computers_deleted;
+};
+/*
+ * The Server Cleanup Wizard's database half. SUPERSEDED: decline updates
+ * that a non-declined latest revision supersedes and that no group has
+ * approved for install. EXPIRED: decline updates whose latest revision
+ * expired. OBSOLETE: delete revisions that are not the latest. INACTIVE
+ * (> 0): delete computers not synchronised for that many days.
+ */
+int store_cleanup(struct store *st, bool superseded, bool expired,
+    bool obsolete, unsigned inactive_days, struct store_cleanup_counts *out,
+    struct wsd_err *err) WSD_MUST_CHECK;
+
 /* Appends to the event log (quarantines, imports, approvals, ...). */
 int store_event_add(struct store *st, const char *kind, const char *subject,
     const char *message, struct wsd_err *err) WSD_MUST_CHECK;

@@ -45,6 +45,18 @@ struct store_catalog_ops {
 	    struct wsd_err *);
 	int (*event_add)(struct store *, const char *, const char *,
 	    const char *, struct wsd_err *);
+	int (*revisions_each)(struct store *, const char *, bool,
+	    int (*)(void *, const struct store_revision_out *), void *,
+	    struct wsd_err *);
+	int (*files_list)(struct store *,
+	    int (*)(void *, const struct store_file_row *), void *,
+	    struct wsd_err *);
+	int (*file_set_state)(struct store *, const unsigned char *,
+	    const char *, struct wsd_err *);
+	int (*file_forget)(struct store *, const unsigned char *,
+	    struct wsd_err *);
+	int (*cleanup)(struct store *, bool, bool, bool, unsigned,
+	    struct store_cleanup_counts *, struct wsd_err *);
 };
 
 extern const struct store_catalog_ops store_sqlite_catalog_ops;

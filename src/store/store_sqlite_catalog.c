@@ -1163,4 +1163,9 @@ const struct store_catalog_ops store_sqlite_catalog_ops = {
 	.approval_effective = cat_approval_effective,
 	.approvals_list = cat_approvals_list,
 	.event_add = cat_event_add,
+	.revisions_each = sqlite_revisions_each,
+	.files_list = sqlite_files_list,
+	.file_set_state = sqlite_file_set_state,
+	.file_forget = sqlite_file_forget,
+	.cleanup = sqlite_cleanup,
 };

@@ -21,4 +21,19 @@ int db_fail(struct store_sqlite *s, struct wsd_err *err, const char *what);
 int exec(struct store_sqlite *s, const char *sql, struct wsd_err *err,
     const char *what);
 
+/* store_sqlite_read.c, for the catalog ops table. */
+int sqlite_revisions_each(struct store *st, const char *update_id,
+    bool latest_only, int (*cb)(void *, const struct store_revision_out *),
+    void *arg, struct wsd_err *err);
+int sqlite_files_list(struct store *st,
+    int (*cb)(void *, const struct store_file_row *), void *arg,
+    struct wsd_err *err);
+int sqlite_file_set_state(struct store *st, const unsigned char *sha1,
+    const char *state, struct wsd_err *err);
+int sqlite_file_forget(struct store *st, const unsigned char *sha1,
+    struct wsd_err *err);
+int sqlite_cleanup(struct store *st, bool superseded, bool expired,
+    bool obsolete, unsigned inactive_days, struct store_cleanup_counts *out,
+    struct wsd_err *err);
+
 #endif

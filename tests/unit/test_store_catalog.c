@@ -282,6 +282,116 @@ test_computers_and_approvals(void **state)
 	assert_int_equal(store_event_add(st, "test", "x", "message", &e), 0);
 }
 
+struct readback {
+	int n;
+	struct store_revision_out o; /* shallow: checked inside the callback */
+	bool ok;
+};
+
+static int
+readback_cb(void *arg, const struct store_revision_out *o)
+{
+	struct readback *rb = arg;
+
+	rb->n++;
+	/* The revision 100 of U1 written by test_revisions. */
+	rb->ok = o->rv.revision_number == 101 &&
+	    strcmp(o->rv.update_id, U1) == 0 &&
+	    strcmp(o->rv.update_type, "Software") == 0 &&
+	    o->rv.xml_core_len == strlen(o->rv.xml_core) && o->declined;
+	return 0;
+}
+
+struct all_revs {
+	int n;
+	bool saw100;
+};
+
+static int
+all_cb(void *arg, const struct store_revision_out *o)
+{
+	struct all_revs *a = arg;
+
+	if (strcmp(o->rv.update_id, U1) != 0)
+		return 0;
+	a->n++;
+	if (o->rv.revision_number == 100) {
+		a->saw100 = o->rv.n_localized == 2 &&
+		    strcmp(o->rv.localized[1].language, "en") == 0 &&
+		    strcmp(o->rv.localized[0].title, "Testaktualisierung") ==
+			0 &&
+		    o->rv.n_files == 1 && o->rv.files[0].size == 1234 &&
+		    o->rv.files[0].has_sha256 &&
+		    o->rv.files[0].sha256[0] == 0xcd &&
+		    strcmp(o->rv.files[0].file_name, "x.cab") == 0 &&
+		    o->rv.n_categories == 1 &&
+		    strcmp(o->rv.categories[0], SECURITY) == 0 &&
+		    o->rv.n_supersedes == 1 &&
+		    strcmp(o->rv.supersedes[0], U2) == 0 &&
+		    o->rv.n_prereqs == 2 && o->rv.prereqs[0].is_category &&
+		    strcmp(o->rv.prereqs[0].update_id,
+			"56309036-4c77-4dd9-951a-99ee9c246a94") == 0 &&
+		    o->rv.prereqs[1].clause == 1;
+	}
+	return 0;
+}
+
+static int
+files_cb(void *arg, const struct store_file_row *f)
+{
+	int *n = arg;
+
+	if (f->sha1[0] == 0xab) {
+		/* U1 (declined) is its only user: not needed any more. */
+		assert_int_equal((int)f->needed, 0);
+		assert_int_equal((int)f->refs, 1);
+		assert_string_equal(f->state, "present");
+	}
+	(*n)++;
+	return 0;
+}
+
+static void
+test_readback_and_cleanup(void **state)
+{
+	struct store_cleanup_counts cc;
+	struct readback rb = { 0 };
+	struct all_revs all = { 0 };
+	unsigned char sha1[20];
+	struct wsd_err e;
+	int nfiles = 0;
+
+	(void)state;
+	assert_int_equal(store_revision_latest(st, U1, readback_cb, &rb, &e),
+	    0);
+	assert_int_equal(rb.n, 1);
+	assert_true(rb.ok);
+	assert_int_equal(store_revision_latest(st,
+			     "99999999-2222-3333-4444-555555555501", readback_cb,
+			     &rb, &e), WSD_ENOTFOUND);
+	assert_int_equal(store_revisions_each(st, false, all_cb, &all, &e), 0);
+	assert_int_equal(all.n, 3); /* 99, 100, 101 */
+	assert_true(all.saw100);
+	memset(sha1, 0xab, 20);
+	assert_int_equal(store_file_set_state(st, sha1, "present", &e), 0);
+	assert_int_equal(store_file_set_state(st, sha1, "gone", &e),
+	    WSD_EINVAL);
+	assert_int_equal(store_files_list(st, files_cb, &nfiles, &e), 0);
+	assert_true(nfiles >= 2);
+	/* Obsolete revisions: 99 and 100 of U1 go, 101 stays. */
+	assert_int_equal(store_cleanup(st, false, false, true, 0, &cc, &e), 0);
+	assert_int_equal((int)cc.revisions_deleted, 2);
+	all.n = 0;
+	assert_int_equal(store_revisions_each(st, false, all_cb, &all, &e), 0);
+	assert_int_equal(all.n, 1);
+	/* The file only revision 100 used is unreferenced now. */
+	assert_int_equal(store_file_forget(st, sha1, &e), 0);
+	assert_int_equal(store_file_set_state(st, sha1, "present", &e),
+	    WSD_ENOTFOUND);
+	assert_int_equal(store_cleanup(st, false, false, false, 1, &cc, &e), 0);
+	assert_int_equal((int)cc.computers_deleted, 0); /* created today */
+}
+
 static void
 test_category_find(void **state)
 {
@@ -329,6 +439,7 @@ main(void)
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_computers_and_approvals),
 		cmocka_unit_test(test_category_find),
+		cmocka_unit_test(test_readback_and_cleanup),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
