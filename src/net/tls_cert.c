@@ -834,3 +834,70 @@ out:
 	ERR_clear_error();
 	return rc;
 }
+
+/* ---- the publishing (code-signing) certificate ---- */
+
+int
+tls_codesign_create(const char *cert_path, const char *key_path,
+    const char *cn, unsigned days, struct wsd_err *err)
+{
+	struct fileio_tmp tkey, tcert;
+	EVP_PKEY *key = NULL;
+	X509V3_CTX v3;
+	X509_NAME *subj;
+	X509 *x = NULL;
+	struct sbuf pem;
+	time_t now = time(NULL);
+	int rc;
+
+	fileio_tmp_init(&tkey);
+	fileio_tmp_init(&tcert);
+	sbuf_init(&pem, 64 * 1024);
+	if (days == 0 || days > WSD_MAX_TESTCA_DAYS)
+		return wsd_fail(err, WSD_EINVAL, "days out of range");
+	if ((rc = fileio_ensure_parent(cert_path, 0700, err)) < 0 ||
+	    (rc = fileio_ensure_parent(key_path, 0700, err)) < 0)
+		return rc;
+	/* RSA: what Authenticode verifiers everywhere accept. 3072 bits
+	 * keeps the signature strong for a certificate kept for years. */
+	if ((key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072)) ==
+		NULL ||
+	    (x = X509_new()) == NULL ||
+	    X509_set_version(x, X509_VERSION_3) != 1 || set_serial(x) < 0 ||
+	    X509_time_adj_ex(X509_getm_notBefore(x), 0, -3600, &now) == NULL ||
+	    X509_time_adj_ex(X509_getm_notAfter(x), (int)days, -3600, &now) ==
+		NULL) {
+		log_ssl("publishing certificate");
+		rc = wsd_fail(err, WSD_ETLS, "cannot create the certificate");
+		goto out;
+	}
+	subj = X509_get_subject_name(x);
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	if (X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_UTF8,
+		(const unsigned char *)cn, -1, -1, 0) != 1 ||
+	    X509_set_issuer_name(x, subj) != 1 || X509_set_pubkey(x, key) != 1 ||
+	    add_ext(x, &v3, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
+	    add_ext(x, &v3, NID_key_usage, "critical,digitalSignature") < 0 ||
+	    add_ext(x, &v3, NID_ext_key_usage, "codeSigning") < 0 ||
+	    add_ext(x, &v3, NID_subject_key_identifier, "hash") < 0 ||
+	    X509_sign(x, key, EVP_sha256()) <= 0 || pem_cert_add(&pem, x) < 0) {
+		log_ssl("publishing certificate");
+		rc = wsd_fail(err, WSD_ETLS, "cannot create the certificate");
+		goto out;
+	}
+	if ((rc = key_tmp_write(&tkey, key_path, key, 0, err)) < 0 ||
+	    (rc = fileio_tmp_write(&tcert, AT_FDCWD, cert_path, pem.sb_buf,
+		 pem.sb_len, 0644, NULL, 0, err)) < 0 ||
+	    (rc = fileio_tmp_commit(&tkey, err)) < 0 ||
+	    (rc = fileio_tmp_commit(&tcert, err)) < 0)
+		goto out;
+	rc = 0;
+out:
+	fileio_tmp_abort(&tkey);
+	fileio_tmp_abort(&tcert);
+	sbuf_release(&pem);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	ERR_clear_error();
+	return rc;
+}

@@ -57,4 +57,15 @@ int tls_testca_issue(const char *ca_cert_path, const char *ca_key_path,
     unsigned nnames, unsigned days, bool ec, struct wsd_err *err)
     WSD_MUST_CHECK;
 
+/*
+ * Creates the publishing certificate wsusutil publish signs packages
+ * with: a self-signed RSA-3072 certificate with the codeSigning extended
+ * key usage, subject CN, valid from now-1h for DAYS days; KEY_PATH 0600,
+ * CERT_PATH 0644, replacing both (via temporary files) when they exist.
+ * Clients trust it by importing it into Trusted Publishers and Trusted
+ * Root Certification Authorities.
+ */
+int tls_codesign_create(const char *cert_path, const char *key_path,
+    const char *cn, unsigned days, struct wsd_err *err) WSD_MUST_CHECK;
+
 #endif

@@ -14,9 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+
 #include "common/log.h"
 #include "common/wsd_err.h"
 #include "config/config.h"
+#include "content/content_store.h"
 #include "http/http_server.h"
 #include "store/store.h"
 #include "wsusd/runtime.h"
@@ -194,6 +197,8 @@ main(int argc, char **argv)
 	int c;
 
 	log_set_prefix("wsusd");
+	/* libxml2 2.9 must be set up before any thread parses. */
+	xmlInitParser();
 	while ((c = getopt_long(argc, argv, "d:p:l:fnhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -260,6 +265,16 @@ main(int argc, char **argv)
 	if (store_open(&st, cf->cf_datadir, &err) < 0)
 		fatalx("cannot open the database: %s", err.what);
 	store_close(st);
+	{
+		/* Temporary files a crashed import or publish left behind. */
+		unsigned swept = 0;
+
+		if (content_store_sweep_tmp(cf->cf_datadir, &swept, &err) < 0)
+			log_warnx("content/.tmp: %s", err.what);
+		else if (swept > 0)
+			log_info("removed %u stale temporary content files",
+			    swept);
+	}
 
 	signal(SIGPIPE, SIG_IGN);
 	if (runtime_build(cf, NULL, &rt, &err) < 0)

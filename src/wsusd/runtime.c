@@ -14,7 +14,8 @@
 int
 runtime_check_modes(const struct config *cf, struct wsd_err *err)
 {
-	static const char *const dirs[] = { "", "/tls", "/content" };
+	static const char *const dirs[] = { "", "/tls", "/content",
+		"/quarantine" };
 	char path[4096];
 	struct stat st;
 

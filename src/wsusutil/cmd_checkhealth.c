@@ -26,6 +26,7 @@
 
 #include "common/sbuf.h"
 #include "config/config.h"
+#include "content/content_store.h"
 #include "net/tls_cert.h"
 #include "store/store.h"
 
@@ -262,24 +263,89 @@ check_content(const struct config *cf)
 	    avail >= MIN_FREE_BYTES ? "" : " (below 1024 MiB)");
 }
 
+struct content_check {
+	const char *datadir;
+	unsigned ok, bad;
+};
+
+/* Re-hashes every stored file against the catalog (S14); read-only. */
+static int
+verify_one(void *arg, const struct store_file_row *r)
+{
+	struct content_check *cc = arg;
+	struct content_verified cv;
+	struct content_expect ce;
+	struct wsd_err err;
+	char rel[CONTENT_REL_PATH_MAX];
+	int rc;
+
+	if (strcmp(r->state, "present") != 0)
+		return 0;
+	memset(&ce, 0, sizeof(ce));
+	memcpy(ce.sha1, r->sha1, 20);
+	if (r->sha256) {
+		memcpy(ce.sha256, r->sha256, 32);
+		ce.has_sha256 = true;
+	}
+	ce.size = r->size;
+	ce.has_size = true;
+	ce.filename = r->file_name;
+	if (content_rel_path(&ce, rel, sizeof(rel)) < 0)
+		snprintf(rel, sizeof(rel), "?");
+	rc = content_store_verify(cc->datadir, &ce, false, &cv, &err);
+	if (rc == 0) {
+		cc->ok++;
+		return 0;
+	}
+	cc->bad++;
+	finding(false, "content file content/%s (%s): %s", rel, r->file_name,
+	    rc == WSD_ENOTFOUND ? "missing" : err.what);
+	return 0;
+}
+
+static void
+check_content_files(const struct config *cf)
+{
+	struct content_check cc = { cf->cf_datadir, 0, 0 };
+	struct store *st;
+	struct wsd_err err;
+
+	if (store_open(&st, cf->cf_datadir, &err) < 0) {
+		finding(false, "database: %s", err.what);
+		return;
+	}
+	if (store_files_list(st, verify_one, &cc, &err) < 0)
+		finding(false, "content files: %s", err.what);
+	else if (cc.bad == 0)
+		finding(true, "content files: %u verified against their digests",
+		    cc.ok);
+	store_close(st);
+}
+
 int
 cmd_checkhealth(const char *datadir, int argc, char **argv)
 {
 	struct config_overrides ov = { 0 };
+	const char *port_arg = NULL;
+	bool content = false;
 	struct config *cf;
 	struct wsd_err err;
 	bool tls;
 
 	/* The daemon may run with --port: take the same value here. */
-	if (argc == 3 && strcmp(argv[1], "--port") == 0) {
-		if (wsusutil_port_override("checkhealth", argv[2], &ov) < 0)
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
+			port_arg = argv[++i];
+		} else if (strcmp(argv[i], "--content") == 0) {
+			content = true;
+		} else {
+			fprintf(stderr, "usage: wsusutil checkhealth [--port N] "
+					"[--content]\n");
 			return 2;
-	} else if (argc != 1) {
-		fprintf(stderr, "usage: wsusutil checkhealth [--port N]\n");
-		return 2;
-	} else if (wsusutil_port_override("checkhealth", NULL, &ov) < 0) {
-		return 2;
+		}
 	}
+	if (wsusutil_port_override("checkhealth", port_arg, &ov) < 0)
+		return 2;
 	if (config_load(datadir, &ov, &cf, &err) < 0) {
 		finding(false, "configuration %s/wsusd.conf: %s", datadir,
 		    err.what);
@@ -296,6 +362,8 @@ cmd_checkhealth(const char *datadir, int argc, char **argv)
 	check_listeners(cf, tls);
 	check_database(cf);
 	check_content(cf);
+	if (content)
+		check_content_files(cf);
 	config_free(cf);
 	if (problems > 0)
 		printf("%d problem%s found\n", problems, problems == 1 ? "" : "s");

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+
 #include "common/log.h"
 #include "config/config.h"
 #include "store/store.h"
@@ -15,7 +17,7 @@ static const struct wsusutil_cmd cmds[] = {
 	{ "configuressl", cmd_configuressl,
 	    "CERTIFICATENAME [--cert PEM --key PEM [--chain PEM]]",
 	    "check and install the TLS certificate; set the server name" },
-	{ "checkhealth", cmd_checkhealth, "[--port N]",
+	{ "checkhealth", cmd_checkhealth, "[--port N] [--content]",
 	    "check listeners, certificate, database and content store" },
 	{ "groups", cmd_groups, "add NAME [--parent NAME] | remove NAME | "
 				"list [--json]",
@@ -32,6 +34,23 @@ static const struct wsusutil_cmd cmds[] = {
 	    "list [--classification C] [--product P] [--declined] "
 	    "[--categories] [--json] | approvals [UPDATEID] [--json]",
 	    "the catalog" },
+	{ "publish", cmd_publish,
+	    "FILE... --title T --product P --classification C [--kb N] "
+	    "[--severity S] [--description D] [--supersedes ID]... "
+	    "[--prerequisite ID]... [--applicability FILE] [--arguments A] "
+	    "[--vendor V]",
+	    "sign packages and publish them as a Software update" },
+	{ "publishingcert", cmd_publishingcert,
+	    "create [--subject CN] [--days N] [--force] | export FILE [--der]",
+	    "the certificate published packages are signed with" },
+	{ "reset", cmd_reset, "",
+	    "re-check every content file; quarantine and re-queue bad ones" },
+	{ "cleanup", cmd_cleanup,
+	    "[--superseded] [--expired] [--obsolete-revisions] "
+	    "[--unneeded-content] [--computers-inactive DAYS]",
+	    "the Server Cleanup Wizard (no option: all but computers)" },
+	{ "deleteunneededrevisions", cmd_deleteunneededrevisions, "",
+	    "delete revisions that are not the latest" },
 };
 
 int
@@ -99,6 +118,8 @@ main(int argc, char **argv)
 	int i = 1;
 
 	log_set_prefix("wsusutil");
+	/* libxml2 2.9 must be set up before any thread parses. */
+	xmlInitParser();
 	while (i < argc && argv[i][0] == '-') {
 		if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
 			datadir = argv[i + 1];

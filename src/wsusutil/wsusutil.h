@@ -43,5 +43,10 @@ int cmd_computers(const char *datadir, int argc, char **argv);
 int cmd_approve(const char *datadir, int argc, char **argv);
 int cmd_decline(const char *datadir, int argc, char **argv);
 int cmd_updates(const char *datadir, int argc, char **argv);
+int cmd_publish(const char *datadir, int argc, char **argv);
+int cmd_publishingcert(const char *datadir, int argc, char **argv);
+int cmd_reset(const char *datadir, int argc, char **argv);
+int cmd_cleanup(const char *datadir, int argc, char **argv);
+int cmd_deleteunneededrevisions(const char *datadir, int argc, char **argv);
 
 #endif

@@ -1,0 +1,151 @@
+#include "catalog/sign.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+extern char **environ;
+
+/*
+ * Runs ARGV (argv[0] looked up in PATH), collecting the last line of its
+ * output for the log. Returns the exit status, or -1 when it could not
+ * run or ran out of time (then it is killed).
+ */
+#define RUN_MAX_ARGS 16
+
+static int run_argv(char *const argv[], char *last, size_t lastsz);
+
+/* posix_spawn wants writable strings; literals are const here. */
+static int
+run(const char *const cargv[], char *last, size_t lastsz)
+{
+	char *argv[RUN_MAX_ARGS + 1];
+	int n = 0, rc = -1;
+
+	for (; cargv[n] != NULL; n++) {
+		if (n == RUN_MAX_ARGS || (argv[n] = strdup(cargv[n])) == NULL)
+			goto out;
+	}
+	argv[n] = NULL;
+	rc = run_argv(argv, last, lastsz);
+out:
+	for (int i = 0; i < n; i++)
+		free(argv[i]);
+	return rc;
+}
+
+static int
+run_argv(char *const argv[], char *last, size_t lastsz)
+{
+	posix_spawn_file_actions_t fa;
+	struct timespec start, now;
+	char buf[4096];
+	size_t used = 0;
+	int pfd[2], status;
+	pid_t pid;
+
+	last[0] = '\0';
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], STDERR_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
+	    O_RDONLY, 0);
+	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		close(pfd[0]);
+		close(pfd[1]);
+		snprintf(last, lastsz, "%s: %s", argv[0], strerror(errno));
+		return -1;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		ssize_t n;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec > SIGN_TIMEOUT_SECS) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			close(pfd[0]);
+			snprintf(last, lastsz, "%s: timed out", argv[0]);
+			return -1;
+		}
+		if (poll(&p, 1, 1000) == 0)
+			continue;
+		n = read(pfd[0], buf + used, sizeof(buf) - 1 - used);
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+		if (used == sizeof(buf) - 1) {
+			/* Keep the tail: the last line says what went wrong. */
+			memmove(buf, buf + used / 2, used - used / 2);
+			used -= used / 2;
+		}
+	}
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	buf[used] = '\0';
+	while (used > 0 && (buf[used - 1] == '\n' || buf[used - 1] == '\r'))
+		buf[--used] = '\0';
+	{
+		const char *nl = strrchr(buf, '\n'), *l = nl ? nl + 1 : buf;
+		size_t n = strlen(l);
+
+		if (n >= lastsz)
+			n = lastsz - 1;
+		memcpy(last, l, n);
+		last[n] = '\0';
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int
+sign_file(const char *in, const char *out, const char *cert, const char *key,
+    const char *description, struct wsd_err *err)
+{
+	const char *const argv[] = { "osslsigncode", "sign", "-certs", cert,
+		"-key", key, "-h", "sha256", "-n", description, "-in", in,
+		"-out", out, NULL };
+	char last[512];
+	int rc = run(argv, last, sizeof(last));
+
+	if (rc == 0)
+		return 0;
+	unlink(out);
+	log_warnx("osslsigncode sign %s: %s", in, last);
+	if (rc < 0)
+		return wsd_fail(err, WSD_EIO, "cannot run osslsigncode");
+	return wsd_fail(err, WSD_EINVAL,
+	    "cannot sign the package: it must be a PE (.exe, .dll), MSI or "
+	    "CAB file");
+}
+
+int
+sign_verify(const char *in, const char *cafile, struct wsd_err *err)
+{
+	const char *const argv[] = { "osslsigncode", "verify", "-CAfile",
+		cafile, "-in", in, NULL };
+	char last[512];
+	int rc = run(argv, last, sizeof(last));
+
+	if (rc == 0)
+		return 0;
+	log_warnx("osslsigncode verify %s: %s", in, last);
+	return wsd_fail(err, rc < 0 ? WSD_EIO : WSD_EINVAL,
+	    "signature does not verify");
+}
