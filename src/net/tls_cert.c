@@ -901,3 +901,69 @@ out:
 	ERR_clear_error();
 	return rc;
 }
+
+int
+tls_codesign_check(const char *cert_path, const char *key_path, time_t now,
+    struct wsd_err *err)
+{
+	char *cbuf = NULL, *kbuf = NULL;
+	size_t clen = 0, klen = 0;
+	EVP_PKEY *key = NULL;
+	BIO *bio = NULL;
+	X509 *x = NULL;
+	int rc;
+
+	if (fileio_read_small(cert_path, WSD_MAX_PEM_FILE, &cbuf, &clen, NULL,
+		err) < 0)
+		return wsd_fail(err, WSD_ENOTFOUND,
+		    "cannot read the publishing certificate");
+	if (fileio_read_small(key_path, WSD_MAX_PEM_FILE, &kbuf, &klen, NULL,
+		err) < 0) {
+		free(cbuf);
+		return wsd_fail(err, WSD_ENOTFOUND,
+		    "cannot read the publishing key");
+	}
+	if ((bio = BIO_new_mem_buf(cbuf, (int)clen)) == NULL ||
+	    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
+		rc = wsd_fail(err, WSD_ETLS,
+		    "publishing certificate does not parse");
+		goto out;
+	}
+	BIO_free(bio);
+	if ((bio = BIO_new_mem_buf(kbuf, (int)klen)) == NULL ||
+	    (key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL)) ==
+		NULL) {
+		rc = wsd_fail(err, WSD_ETLS, "publishing key does not parse");
+		goto out;
+	}
+	if (X509_check_private_key(x, key) != 1) {
+		rc = wsd_fail(err, WSD_ETLS,
+		    "publishing key does not match the certificate");
+		goto out;
+	}
+	if (X509_cmp_time(X509_get0_notAfter(x), &now) <= 0) {
+		rc = wsd_fail(err, WSD_ETLS,
+		    "publishing certificate has expired");
+		goto out;
+	}
+	if (X509_cmp_time(X509_get0_notBefore(x), &now) > 0) {
+		rc = wsd_fail(err, WSD_ETLS,
+		    "publishing certificate is not yet valid");
+		goto out;
+	}
+	if ((X509_get_extension_flags(x) & EXFLAG_XKUSAGE) == 0 ||
+	    (X509_get_extended_key_usage(x) & XKU_CODE_SIGN) == 0) {
+		rc = wsd_fail(err, WSD_ETLS,
+		    "publishing certificate is not for code signing");
+		goto out;
+	}
+	rc = 0;
+out:
+	BIO_free(bio);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	free(cbuf);
+	fileio_free_secret(kbuf, klen);
+	ERR_clear_error();
+	return rc;
+}

@@ -68,4 +68,12 @@ int tls_testca_issue(const char *ca_cert_path, const char *ca_key_path,
 int tls_codesign_create(const char *cert_path, const char *key_path,
     const char *cn, unsigned days, struct wsd_err *err) WSD_MUST_CHECK;
 
+/*
+ * Checks the publishing certificate before it is used: both files parse,
+ * the key matches, NOW is within its validity, and it is for code signing.
+ * Each problem has its own message.
+ */
+int tls_codesign_check(const char *cert_path, const char *key_path,
+    time_t now, struct wsd_err *err) WSD_MUST_CHECK;
+
 #endif

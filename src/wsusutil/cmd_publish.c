@@ -32,6 +32,7 @@
 #include "common/testhook.h"
 #include "config/config.h"
 #include "content/content_store.h"
+#include "net/tls_cert.h"
 #include "store/store.h"
 
 #define PUBLISH_MAX_FILES 64
@@ -389,6 +390,10 @@ cmd_publish(const char *datadir, int argc, char **argv)
 	if (access(crt, R_OK) < 0 || access(key, R_OK) < 0) {
 		rc = wsusutil_fail(CMD, "no publishing certificate: run "
 					"wsusutil publishingcert create");
+		goto out;
+	}
+	if (tls_codesign_check(crt, key, time(NULL), &err) < 0) {
+		rc = wsusutil_fail(CMD, err.what);
 		goto out;
 	}
 	if (store_open(&st, cf->cf_datadir, &err) < 0) {

@@ -271,6 +271,37 @@ class Publish(unittest.TestCase):
         rc, _, err = wsusutil(self.d, 'publish', cab, '--title', 'T')
         self.assertEqual(rc, 2)
         self.assertEqual(self.snapshot(), before)
+        # A broken publishing certificate: refused, named, nothing stored.
+        crt = os.path.join(self.d, 'tls', 'publishing.crt')
+        with open(crt) as f:
+            good = f.read()
+        with open(crt, 'w') as f:
+            f.write('-----BEGIN CERTIFICATE-----\ngarbage\n'
+                    '-----END CERTIFICATE-----\n')
+        rc, _, err = wsusutil(self.d, 'publish', cab, *base,
+                              '--classification', 'Updates')
+        self.assertEqual(rc, 1)
+        self.assertIn('publishing certificate does not parse', err)
+        self.assertEqual(self.snapshot(), before)
+        # Another key than the certificate's.
+        with open(crt, 'w') as f:
+            f.write(good)
+        other = os.path.join(self.base, 'o')
+        os.mkdir(other, 0o750)
+        wsusutil(other, 'publishingcert', 'create')
+        shutil.copy(os.path.join(other, 'tls', 'publishing.key'),
+                    os.path.join(self.d, 'tls', 'publishing.key.other'))
+        os.rename(os.path.join(self.d, 'tls', 'publishing.key'),
+                  os.path.join(self.d, 'tls', 'publishing.key.good'))
+        os.rename(os.path.join(self.d, 'tls', 'publishing.key.other'),
+                  os.path.join(self.d, 'tls', 'publishing.key'))
+        rc, _, err = wsusutil(self.d, 'publish', cab, *base,
+                              '--classification', 'Updates')
+        self.assertEqual(rc, 1)
+        self.assertIn('publishing key does not match', err)
+        self.assertEqual(self.snapshot(), before)
+        os.rename(os.path.join(self.d, 'tls', 'publishing.key.good'),
+                  os.path.join(self.d, 'tls', 'publishing.key'))
         # Without a publishing certificate, nothing is published.
         os.unlink(os.path.join(self.d, 'tls', 'publishing.key'))
         rc, _, err = wsusutil(self.d, 'publish', cab, *base,
