@@ -47,6 +47,7 @@ fuzz: deps build-fuzz/build.ninja
 
 bench: build
 	./bench/run.sh
+	./bench/catalog.sh
 
 clean:
 	rm -rf build build-asan build-fuzz
