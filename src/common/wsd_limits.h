@@ -82,4 +82,9 @@
 #define WSD_MAX_TESTCA_NAMES 64
 #define WSD_MAX_TESTCA_DAYS 3650
 
+/* One content file (content_store). The largest Windows payloads (feature
+ * update ESDs) are under 8 GiB; 64 GiB only bounds what a hostile
+ * upstream, a wrong metadata size or a wrong path can make us write. */
+#define WSD_MAX_CONTENT_FILE (64ULL * 1024 * 1024 * 1024)
+
 #endif

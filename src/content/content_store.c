@@ -17,15 +17,10 @@
 
 #include "common/encode.h"
 #include "common/log.h"
+#include "common/wsd_limits.h"
 
-/*
- * Largest content file we store: 64 GiB. Windows feature updates (ESD,
- * WIM) are 4-6 GiB and the largest WSUS payloads known stay well under
- * 20 GiB; the cap only bounds what a hostile upstream, a truncated
- * metadata size or a wrong path can make us write. Belongs in
- * wsd_limits.h (WSD_MAX_CONTENT_FILE), which this module may not edit.
- */
-#define CONTENT_MAX_FILE (64ULL * 1024 * 1024 * 1024)
+/* Largest content file we store (wsd_limits.h says why). */
+#define CONTENT_MAX_FILE WSD_MAX_CONTENT_FILE
 
 /* Bytes per read while copying and hashing: four times the HTTP file
  * chunk, so that a multi-GiB file costs tens of thousands of system
