@@ -70,6 +70,15 @@ b64_decode_exact(const char *in, size_t inlen, unsigned char *out, size_t n)
 	/* EVP_DecodeBlock counts padding bytes as data: take them off. */
 	if (got < 0 || (size_t)got - pad != n)
 		return -1;
+	{
+		/* Canonical only: the spare bits of the last character must be
+		 * zero, so one digest has exactly one spelling. */
+		char again[4 * ((64 + 2) / 3) + 1];
+
+		EVP_EncodeBlock((unsigned char *)again, buf, (int)n);
+		if (memcmp(again, in, inlen) != 0)
+			return -1;
+	}
 	memcpy(out, buf, n);
 	return 0;
 }

@@ -38,6 +38,7 @@ test_b64_strict(void **state)
 		"L4jfQtpIqpgPt0jRO6ot5JzRVK=s",  /* data after padding */
 		"L4jfQtpIqpgPt0jRO6ot5JzR VKs",  /* space */
 		"L4jfQtpIqpgPt0jRO6ot5JzR-Ks=",  /* url alphabet */
+		"L4jfQtpIqpgPt0jRO6ot5JzRVKt=",  /* spare bits set */
 		"",
 	};
 	unsigned char out[32];
