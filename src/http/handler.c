@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "http/static_file.h"
+#include "wusp/wusp.h"
 
 enum { M_GET = 1, M_HEAD = 2, M_POST = 4 };
 
@@ -117,6 +118,12 @@ handler_run(const struct handler_ctx *hx, struct http_resp *rs)
 	case VROOT_CONTENT:
 		return static_file_serve(hx->hx_rt->rt_content_fd,
 		    hx->hx_route->rt_rest, hx->hx_req, hx->hx_date, rs);
+	case VROOT_CLIENT:
+	case VROOT_SIMPLEAUTH:
+	case VROOT_REPORTING:
+		if (hx->hx_req->rq_method == HTTP_POST)
+			return wusp_handle(hx, rs);
+		return not_implemented(hx, rs);
 	default:
 		return not_implemented(hx, rs);
 	}

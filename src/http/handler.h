@@ -25,7 +25,10 @@ struct handler_ctx {
 	size_t hx_body_len;
 	const char *hx_date;
 	const char *hx_peer;
+	struct store **hx_store; /* the worker's database handle, opened lazily */
 };
+
+struct store;
 
 /*
  * Decides, from the head alone, whether the request may proceed: 0 with

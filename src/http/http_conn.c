@@ -193,6 +193,7 @@ dispatch(struct hconn *c)
 		.hx_body_len = c->hc_body.sb_len,
 		.hx_date = worker_date(c->hc_w),
 		.hx_peer = c->hc_peer,
+		.hx_store = &c->hc_w->w_store,
 	};
 	struct http_resp *rs = &c->hc_resp;
 

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "http/http_resp.h"
 #include "http/http_server_int.h"
+#include "store/store.h"
 
 /* Connections one wake-up may accept: fairness between workers. */
 #define ACCEPT_BATCH 64
@@ -63,6 +64,7 @@ srv_runtime_unref(struct srv_runtime *rt)
 	if (rt == NULL || atomic_fetch_sub(&rt->rt_refs, 1) != 1)
 		return;
 	SSL_CTX_free(rt->rt_ssl);
+	cookie_keys_release(&rt->rt_cookies);
 	if (rt->rt_content_fd >= 0)
 		close(rt->rt_content_fd);
 	if (rt->rt_access_fd > 2)
@@ -353,6 +355,7 @@ srv_stop(struct srv *s, unsigned grace)
 		pthread_join(w->w_thread, NULL);
 		close(w->w_epfd);
 		close(w->w_wake_tag.fd);
+		store_close(w->w_store);
 		srv_runtime_unref(w->w_rt);
 	}
 	srv_runtime_unref(s->s_rt);

@@ -21,6 +21,7 @@
 #include "common/wsd_err.h"
 #include "common/wsd_limits.h"
 #include "config/config.h"
+#include "cookie/cookie.h"
 #include "net/listen.h"
 
 struct srv_runtime {
@@ -30,6 +31,7 @@ struct srv_runtime {
 	bool rt_tls;          /* SSL configured: the five roots need it */
 	int rt_content_fd;    /* DATADIR/content, O_DIRECTORY; -1 if none */
 	int rt_access_fd;     /* O_APPEND; -1 when off; 1 for stdout */
+	struct cookie_keys rt_cookies; /* cookie keys, loaded per generation */
 	unsigned rt_nlisten;
 	/* Listening sockets are closed by srv_publish/srv_stop, never by
 	 * freeing a runtime: a new generation may carry the same fds on. */

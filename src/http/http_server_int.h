@@ -78,6 +78,7 @@ struct worker {
 	struct srv *w_srv;
 	struct srv_runtime *w_rt; /* reference held */
 	struct hconn *w_conns;
+	struct store *w_store; /* this thread's database handle, or NULL */
 	unsigned w_depth; /* nested pipelined requests on this turn */
 	unsigned w_nconns;
 	atomic_uint w_acked_gen;

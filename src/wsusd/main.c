@@ -20,6 +20,7 @@
 #include "common/wsd_err.h"
 #include "config/config.h"
 #include "content/content_store.h"
+#include "soap/soap_parse.h"
 #include "http/http_server.h"
 #include "store/store.h"
 #include "wsusd/runtime.h"
@@ -199,6 +200,7 @@ main(int argc, char **argv)
 	log_set_prefix("wsusd");
 	/* libxml2 2.9 must be set up before any thread parses. */
 	xmlInitParser();
+	soap_global_init();
 	while ((c = getopt_long(argc, argv, "d:p:l:fnhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':

@@ -107,6 +107,7 @@ runtime_build(struct config *cf, const struct srv_runtime *old,
 	}
 	atomic_init(&rt->rt_refs, 1);
 	rt->rt_cf = cf;
+	cookie_keys_init(&rt->rt_cookies);
 	rt->rt_content_fd = -1;
 	rt->rt_access_fd = -1;
 
@@ -125,6 +126,10 @@ runtime_build(struct config *cf, const struct srv_runtime *old,
 		rc = wsd_fail(err, WSD_EPERM, "TLS is not configured");
 		goto fail;
 	}
+
+	/* Created at first start (0600); refused if others may read it. */
+	if ((rc = cookie_keys_load(&rt->rt_cookies, cf->cf_datadir, err)) < 0)
+		goto fail;
 
 	snprintf(path, sizeof(path), "%s/content", cf->cf_datadir);
 	if (mkdir(path, 0750) < 0 && errno != EEXIST) {

@@ -1,0 +1,237 @@
+#include "wusp/wusp.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "common/log.h"
+#include "common/sbuf.h"
+#include "wusp/wusp_int.h"
+
+/* The largest answer before SyncUpdates pages: GetConfig is ~1 KiB. */
+#define WUSP_MAX_RESPONSE (8 * 1024 * 1024)
+
+static const struct wusp_op {
+	enum vroot vroot;
+	const char *ns;
+	const char *name;
+	wusp_op_fn fn;
+	enum soap_style style;
+} ops[] = {
+	{ VROOT_CLIENT, SOAP_NS_CLIENT, "GetConfig", wusp_get_config,
+	    SOAP_STYLE_WCF },
+	{ VROOT_CLIENT, SOAP_NS_CLIENT, "GetCookie", wusp_get_cookie,
+	    SOAP_STYLE_WCF },
+	{ VROOT_CLIENT, SOAP_NS_CLIENT, "RegisterComputer",
+	    wusp_register_computer, SOAP_STYLE_WCF },
+	{ VROOT_SIMPLEAUTH, SOAP_NS_SIMPLEAUTH, "GetAuthorizationCookie",
+	    wusp_get_auth_cookie, SOAP_STYLE_ASMX },
+};
+
+/* MS-WUSP operations this version does not serve yet: a fault the client
+ * retries later, never a fake success. */
+static const char *const pending[] = { "StartCategoryScan", "SyncUpdates",
+	"SyncPrinterCatalog", "RefreshCache", "GetExtendedUpdateInfo",
+	"GetExtendedUpdateInfo2", "GetFileLocations", "ReportEventBatch",
+	"ReportEventBatch2", "GetRequiredInventoryType", "ReportInventory" };
+
+static enum soap_style
+style_of(enum vroot v)
+{
+	return v == VROOT_CLIENT ? SOAP_STYLE_WCF : SOAP_STYLE_ASMX;
+}
+
+static int
+reply(const struct handler_ctx *hx, struct http_resp *rs, int status,
+    enum soap_style style, struct sbuf *body)
+{
+	int rc;
+
+	if ((rc = http_resp_start(rs, status, hx->hx_date)) < 0 ||
+	    (rc = http_resp_header(rs, "Cache-Control: %s",
+		 style == SOAP_STYLE_WCF ? "private" : "private, max-age=0")) <
+		0 ||
+	    (rc = http_resp_header(rs,
+		 "Content-Type: text/xml; charset=utf-8")) < 0 ||
+	    (rc = http_resp_end_head(rs, body->sb_len)) < 0 ||
+	    (rc = http_resp_add_mem(rs, body->sb_buf, body->sb_len)) < 0)
+		return rc;
+	return 0;
+}
+
+static int
+fault(const struct handler_ctx *hx, struct http_resp *rs,
+    enum soap_style style, enum soap_errc code, const char *message,
+    const char *action)
+{
+	struct sbuf sb;
+	int rc;
+
+	sbuf_init(&sb, 64 * 1024);
+	if ((rc = soap_fault_build(&sb, style, code, message, action, NULL)) <
+	    0)
+		return rc;
+	rc = reply(hx, rs, soap_errc_http_status(code), style, &sb);
+	sbuf_release(&sb);
+	return rc;
+}
+
+/* A 64-bit identity of this database, from its server_id. */
+static uint64_t
+instance_of(struct store *st)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	struct wsd_err err;
+	struct sbuf id;
+	uint64_t v = 0;
+
+	sbuf_init(&id, 256);
+	if (store_meta_get(st, "server_id", &id, &err) == 0 &&
+	    EVP_Digest(id.sb_buf, id.sb_len, md, &n, EVP_sha256(), NULL) == 1)
+		for (int i = 0; i < 8; i++)
+			v = v << 8 | md[i];
+	sbuf_release(&id);
+	return v;
+}
+
+int
+wusp_handle(const struct handler_ctx *hx, struct http_resp *rs)
+{
+	enum vroot v = hx->hx_route->rt_vroot;
+	const struct http_header *sa;
+	const struct wusp_op *op = NULL;
+	struct soap_doc doc;
+	struct wusp_ctx c;
+	struct wsd_err err;
+	struct sbuf sb;
+	enum soap_errc ec;
+	char action[512] = "";
+	int rc;
+
+	if ((sa = http_req_header(hx->hx_req, "SOAPAction")) != NULL &&
+	    sa->value.n < sizeof(action))
+		snprintf(action, sizeof(action), "%.*s", (int)sa->value.n,
+		    sa->value.p);
+	soap_doc_init(&doc);
+	if (soap_parse(hx->hx_body ? hx->hx_body : "", hx->hx_body_len, &doc,
+		&err) < 0) {
+		ec = doc.sd_fault != SOAP_ERRC_NONE ? doc.sd_fault :
+						      SOAP_ERRC_CLIENT_MALFORMED;
+		log_debug("%s: SOAP request refused: %s", hx->hx_peer, err.what);
+		soap_doc_release(&doc);
+		return fault(hx, rs, style_of(v), ec, err.what, action);
+	}
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (ops[i].vroot == v && strcmp(ops[i].name, doc.sd_op_name) ==
+			0 && strcmp(ops[i].ns, doc.sd_op_ns) == 0)
+			op = &ops[i];
+	if (op == NULL) {
+		bool later = false;
+
+		for (size_t i = 0; i < sizeof(pending) / sizeof(pending[0]);
+		     i++)
+			later |= strcmp(pending[i], doc.sd_op_name) == 0;
+		soap_doc_release(&doc);
+		if (later)
+			return fault(hx, rs, style_of(v),
+			    SOAP_ERRC_INTERNAL_SERVER_ERROR,
+			    "operation not implemented in this wsusd version",
+			    action);
+		return fault(hx, rs, style_of(v), SOAP_ERRC_UNKNOWN_OPERATION,
+		    action[0] ? action : "(none)", action);
+	}
+
+	memset(&c, 0, sizeof(c));
+	c.wc_hx = hx;
+	c.wc_cf = hx->hx_rt->rt_cf;
+	c.wc_keys = &hx->hx_rt->rt_cookies;
+	c.wc_doc = &doc;
+	c.wc_now = time(NULL);
+	if (*hx->hx_store == NULL &&
+	    store_open(hx->hx_store, c.wc_cf->cf_datadir, &err) < 0) {
+		log_warnx("cannot open the database: %s", err.what);
+		soap_doc_release(&doc);
+		return fault(hx, rs, op->style, SOAP_ERRC_INTERNAL_SERVER_ERROR,
+		    "database unavailable", action);
+	}
+	c.wc_store = *hx->hx_store;
+	c.wc_instance = instance_of(c.wc_store);
+	sbuf_init(&sb, WUSP_MAX_RESPONSE);
+	if (soap_emit_begin(&c.wc_w, &sb, op->style) < 0) {
+		soap_doc_release(&doc);
+		return WSD_ENOMEM;
+	}
+	ec = op->fn(&c);
+	if (ec == SOAP_ERRC_NONE && soap_emit_end(&c.wc_w) < 0)
+		ec = SOAP_ERRC_INTERNAL_SERVER_ERROR;
+	soap_doc_release(&doc);
+	if (ec != SOAP_ERRC_NONE) {
+		sbuf_release(&sb);
+		return fault(hx, rs, op->style, ec,
+		    c.wc_message ? c.wc_message : "", action);
+	}
+	rc = reply(hx, rs, 200, op->style, &sb);
+	sbuf_release(&sb);
+	return rc;
+}
+
+int
+wusp_last_change(struct wusp_ctx *c, struct soap_datetime *out)
+{
+	struct wsd_err err;
+	struct sbuf v;
+	struct tm tm;
+	int rc;
+
+	sbuf_init(&v, 64);
+	memset(&tm, 0, sizeof(tm));
+	rc = store_meta_get(c->wc_store, "created", &v, &err);
+	if (rc == 0 && strptime(sbuf_str(&v), "%Y-%m-%dT%H:%M:%SZ", &tm) ==
+	    NULL)
+		rc = WSD_EINVAL;
+	sbuf_release(&v);
+	if (rc < 0)
+		return rc;
+	*out = soap_datetime_from_unix((int64_t)timegm(&tm), 0);
+	return 0;
+}
+
+uint32_t
+wusp_protocol(struct sv v)
+{
+	uint64_t maj, min;
+
+	if (strparse_u64(&v, 0xffff, &maj) < 0 || strparse_char(&v, '.') < 0 ||
+	    strparse_u64(&v, 0xffff, &min) < 0 || v.n != 0)
+		return 0;
+	return (uint32_t)(maj << 16 | min);
+}
+
+enum soap_errc
+wusp_open_client_cookie(struct wusp_ctx *c, const struct soap_elem *cookie,
+    struct cookie *out)
+{
+	const struct soap_elem *ed;
+	struct wsd_err err;
+	struct sv s;
+	int rc;
+
+	c->wc_message = "";
+	if (cookie == NULL ||
+	    (ed = soap_child(c->wc_doc, cookie, "EncryptedData")) == NULL ||
+	    soap_get_str(ed, COOKIE_MAX_INPUT, &s, &err) < 0)
+		return SOAP_ERRC_INVALID_COOKIE;
+	rc = cookie_open(c->wc_keys, s.p, s.n, COOKIE_CLIENT, c->wc_now, out,
+	    &err);
+	if (rc == COOKIE_EEXPIRED)
+		return SOAP_ERRC_COOKIE_EXPIRED;
+	if (rc < 0)
+		return SOAP_ERRC_INVALID_COOKIE;
+	/* Sealed by this install but for another database: the client must
+	 * start again and refresh its cache (WUSP.md 5.1). */
+	if (out->co_instance != c->wc_instance)
+		return SOAP_ERRC_SERVER_CHANGED;
+	return SOAP_ERRC_NONE;
+}

@@ -1,0 +1,77 @@
+/*
+ * RegisterComputer (WUSP.md 3.4): the computer named by the cookie is
+ * recorded (new ones join Unassigned Computers); the answer is an empty
+ * RegisterComputerResponse.
+ */
+#include "wusp/wusp_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/encode.h"
+#include "common/log.h"
+
+static void
+guid_of(const unsigned char b[16], char out[37])
+{
+	char hex[33];
+
+	hex_encode_upper(b, 16, hex);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
+	    hex + 16, hex + 20);
+	for (char *p = out; *p; p++)
+		if (*p >= 'A' && *p <= 'F')
+			*p = (char)(*p + 32);
+}
+
+/* A bounded copy of child NAME's text, "" when absent or unusable. */
+static void
+text_of(const struct soap_doc *d, const struct soap_elem *parent,
+    const char *name, char *out, size_t n)
+{
+	const struct soap_elem *e = soap_child(d, parent, name);
+	struct wsd_err err;
+	struct sv s;
+
+	out[0] = '\0';
+	if (e != NULL && soap_get_str(e, n - 1, &s, &err) == 0)
+		snprintf(out, n, "%.*s", (int)s.n, s.p);
+}
+
+enum soap_errc
+wusp_register_computer(struct wusp_ctx *c)
+{
+	const struct soap_doc *d = c->wc_doc;
+	const struct soap_elem *op = d->sd_op, *info;
+	char guid[37], dns[256], os[256], build[16], desc[300];
+	struct cookie ck;
+	struct wsd_err err;
+	enum soap_errc ec;
+
+	if ((ec = wusp_open_client_cookie(c, soap_child(d, op, "cookie"),
+		 &ck)) != SOAP_ERRC_NONE)
+		return ec;
+	if ((info = soap_child(d, op, "computerInfo")) == NULL) {
+		c->wc_message = "computerInfo";
+		return SOAP_ERRC_INVALID_PARAMETERS;
+	}
+	text_of(d, info, "DnsName", dns, sizeof(dns));
+	text_of(d, info, "OSDescription", os, sizeof(os));
+	text_of(d, info, "OSBuildNumber", build, sizeof(build));
+	if (dns[0] == '\0') {
+		c->wc_message = "computerInfo.DnsName";
+		return SOAP_ERRC_INVALID_PARAMETERS;
+	}
+	/* Windows 11 calls itself Windows 10 (WUSP.md 3.4): the build says. */
+	snprintf(desc, sizeof(desc), "%s (build %s)", os[0] ? os : "Windows",
+	    build[0] ? build : "?");
+	guid_of(ck.co_computer, guid);
+	if (store_computer_upsert(c->wc_store, guid, dns, desc, &err) < 0) {
+		log_warnx("RegisterComputer %s: %s", guid, err.what);
+		return SOAP_ERRC_INTERNAL_SERVER_ERROR;
+	}
+	if (soap_emit_empty_ns(&c->wc_w, "RegisterComputerResponse",
+		SOAP_NS_CLIENT) < 0)
+		return SOAP_ERRC_INTERNAL_SERVER_ERROR;
+	return SOAP_ERRC_NONE;
+}

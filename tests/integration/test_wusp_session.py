@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""MS-WUSP session start against the real daemon over TLS, replaying the
+captured Windows 11 requests (vectors/native-capture-wsus-rs scan/000001
+to 000004): GetConfig, GetAuthorizationCookie, GetCookie and
+RegisterComputer. Each response must have the real server's shape: the
+same elements in the same order and namespaces (values may differ).
+Then the faults a client acts on: bad and foreign cookies, ConfigChanged,
+unknown operations, malformed bodies."""
+
+import os
+import re
+import sqlite3
+import sys
+import unittest
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import Wsusd  # noqa: E402
+
+VEC = os.path.join(harness.REPO, '..', 'shared', 'protocol', 'vectors',
+                   'native-capture-wsus-rs')
+CLIENT = 'http://www.microsoft.com/SoftwareDistribution/Server/' \
+         'ClientWebService'
+AUTH = 'http://www.microsoft.com/SoftwareDistribution/Server/' \
+       'SimpleAuthWebService'
+
+
+def capture(n, what):
+    p = os.path.join(VEC, 'scan', n, what)
+    if not os.path.exists(p):
+        raise unittest.SkipTest('capture not found: %s (../shared must '
+                                'sit beside the repository)' % p)
+    with open(p, 'rb') as f:
+        return f.read()
+
+
+def shape(xml):
+    """Element paths in document order: (depth, {ns}tag)."""
+    out = []
+
+    def walk(e, d):
+        out.append((d, e.tag))
+        for c in e:
+            walk(c, d + 1)
+    walk(ET.fromstring(xml), 0)
+    return out
+
+
+def text(xml, tag):
+    e = ET.fromstring(xml).find('.//{*}' + tag)
+    return None if e is None else (e.text or '')
+
+
+class Session(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Wsusd()
+        cls.d.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        cls.d.cleanup()
+
+    def post(self, path, action, body):
+        r = harness.request(self.d.https_port, 'POST', path, {
+            'Content-Type': 'text/xml; charset=utf-8',
+            'SOAPAction': '"%s"' % action}, body, tls=self.d.ctx())
+        return r
+
+    def getconfig(self):
+        r = self.post('/ClientWebService/client.asmx', CLIENT + '/GetConfig',
+                      capture('000001', 'request.body'))
+        self.assertEqual(r.status, 200, r.body)
+        return r
+
+    def authcookie(self):
+        r = self.post('/SimpleAuthWebService/SimpleAuth.asmx',
+                      AUTH + '/GetAuthorizationCookie',
+                      capture('000002', 'request.body'))
+        self.assertEqual(r.status, 200, r.body)
+        return text(r.body, 'CookieData')
+
+    def getcookie(self, auth, last_change, old=None):
+        body = capture('000003', 'request.body').decode()
+        body = re.sub(r'<CookieData>[^<]*</CookieData>',
+                      '<CookieData>%s</CookieData>' % auth, body)
+        body = re.sub(r'<lastChange>[^<]*</lastChange>',
+                      '<lastChange>%s</lastChange>' % last_change, body)
+        if old is not None:
+            body = body.replace('</Expiration></oldCookie>',
+                                '</Expiration><EncryptedData>%s'
+                                '</EncryptedData></oldCookie>' % old)
+        return self.post('/ClientWebService/client.asmx',
+                         CLIENT + '/GetCookie', body.encode())
+
+    def register(self, cookie):
+        body = capture('000004', 'request.body').decode()
+        body = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
+                      '<EncryptedData>%s</EncryptedData>' % cookie, body)
+        return self.post('/ClientWebService/client.asmx',
+                         CLIENT + '/RegisterComputer', body.encode())
+
+    def session(self):
+        lc = text(self.getconfig().body, 'LastChange')
+        r = self.getcookie(self.authcookie(), lc)
+        self.assertEqual(r.status, 200, r.body)
+        return lc, text(r.body, 'EncryptedData')
+
+    def test_shapes_match_the_real_server(self):
+        r = self.getconfig()
+        self.assertEqual(shape(r.body),
+                         shape(capture('000001', 'response.body')))
+        self.assertEqual(r.header('Cache-Control'), 'private')
+        self.assertTrue(r.body.startswith(b'<s:Envelope xmlns:s='))
+        lc = text(r.body, 'LastChange')
+        # LastChange is stable between calls.
+        self.assertEqual(text(self.getconfig().body, 'LastChange'), lc)
+
+        r = self.post('/SimpleAuthWebService/SimpleAuth.asmx',
+                      AUTH + '/GetAuthorizationCookie',
+                      capture('000002', 'request.body'))
+        self.assertEqual(r.status, 200)
+        self.assertEqual(shape(r.body),
+                         shape(capture('000002', 'response.body')))
+        self.assertTrue(r.body.startswith(b'<?xml version="1.0" '
+                                          b'encoding="utf-8"?><soap:'))
+        self.assertEqual(r.header('Cache-Control'), 'private, max-age=0')
+        auth = text(r.body, 'CookieData')
+        real = text(capture('000002', 'response.body'), 'CookieData')
+        self.assertEqual(len(auth), len(real))  # 664, as WSUS's
+
+        r = self.getcookie(auth, lc)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(shape(r.body),
+                         shape(capture('000003', 'response.body')))
+        cookie = text(r.body, 'EncryptedData')
+        self.assertEqual(len(cookie), len(text(
+            capture('000003', 'response.body'), 'EncryptedData')))
+
+        r = self.register(cookie)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(shape(r.body),
+                         shape(capture('000004', 'response.body')))
+        db = sqlite3.connect(self.d.path('wsusd.db'))
+        rows = db.execute("SELECT computer_id, dns_name FROM computer "
+                          "WHERE computer_id = "
+                          "'e1da06a3-5601-43c9-bac3-52d5db701494'").fetchall()
+        db.close()
+        self.assertEqual(rows, [('e1da06a3-5601-43c9-bac3-52d5db701494',
+                                 'REDACTED3')])
+
+    def fault_code(self, r):
+        self.assertEqual(r.status, 500, r.body)
+        return text(r.body, 'ErrorCode')
+
+    def test_cookie_faults(self):
+        lc, cookie = self.session()
+        # One bit flipped in the base64 text -> InvalidCookie.
+        flipped = cookie[:10] + ('A' if cookie[10] != 'A' else 'B') + \
+            cookie[11:]
+        self.assertEqual(self.fault_code(self.register(flipped)),
+                         'InvalidCookie')
+        self.assertEqual(self.fault_code(self.register('AAAA')),
+                         'InvalidCookie')
+        # An authorization cookie is not a client cookie.
+        self.assertEqual(self.fault_code(self.register(self.authcookie())),
+                         'InvalidCookie')
+        # The captured (sanitised) cookie of the real server.
+        real = text(capture('000004', 'request.body'), 'EncryptedData')
+        self.assertEqual(self.fault_code(self.register(real)),
+                         'InvalidCookie')
+        # GetCookie with a stale lastChange -> ConfigChanged.
+        r = self.getcookie(self.authcookie(), '2020-01-01T00:00:00Z')
+        self.assertEqual(self.fault_code(r), 'ConfigChanged')
+        # A bad authorization cookie -> InvalidAuthorizationCookie.
+        r = self.getcookie('AAAA' + self.authcookie()[4:], lc)
+        self.assertEqual(self.fault_code(r), 'InvalidAuthorizationCookie')
+        # Renewing with the old cookie works; a forged old one does not.
+        r = self.getcookie(self.authcookie(), lc, old=cookie)
+        self.assertEqual(r.status, 200, r.body)
+        r = self.getcookie(self.authcookie(), lc, old=flipped)
+        self.assertEqual(self.fault_code(r), 'InvalidCookie')
+
+    def test_cookie_from_another_server(self):
+        other = Wsusd()
+        self.addCleanup(other.cleanup)
+        other.start()
+        self.addCleanup(other.stop)
+        lc, cookie = self.session()
+        body = capture('000004', 'request.body').decode()
+        body = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
+                      '<EncryptedData>%s</EncryptedData>' % cookie, body)
+        r = harness.request(other.https_port, 'POST',
+                            '/ClientWebService/client.asmx', {
+                                'SOAPAction': '"%s/RegisterComputer"' %
+                                CLIENT}, body.encode(), tls=other.ctx())
+        self.assertEqual(self.fault_code(r), 'InvalidCookie')
+
+    def test_bad_requests(self):
+        # Unknown operation: the ASMX "did not recognize" fault.
+        body = (b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/'
+                b'envelope/"><s:Body><GetConfig2 xmlns="' +
+                CLIENT.encode() + b'"/></s:Body></s:Envelope>')
+        r = self.post('/ClientWebService/client.asmx', CLIENT + '/GetConfig2',
+                      body)
+        self.assertEqual(r.status, 500)
+        self.assertIn(b'did not recognize', r.body)
+        # XXE and garbage: a fault, nothing read, daemon alive.
+        xxe = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM '
+               b'"file:///etc/passwd">]><s:Envelope xmlns:s="http://'
+               b'schemas.xmlsoap.org/soap/envelope/"><s:Body><GetConfig '
+               b'xmlns="' + CLIENT.encode() + b'"><protocolVersion>&e;'
+               b'</protocolVersion></GetConfig></s:Body></s:Envelope>')
+        for b in (xxe, b'not xml at all', b''):
+            r = self.post('/ClientWebService/client.asmx',
+                          CLIENT + '/GetConfig', b)
+            self.assertEqual(r.status, 500, b)
+            self.assertNotIn(b'root:', r.body)
+        # Missing clientId -> InvalidParameters naming it.
+        body = capture('000002', 'request.body').replace(
+            b'<clientId>e1da06a3-5601-43c9-bac3-52d5db701494</clientId>', b'')
+        r = self.post('/SimpleAuthWebService/SimpleAuth.asmx',
+                      AUTH + '/GetAuthorizationCookie', body)
+        self.assertEqual(self.fault_code(r), 'InvalidParameters')
+        self.assertEqual(self.getconfig().status, 200)
+
+    def test_not_over_plain_http(self):
+        r = harness.request(self.d.http_port, 'POST',
+                            '/ClientWebService/client.asmx',
+                            {'SOAPAction': '"%s/GetConfig"' % CLIENT},
+                            capture('000001', 'request.body'))
+        self.assertEqual(r.status, 403)
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
