@@ -25,13 +25,15 @@ static const struct wusp_op {
 	    SOAP_STYLE_WCF },
 	{ VROOT_CLIENT, SOAP_NS_CLIENT, "RegisterComputer",
 	    wusp_register_computer, SOAP_STYLE_WCF },
+	{ VROOT_CLIENT, SOAP_NS_CLIENT, "StartCategoryScan",
+	    wusp_start_category_scan, SOAP_STYLE_WCF },
 	{ VROOT_SIMPLEAUTH, SOAP_NS_SIMPLEAUTH, "GetAuthorizationCookie",
 	    wusp_get_auth_cookie, SOAP_STYLE_ASMX },
 };
 
 /* MS-WUSP operations this version does not serve yet: a fault the client
  * retries later, never a fake success. */
-static const char *const pending[] = { "StartCategoryScan", "SyncUpdates",
+static const char *const pending[] = { "SyncUpdates",
 	"SyncPrinterCatalog", "RefreshCache", "GetExtendedUpdateInfo",
 	"GetExtendedUpdateInfo2", "GetFileLocations", "ReportEventBatch",
 	"ReportEventBatch2", "GetRequiredInventoryType", "ReportInventory" };

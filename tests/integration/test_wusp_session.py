@@ -227,6 +227,72 @@ class Session(unittest.TestCase):
         self.assertEqual(self.fault_code(r), 'InvalidParameters')
         self.assertEqual(self.getconfig().status, 200)
 
+    def category_scan(self, groups):
+        items = ''.join('<CategoryRelationship><IndexOfAndGroup>%d'
+                        '</IndexOfAndGroup><CategoryId>%s</CategoryId>'
+                        '</CategoryRelationship>' % (g, i) for g, i in groups)
+        body = capture('000005', 'request.body').decode()
+        body = re.sub(r'<requestedCategories>.*</requestedCategories>',
+                      '<requestedCategories>%s</requestedCategories>' %
+                      items, body)
+        r = self.post('/ClientWebService/client.asmx',
+                      CLIENT + '/StartCategoryScan', body.encode())
+        self.assertEqual(r.status, 200, r.body)
+        root = ET.fromstring(r.body)
+        ids = lambda n: [e.text for e in root.iter() if
+                         e.tag.endswith('}' + n) for e in e]
+        return r, ids('preferredCategoryIds'), \
+            ids('requestedCategoryIdsInError')
+
+    def product(self):
+        import json
+        import subprocess
+        import tempfile
+        rc = harness.run_wsusutil(self.d.dir, 'publishingcert', 'create',
+                                  check=False)
+        tmp = tempfile.mkdtemp()
+        src = os.path.join(tmp, 'a.txt')
+        with open(src, 'w') as f:
+            f.write('x')
+        cab = os.path.join(tmp, 'p.cab')
+        subprocess.run(['gcab', '-c', '-n', cab, src], check=True)
+        harness.run_wsusutil(self.d.dir, 'publish', cab, '--title', 'T',
+                             '--product', 'Scan Product',
+                             '--classification', 'Updates')
+        out = harness.run_wsusutil(self.d.dir, 'updates', 'list',
+                                   '--categories', '--json').stdout
+        del rc
+        return [u['update_id'] for u in json.loads(out)
+                if u['title'] == 'Scan Product'][0]
+
+    def test_start_category_scan(self):
+        unknown = 'dd78b8a1-0b20-45c1-add6-4da72e9364cf'
+        updates = 'cd5ffd1e-e932-4e3a-bf74-18bf0b1bbd83'
+        _, pref, err = self.category_scan([(0, unknown)])
+        self.assertEqual((pref, err), ([], [unknown]))
+        prod = self.product()
+        # A known product: the real server's shape exactly.
+        r, pref, err = self.category_scan([(0, prod)])
+        self.assertEqual((pref, err), ([prod], []))
+        self.assertEqual(shape(r.body),
+                         shape(capture('000005', 'response.body')))
+        # Product + classification in one group: the product only.
+        _, pref, err = self.category_scan([(0, prod), (0, updates)])
+        self.assertEqual((pref, err), ([prod], []))
+        # An unknown id drops its group; other groups still count.
+        _, pref, err = self.category_scan([(0, prod), (0, unknown),
+                                           (1, prod)])
+        self.assertEqual((pref, err), ([prod], [unknown]))
+        # Any other shape empties the answer.
+        _, pref, err = self.category_scan([(0, prod), (1, updates)])
+        self.assertEqual((pref, err), ([], []))
+        body = capture('000005', 'request.body').replace(
+            b'<requestedCategories>', b'<x>').replace(
+            b'</requestedCategories>', b'</x>')
+        r = self.post('/ClientWebService/client.asmx',
+                      CLIENT + '/StartCategoryScan', body)
+        self.assertEqual(self.fault_code(r), 'InvalidParameters')
+
     def test_not_over_plain_http(self):
         r = harness.request(self.d.http_port, 'POST',
                             '/ClientWebService/client.asmx',
