@@ -223,3 +223,10 @@ store_cleanup(struct store *st, bool superseded, bool expired, bool obsolete,
 	return CAT(st)->cleanup(st, superseded, expired, obsolete,
 	    inactive_days, out, err);
 }
+
+int
+store_sync_scope(struct store *st, const char *computer_id,
+    struct store_sync_scope *out, struct wsd_err *err)
+{
+	return CAT(st)->sync_scope(st, computer_id, out, err);
+}

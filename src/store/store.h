@@ -293,4 +293,49 @@ int store_cleanup(struct store *st, bool superseded, bool expired,
 int store_event_add(struct store *st, const char *kind, const char *subject,
     const char *message, struct wsd_err *err) WSD_MUST_CHECK;
 
+/* ------------------------------------------------------------- sync */
+
+/* A prerequisite or bundle member of a revision in a sync scope. */
+struct store_sync_ref {
+	unsigned clause; /* rows of one clause are ORed, clauses ANDed */
+	bool is_category;
+	char update_id[37]; /* lower case */
+};
+
+/* What SyncUpdates needs of one latest, non-declined revision. */
+struct store_sync_rev {
+	int64_t revision_id;
+	char update_id[37];
+	/* false when some latest revision lists this UpdateID as a
+	 * prerequisite (WUSP.md 4.2 item 6) */
+	bool is_leaf;
+	int64_t approval_id; /* approval row id; 0: not deployed */
+	char action[16];     /* Install, Uninstall; "" when not deployed */
+	char deadline[40];   /* "" when none */
+	char changed[11];    /* YYYY-MM-DD of the approval, else revision */
+	size_t pre_first, n_pre; /* its prerequisites in scope->pre */
+	size_t bun_first, n_bun; /* its bundle members in scope->bun */
+};
+
+/* Owned by the caller; store_sync_scope_release frees it. */
+struct store_sync_scope {
+	struct store_sync_rev *revs; /* by revision_id */
+	size_t n_revs;
+	struct store_sync_ref *pre;
+	size_t n_pre;
+	struct store_sync_ref *bun;
+	size_t n_bun;
+};
+
+/*
+ * Every latest revision of a non-declined update, each with the strongest
+ * approval COMPUTER_ID gets through any of its groups (a group's own
+ * approval, else its nearest ancestor's; Install before Uninstall).
+ * WSD_ENOTFOUND when the computer is not registered.
+ */
+int store_sync_scope(struct store *st, const char *computer_id,
+    struct store_sync_scope *out, struct wsd_err *err) WSD_MUST_CHECK;
+/* Frees OUT's arrays; NULL-safe, idempotent. */
+void store_sync_scope_release(struct store_sync_scope *sc);
+
 #endif

@@ -57,8 +57,14 @@ struct store_catalog_ops {
 	    struct wsd_err *);
 	int (*cleanup)(struct store *, bool, bool, bool, unsigned,
 	    struct store_cleanup_counts *, struct wsd_err *);
+	int (*sync_scope)(struct store *, const char *,
+	    struct store_sync_scope *, struct wsd_err *);
 };
 
 extern const struct store_catalog_ops store_sqlite_catalog_ops;
+
+/* store_sqlite_sync.c, for store_sqlite_catalog_ops. */
+int sqlite_sync_scope(struct store *st, const char *computer_id,
+    struct store_sync_scope *out, struct wsd_err *err);
 
 #endif

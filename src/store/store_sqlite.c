@@ -83,7 +83,7 @@ static int
 migrate(struct store_sqlite *s, struct wsd_err *err)
 {
 	char sql[64];
-	int v, rc;
+	int v = 0, rc;
 
 	if ((rc = user_version(s, &v, err)) < 0)
 		return rc;

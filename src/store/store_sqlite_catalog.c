@@ -618,9 +618,9 @@ cat_update_decline(struct store *st, const char *update_id,
     struct wsd_err *err)
 {
 	struct store_sqlite *s = SQ(st);
-	bool cat, declined;
+	bool cat = false, declined = false;
 	sqlite3_stmt *q;
-	int64_t upk;
+	int64_t upk = 0;
 	int rc;
 
 	if ((rc = sp_begin(s, err)) < 0)
@@ -664,7 +664,7 @@ cat_group_add(struct store *st, const char *name, const char *parent,
     char out_id[37], struct wsd_err *err)
 {
 	struct store_sqlite *s = SQ(st);
-	int64_t ppk, existing;
+	int64_t ppk = 0, existing = 0;
 	char now[32], id[37];
 	sqlite3_stmt *q;
 	int rc;
@@ -720,7 +720,7 @@ static int
 cat_group_remove(struct store *st, const char *name, struct wsd_err *err)
 {
 	struct store_sqlite *s = SQ(st);
-	int64_t pk, n;
+	int64_t pk = 0, n = 0;
 	sqlite3_stmt *q;
 	int rc;
 
@@ -862,7 +862,7 @@ cat_computer_move(struct store *st, const char *computer, const char *group,
     struct wsd_err *err)
 {
 	struct store_sqlite *s = SQ(st);
-	int64_t cpk, gpk, all;
+	int64_t cpk = 0, gpk = 0, all = 0;
 	char id[37];
 	sqlite3_stmt *q;
 	int rc;
@@ -1000,8 +1000,8 @@ cat_approval_set(struct store *st, const char *update_id, const char *group,
 		"NotApproved", NULL };
 	struct store_sqlite *s = SQ(st);
 	char dl[32], now[32];
-	bool cat, declined;
-	int64_t upk, gpk;
+	bool cat = false, declined = false;
+	int64_t upk = 0, gpk = 0;
 	sqlite3_stmt *q;
 	int rc;
 
@@ -1050,7 +1050,7 @@ cat_approval_effective(struct store *st, const char *update_id,
     struct wsd_err *err)
 {
 	struct store_sqlite *s = SQ(st);
-	int64_t upk, gpk;
+	int64_t upk = 0, gpk = 0;
 	sqlite3_stmt *q;
 	int rc;
 
@@ -1168,4 +1168,5 @@ const struct store_catalog_ops store_sqlite_catalog_ops = {
 	.file_set_state = sqlite_file_set_state,
 	.file_forget = sqlite_file_forget,
 	.cleanup = sqlite_cleanup,
+	.sync_scope = sqlite_sync_scope,
 };

@@ -27,16 +27,18 @@ static const struct wusp_op {
 	    wusp_register_computer, SOAP_STYLE_WCF },
 	{ VROOT_CLIENT, SOAP_NS_CLIENT, "StartCategoryScan",
 	    wusp_start_category_scan, SOAP_STYLE_WCF },
+	{ VROOT_CLIENT, SOAP_NS_CLIENT, "SyncUpdates", wusp_sync_updates,
+	    SOAP_STYLE_WCF },
 	{ VROOT_SIMPLEAUTH, SOAP_NS_SIMPLEAUTH, "GetAuthorizationCookie",
 	    wusp_get_auth_cookie, SOAP_STYLE_ASMX },
 };
 
 /* MS-WUSP operations this version does not serve yet: a fault the client
  * retries later, never a fake success. */
-static const char *const pending[] = { "SyncUpdates",
-	"SyncPrinterCatalog", "RefreshCache", "GetExtendedUpdateInfo",
-	"GetExtendedUpdateInfo2", "GetFileLocations", "ReportEventBatch",
-	"ReportEventBatch2", "GetRequiredInventoryType", "ReportInventory" };
+static const char *const pending[] = { "SyncPrinterCatalog",
+	"RefreshCache", "GetExtendedUpdateInfo", "GetExtendedUpdateInfo2",
+	"GetFileLocations", "ReportEventBatch", "ReportEventBatch2",
+	"GetRequiredInventoryType", "ReportInventory" };
 
 static enum soap_style
 style_of(enum vroot v)

@@ -37,6 +37,7 @@ enum soap_errc wusp_get_auth_cookie(struct wusp_ctx *c);
 enum soap_errc wusp_get_cookie(struct wusp_ctx *c);
 enum soap_errc wusp_register_computer(struct wusp_ctx *c);
 enum soap_errc wusp_start_category_scan(struct wusp_ctx *c);
+enum soap_errc wusp_sync_updates(struct wusp_ctx *c);
 
 /* GetConfig's LastChange (stable: the database's creation time). */
 int wusp_last_change(struct wusp_ctx *c, struct soap_datetime *out);

@@ -50,10 +50,20 @@ class Caps(unittest.TestCase):
     def hold(self, d, n):
         socks = []
         for _ in range(n):
-            s = connect(d.http_port)
-            self.addCleanup(s.close)
-            # Each one proves it was accepted by getting an answer.
-            self.assertEqual(self.get(s).status, 200)
+            # Each one proves it was accepted by getting an answer. A
+            # refusal here can only be a slot the server has not yet seen
+            # freed (readiness probes on a loaded machine): retry briefly.
+            deadline = time.monotonic() + 10
+            while True:
+                s = connect(d.http_port)
+                self.addCleanup(s.close)
+                try:
+                    self.assertEqual(self.get(s).status, 200)
+                    break
+                except (harness.HarnessError, harness.NoResponse, OSError):
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
             socks.append(s)
         return socks
 
@@ -77,7 +87,8 @@ class Caps(unittest.TestCase):
                 r = self.get(s)
                 self.assertEqual(r.status, 200)
                 break
-            except (harness.HarnessError, OSError, AssertionError):
+            except (harness.HarnessError, harness.NoResponse, OSError,
+                    AssertionError):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)

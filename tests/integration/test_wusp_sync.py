@@ -1,0 +1,400 @@
+#!/usr/bin/env python3
+"""SyncUpdates against the real daemon over TLS (WUSP.md 3.6, 4.1-4.3).
+
+The session is replayed from the captured Windows 11 requests
+(scan/000001-4), then SyncUpdates pages are built from the captured
+software-pass request (scan/000006) and driver-pass request
+(flow/000014), modelling the client's iterative pass: the revisions a
+page returns with IsLeaf=false are reported back as installed non-leaf,
+the others as other cached. Updates are published for real with
+wsusutil (gcab CABs) and approved, declined and re-approved with it."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import Wsusd  # noqa: E402
+
+VEC = os.path.join(harness.REPO, '..', 'shared', 'protocol', 'vectors',
+                   'native-capture-wsus-rs')
+CLIENT = 'http://www.microsoft.com/SoftwareDistribution/Server/' \
+         'ClientWebService'
+AUTH = 'http://www.microsoft.com/SoftwareDistribution/Server/' \
+       'SimpleAuthWebService'
+NS = '{%s}' % CLIENT
+COMPANY_SEEDED_UPDATES = 'cd5ffd1e-e932-4e3a-bf74-18bf0b1bbd83'
+
+
+def capture(kind, n, what):
+    p = os.path.join(VEC, kind, n, what)
+    if not os.path.exists(p):
+        raise unittest.SkipTest('capture not found: %s (../shared must '
+                                'sit beside the repository)' % p)
+    with open(p, 'rb') as f:
+        return f.read()
+
+
+def shape(e, d=0):
+    """Element paths of E in document order: (depth, {ns}tag)."""
+    out = [(d, e.tag)]
+    for c in e:
+        out += shape(c, d + 1)
+    return out
+
+
+def text(xml, tag):
+    e = ET.fromstring(xml).find('.//{*}' + tag)
+    return None if e is None else (e.text or '')
+
+
+class Page:
+    """A parsed SyncUpdatesResult."""
+
+    def __init__(self, body):
+        self.root = ET.fromstring(body)
+        self.result = self.root.find('.//' + NS + 'SyncUpdatesResult')
+        assert self.result is not None, body
+        self.children = [c.tag[len(NS):] for c in self.result]
+        self.infos = self.result.findall(NS + 'NewUpdates/' + NS +
+                                         'UpdateInfo')
+        self.truncated = self.result.find(NS + 'Truncated').text
+        oos = self.result.find(NS + 'OutOfScopeRevisionIDs')
+        self.out_of_scope = [] if oos is None else \
+            [int(i.text) for i in oos]
+        self.cookie = self.result.find(NS + 'NewCookie/' + NS +
+                                       'EncryptedData').text
+        self.expiration = self.result.find(NS + 'NewCookie/' + NS +
+                                           'Expiration').text
+
+    def updates(self):
+        """{UpdateID: (revision id, action, IsLeaf, deployment id)}."""
+        out = {}
+        for i in self.infos:
+            xml = i.find(NS + 'Xml').text
+            uid = re.search(r'UpdateID="([^"]+)"', xml).group(1).lower()
+            out[uid] = (int(i.find(NS + 'ID').text),
+                        i.find(NS + 'Deployment/' + NS + 'Action').text,
+                        i.find(NS + 'IsLeaf').text,
+                        int(i.find(NS + 'Deployment/' + NS + 'ID').text))
+        return out
+
+
+class Sync(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Wsusd()
+        cls.d.start()
+        cls.tmp = tempfile.mkdtemp()
+        harness.run_wsusutil(cls.d.dir, 'publishingcert', 'create',
+                             check=False)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        cls.d.cleanup()
+
+    # -- session, as test_wusp_session.py replays it --------------------
+
+    def post(self, action, body, d=None):
+        d = d or self.d
+        path = '/ClientWebService/client.asmx'
+        if action == 'GetAuthorizationCookie':
+            path = '/SimpleAuthWebService/SimpleAuth.asmx'
+            ns = AUTH
+        else:
+            ns = CLIENT
+        return harness.request(d.https_port, 'POST', path, {
+            'Content-Type': 'text/xml; charset=utf-8',
+            'SOAPAction': '"%s/%s"' % (ns, action)}, body, tls=d.ctx())
+
+    def session(self, d=None, register=True):
+        r = self.post('GetConfig', capture('scan', '000001', 'request.body'),
+                      d)
+        self.assertEqual(r.status, 200, r.body)
+        lc = text(r.body, 'LastChange')
+        r = self.post('GetAuthorizationCookie',
+                      capture('scan', '000002', 'request.body'), d)
+        self.assertEqual(r.status, 200, r.body)
+        auth = text(r.body, 'CookieData')
+        body = capture('scan', '000003', 'request.body').decode()
+        body = re.sub(r'<CookieData>[^<]*</CookieData>',
+                      '<CookieData>%s</CookieData>' % auth, body)
+        body = re.sub(r'<lastChange>[^<]*</lastChange>',
+                      '<lastChange>%s</lastChange>' % lc, body)
+        r = self.post('GetCookie', body.encode(), d)
+        self.assertEqual(r.status, 200, r.body)
+        cookie = text(r.body, 'EncryptedData')
+        self.expiration = text(r.body, 'Expiration')
+        if register:
+            body = capture('scan', '000004', 'request.body').decode()
+            body = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
+                          '<EncryptedData>%s</EncryptedData>' % cookie, body)
+            r = self.post('RegisterComputer', body.encode(), d)
+            self.assertEqual(r.status, 200, r.body)
+        return cookie
+
+    # -- SyncUpdates requests ------------------------------------------
+
+    def sync_raw(self, cookie, installed=(), other=(), d=None):
+        d = d or self.d
+        body = capture('scan', '000006', 'request.body').decode()
+        body = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
+                      '<EncryptedData>%s</EncryptedData>' % cookie, body)
+        # The unfiltered scan (flow/000001) sends no FilterCategoryIds.
+        body = re.sub(r'<FilterCategoryIds>.*</FilterCategoryIds>', '',
+                      body)
+        ids = ''
+        if installed:
+            ids += '<InstalledNonLeafUpdateIDs>%s' \
+                   '</InstalledNonLeafUpdateIDs>' % ''.join(
+                       '<int>%d</int>' % i for i in installed)
+        if other:
+            ids += '<OtherCachedUpdateIDs>%s</OtherCachedUpdateIDs>' % \
+                ''.join('<int>%d</int>' % i for i in other)
+        body = body.replace('</ExpressQuery>', '</ExpressQuery>' + ids, 1)
+        return self.post('SyncUpdates', body.encode(), d)
+
+    def sync(self, cookie, installed=(), other=(), d=None):
+        r = self.sync_raw(cookie, installed, other, d)
+        self.assertEqual(r.status, 200, r.body)
+        p = Page(r.body)
+        # Element order of SyncInfo (WUSP.md 3.6).
+        order = ['NewUpdates', 'OutOfScopeRevisionIDs', 'Truncated',
+                 'NewCookie', 'DriverSyncNotNeeded']
+        self.assertEqual(p.children, [c for c in order if c in p.children])
+        self.assertEqual(p.children[-1], 'DriverSyncNotNeeded')
+        self.assertEqual(p.expiration, self.expiration)
+        return p
+
+    def full_pass(self, cookie, installed=(), other=(), d=None):
+        """The client's loop (WUSP.md 4.1 item 1), bounded: every page,
+        and the installed/other sets it ends with."""
+        installed, other, pages = list(installed), list(other), []
+        for _ in range(20):
+            p = self.sync(cookie, installed, other, d)
+            cookie = p.cookie
+            pages.append(p)
+            nonleaf = False
+            for uid, (rid, act, leaf, _) in p.updates().items():
+                if leaf == 'false':
+                    installed.append(rid)
+                    nonleaf = True
+                else:
+                    other.append(rid)
+            gone = set(p.out_of_scope)
+            installed = [i for i in installed if i not in gone]
+            other = [i for i in other if i not in gone]
+            if p.truncated == 'false' and not nonleaf:
+                return pages, installed, other, cookie
+        self.fail('software pass did not end in 20 pages')
+
+    # -- catalog -------------------------------------------------------
+
+    def publish(self, title, *extra, d=None):
+        d = d or self.d
+        src = os.path.join(self.tmp, title + '.txt')
+        with open(src, 'w') as f:
+            f.write(title)
+        cab = os.path.join(self.tmp, title + '.cab')
+        subprocess.run(['gcab', '-c', '-n', cab, src], check=True,
+                       cwd=self.tmp)
+        out = harness.run_wsusutil(d.dir, 'publish', cab, '--title',
+                                   title, '--product', 'Sync Product',
+                                   '--classification', 'Updates',
+                                   *extra).stdout.decode()
+        return re.search(r'[0-9a-f]{8}-[0-9a-f-]{27}', out).group(0)
+
+    def categories(self):
+        out = harness.run_wsusutil(self.d.dir, 'updates', 'list',
+                                   '--categories', '--json').stdout
+        out = out.decode()
+        return {u['title']: u['update_id'] for u in json.loads(out)}
+
+    def test_iterative_pass(self):
+        a = self.publish('SyncA')
+        b = self.publish('SyncB', '--prerequisite', a)
+        c = self.publish('SyncC')
+        for u in (a, b):
+            harness.run_wsusutil(self.d.dir, 'approve', u, '--group',
+                                 'All Computers')
+        cats = self.categories()
+        product = cats['Sync Product']
+        company = [u for t, u in cats.items() if u not in (product,) and
+                   t not in ('Microsoft',) and
+                   self.is_company(u)]
+        self.assertEqual(len(company), 1)
+        cookie = self.session()
+
+        # Page 1: the roots, categories with Evaluate, non-leaf.
+        p1 = self.sync(cookie)
+        u1 = p1.updates()
+        self.assertEqual(p1.truncated, 'false')
+        self.assertIn(COMPANY_SEEDED_UPDATES, u1)
+        for uid in company:
+            self.assertIn(uid, u1)
+        self.assertNotIn(product, u1)  # needs its company first
+        for uid, (rid, act, leaf, dep) in u1.items():
+            self.assertEqual((act, leaf), ('Evaluate', 'false'), uid)
+        for u in (a, b, c):
+            self.assertNotIn(u, u1)
+        self.assertEqual(p1.out_of_scope, [])
+        # Each UpdateInfo has the captured one's shape (scan/000008).
+        real = Page(capture('scan', '000008', 'response.body'))
+        for i in p1.infos:
+            self.assertEqual(shape(i), shape(real.infos[0]))
+        # Xml escaped as WSUS does: &lt; &gt;, literal quotes.
+        r = self.sync_raw(cookie)
+        self.assertIn(b'<Xml>&lt;UpdateIdentity UpdateID="', r.body)
+        self.assertNotIn(b'&quot;', r.body)
+
+        pages, installed, other, cookie = self.full_pass(
+            p1.cookie, [v[0] for v in u1.values()])
+        # Company+classification, product, A, B: four pages in all.
+        self.assertEqual(len(pages), 3)
+        seen = {}
+        for p in pages:
+            for uid, v in p.updates().items():
+                self.assertNotIn(uid, seen, 'sent twice')
+                seen[uid] = v
+        self.assertEqual(seen[product][1:3], ('Evaluate', 'false'))
+        # A is a prerequisite of B: non-leaf; B a leaf. Both Install.
+        self.assertEqual(seen[a][1:3], ('Install', 'false'))
+        self.assertEqual(seen[b][1:3], ('Install', 'true'))
+        self.assertNotIn(c, seen)
+        self.assertLess(seen[a][3], 0x40000000)  # an approval row id
+        # B comes on a page after the one that brought A.
+        pa = [i for i, p in enumerate(pages) if a in p.updates()][0]
+        pb = [i for i, p in enumerate(pages) if b in p.updates()][0]
+        self.assertGreater(pb, pa)
+        for p in pages:
+            for i in p.infos:
+                if i.find(NS + 'Deployment/' + NS + 'Action').text == \
+                        'Install':
+                    self.assertEqual(shape(i), shape(real.infos[0]))
+                    self.assertRegex(
+                        i.find(NS + 'Deployment/' + NS +
+                               'LastChangeTime').text,
+                        r'^\d{4}-\d\d-\d\d$')
+
+        # Nothing new on a rescan with everything cached.
+        p = self.sync(cookie, installed, other)
+        self.assertEqual((p.infos, p.out_of_scope), ([], []))
+
+        # Declining B: not offered, its cached revision out of scope.
+        harness.run_wsusutil(self.d.dir, 'decline', b)
+        p = self.sync(cookie, installed, other)
+        self.assertNotIn(b, p.updates())
+        self.assertEqual(p.out_of_scope, [seen[b][0]])
+        other.remove(seen[b][0])
+
+        # An approval change is seen on the next rescan: C approved.
+        harness.run_wsusutil(self.d.dir, 'approve', c, '--group',
+                             'All Computers')
+        p = self.sync(cookie, installed, other)
+        self.assertEqual(list(p.updates()), [c])
+        self.assertEqual(p.updates()[c][1:3], ('Install', 'true'))
+        crid = p.updates()[c][0]
+        other.append(crid)
+        # Uninstall for the computer's own group beats All Computers'
+        # Install by inheritance: C comes back with Uninstall when it is
+        # not cached, A leaves the scope with NotApproved.
+        harness.run_wsusutil(self.d.dir, 'approve', c, '--group',
+                             'Unassigned Computers', '--action',
+                             'uninstall')
+        harness.run_wsusutil(self.d.dir, 'approve', a, '--group',
+                             'Unassigned Computers', '--action',
+                             'notapproved')
+        p = self.sync(cookie, installed, [i for i in other if i != crid])
+        self.assertEqual(p.updates()[c][:2], (crid, 'Uninstall'))
+        self.assertIn(seen[a][0], p.out_of_scope)
+        self.assertNotIn(a, p.updates())
+
+    def test_truncation(self):
+        # 31 approved leaves: a page of 30 with Truncated=true, then 1.
+        other = Wsusd()
+        self.addCleanup(other.cleanup)
+        other.start()
+        self.addCleanup(other.stop)
+        harness.run_wsusutil(other.dir, 'publishingcert', 'create',
+                             check=False)
+        ids = set()
+        for i in range(31):
+            u = self.publish('Many%02d' % i, d=other)
+            harness.run_wsusutil(other.dir, 'approve', u, '--group',
+                                 'All Computers')
+            ids.add(u)
+        cookie = self.session(other)
+        pages, _, _, _ = self.full_pass(cookie, d=other)
+        got = [(len(p.infos), p.truncated) for p in pages]
+        # Company + Updates, product, then the 31 leaves.
+        self.assertEqual(got, [(2, 'false'), (1, 'false'), (30, 'true'),
+                               (1, 'false')])
+        sent = set()
+        for p in pages[2:]:
+            sent |= set(p.updates())
+        self.assertEqual(sent, ids)
+
+    def is_company(self, uid):
+        import sqlite3
+        db = sqlite3.connect(self.d.path('wsusd.db'))
+        try:
+            row = db.execute('SELECT category_type FROM update_ WHERE '
+                             'update_id = ?', (uid,)).fetchone()
+        finally:
+            db.close()
+        return row is not None and row[0] == 'Company'
+
+    def fault(self, r):
+        self.assertEqual(r.status, 500, r.body)
+        return text(r.body, 'ErrorCode'), text(r.body, 'Message')
+
+    def test_faults(self):
+        cookie = self.session()
+        flipped = cookie[:10] + ('A' if cookie[10] != 'A' else 'B') + \
+            cookie[11:]
+        self.assertEqual(self.fault(self.sync_raw(flipped))[0],
+                         'InvalidCookie')
+        self.assertEqual(self.fault(self.sync_raw('AAAA'))[0],
+                         'InvalidCookie')
+        r = self.sync_raw(cookie, installed=range(1, 402))
+        self.assertEqual(self.fault(r), ('InvalidParameters',
+                                     'parameters.InstalledNonLeafUpdateIDs'))
+        # 400 is accepted (WUSP.md 4.2 item 14).
+        r = self.sync_raw(cookie, installed=range(1, 401))
+        self.assertEqual(r.status, 200, r.body)
+
+    def test_registration_required(self):
+        other = Wsusd()
+        self.addCleanup(other.cleanup)
+        other.start()
+        self.addCleanup(other.stop)
+        cookie = self.session(other, register=False)
+        r = self.sync_raw(cookie, d=other)
+        self.assertEqual(self.fault(r)[0], 'RegistrationRequired')
+
+    def test_driver_pass(self):
+        cookie = self.session()
+        body = capture('flow', '000014', 'request.body').decode()
+        body = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
+                      '<EncryptedData>%s</EncryptedData>' % cookie, body)
+        r = self.post('SyncUpdates', body.encode())
+        self.assertEqual(r.status, 200, r.body)
+        real = capture('flow', '000014', 'response.body')
+        self.assertEqual(shape(ET.fromstring(r.body)),
+                         shape(ET.fromstring(real)))
+        self.assertEqual(text(r.body, 'Truncated'), 'false')
+        self.assertEqual(text(r.body, 'DriverSyncNotNeeded'), 'true')
+        self.assertEqual(text(r.body, 'Expiration'), self.expiration)
+        self.assertNotEqual(text(r.body, 'EncryptedData'), cookie)
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
