@@ -63,8 +63,4 @@ struct store_catalog_ops {
 
 extern const struct store_catalog_ops store_sqlite_catalog_ops;
 
-/* store_sqlite_sync.c, for store_sqlite_catalog_ops. */
-int sqlite_sync_scope(struct store *st, const char *computer_id,
-    struct store_sync_scope *out, struct wsd_err *err);
-
 #endif

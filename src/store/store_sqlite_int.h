@@ -36,4 +36,8 @@ int sqlite_cleanup(struct store *st, bool superseded, bool expired,
     bool obsolete, unsigned inactive_days, struct store_cleanup_counts *out,
     struct wsd_err *err);
 
+/* store_sqlite_sync.c, for store_sqlite_catalog_ops. */
+int sqlite_sync_scope(struct store *st, const char *computer_id,
+    struct store_sync_scope *out, struct wsd_err *err);
+
 #endif
