@@ -182,7 +182,7 @@ store_revisions_each(struct store *st, bool latest_only,
     int (*cb)(void *, const struct store_revision_out *), void *arg,
     struct wsd_err *err)
 {
-	return CAT(st)->revisions_each(st, NULL, latest_only, cb, arg, err);
+	return CAT(st)->revisions_each(st, NULL, 0, latest_only, cb, arg, err);
 }
 
 int
@@ -190,7 +190,18 @@ store_revision_latest(struct store *st, const char *update_id,
     int (*cb)(void *, const struct store_revision_out *), void *arg,
     struct wsd_err *err)
 {
-	return CAT(st)->revisions_each(st, update_id, true, cb, arg, err);
+	return CAT(st)->revisions_each(st, update_id, 0, true, cb, arg, err);
+}
+
+int
+store_revision_by_id(struct store *st, int64_t revision_id,
+    int (*cb)(void *, const struct store_revision_out *), void *arg,
+    struct wsd_err *err)
+{
+	if (revision_id <= 0)
+		return wsd_fail(err, WSD_ENOTFOUND, "unknown update");
+	return CAT(st)->revisions_each(st, NULL, revision_id, false, cb, arg,
+	    err);
 }
 
 int

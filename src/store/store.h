@@ -247,6 +247,11 @@ struct store_revision_out {
 int store_revisions_each(struct store *st, bool latest_only,
     int (*cb)(void *, const struct store_revision_out *), void *arg,
     struct wsd_err *err) WSD_MUST_CHECK;
+/* One revision by its server-local RevisionID (any, not only the
+ * latest); WSD_ENOTFOUND if none. */
+int store_revision_by_id(struct store *st, int64_t revision_id,
+    int (*cb)(void *, const struct store_revision_out *), void *arg,
+    struct wsd_err *err) WSD_MUST_CHECK;
 /* One update's latest revision (by UpdateID); WSD_ENOTFOUND if none. */
 int store_revision_latest(struct store *st, const char *update_id,
     int (*cb)(void *, const struct store_revision_out *), void *arg,

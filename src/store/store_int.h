@@ -45,7 +45,7 @@ struct store_catalog_ops {
 	    struct wsd_err *);
 	int (*event_add)(struct store *, const char *, const char *,
 	    const char *, struct wsd_err *);
-	int (*revisions_each)(struct store *, const char *, bool,
+	int (*revisions_each)(struct store *, const char *, int64_t, bool,
 	    int (*)(void *, const struct store_revision_out *), void *,
 	    struct wsd_err *);
 	int (*files_list)(struct store *,

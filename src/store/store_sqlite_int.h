@@ -23,6 +23,7 @@ int exec(struct store_sqlite *s, const char *sql, struct wsd_err *err,
 
 /* store_sqlite_read.c, for the catalog ops table. */
 int sqlite_revisions_each(struct store *st, const char *update_id,
+    int64_t revision_id,
     bool latest_only, int (*cb)(void *, const struct store_revision_out *),
     void *arg, struct wsd_err *err);
 int sqlite_files_list(struct store *st,

@@ -234,6 +234,7 @@ load_relations(struct pool *pl, sqlite3_stmt **sq, int64_t rid,
 
 int
 sqlite_revisions_each(struct store *st, const char *update_id,
+    int64_t revision_id,
     bool latest_only, int (*cb)(void *, const struct store_revision_out *),
     void *arg, struct wsd_err *err)
 {
@@ -250,7 +251,8 @@ sqlite_revisions_each(struct store *st, const char *update_id,
 			  "u.declined FROM revision r JOIN update_ u ON "
 			  "u.update_pk = r.update_pk WHERE (?1 IS NULL OR "
 			  "u.update_id = lower(?1)) AND (?2 = 0 OR "
-			  "r.is_latest = 1) ORDER BY u.update_id, "
+			  "r.is_latest = 1) AND (?3 = 0 OR r.revision_id = ?3) "
+			  "ORDER BY u.update_id, "
 			  "r.revision_number",
 		 &q, err)) < 0)
 		return rc;
@@ -260,6 +262,7 @@ sqlite_revisions_each(struct store *st, const char *update_id,
 	if (update_id)
 		sqlite3_bind_text(q, 1, update_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(q, 2, latest_only);
+	sqlite3_bind_int64(q, 3, revision_id);
 	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
 		struct store_revision_out o;
 		struct pool pl = { 0 };
@@ -297,7 +300,7 @@ sqlite_revisions_each(struct store *st, const char *update_id,
 	}
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
 		rc = db_fail(s, err, "cannot read revisions");
-	else if (update_id != NULL && !found)
+	else if ((update_id != NULL || revision_id != 0) && !found)
 		rc = wsd_fail(err, WSD_ENOTFOUND, "unknown update");
 out:
 	for (int i = 0; i < Q_N; i++)

@@ -27,6 +27,10 @@ static const struct wusp_op {
 	    wusp_register_computer, SOAP_STYLE_WCF },
 	{ VROOT_CLIENT, SOAP_NS_CLIENT, "StartCategoryScan",
 	    wusp_start_category_scan, SOAP_STYLE_WCF },
+	{ VROOT_CLIENT, SOAP_NS_CLIENT, "GetExtendedUpdateInfo",
+	    wusp_get_extended_update_info, SOAP_STYLE_WCF },
+	{ VROOT_CLIENT, SOAP_NS_CLIENT, "GetFileLocations",
+	    wusp_get_file_locations, SOAP_STYLE_WCF },
 	{ VROOT_CLIENT, SOAP_NS_CLIENT, "SyncUpdates", wusp_sync_updates,
 	    SOAP_STYLE_WCF },
 	{ VROOT_SIMPLEAUTH, SOAP_NS_SIMPLEAUTH, "GetAuthorizationCookie",
@@ -36,9 +40,8 @@ static const struct wusp_op {
 /* MS-WUSP operations this version does not serve yet: a fault the client
  * retries later, never a fake success. */
 static const char *const pending[] = { "SyncPrinterCatalog",
-	"RefreshCache", "GetExtendedUpdateInfo", "GetExtendedUpdateInfo2",
-	"GetFileLocations", "ReportEventBatch", "ReportEventBatch2",
-	"GetRequiredInventoryType", "ReportInventory" };
+	"RefreshCache", "GetExtendedUpdateInfo2", "ReportEventBatch",
+	"ReportEventBatch2", "GetRequiredInventoryType", "ReportInventory" };
 
 static enum soap_style
 style_of(enum vroot v)

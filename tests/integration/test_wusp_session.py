@@ -293,6 +293,87 @@ class Session(unittest.TestCase):
                       CLIENT + '/StartCategoryScan', body)
         self.assertEqual(self.fault_code(r), 'InvalidParameters')
 
+    def flow(self, n, what):
+        p = os.path.join(VEC, 'flow', n, what)
+        with open(p, 'rb') as f:
+            return f.read()
+
+    def test_extended_info_and_file_locations(self):
+        import base64
+        import hashlib
+        self.product()  # publishes one update with a CAB
+        db = sqlite3.connect(self.d.path('wsusd.db'))
+        (rid, sha1, name), = db.execute(
+            "SELECT r.revision_id, f.sha1, f.file_name FROM revision r "
+            "JOIN revision_file rf USING (revision_id) JOIN file f "
+            "ON f.sha1 = rf.sha1 WHERE r.title = 'T' "
+            "ORDER BY r.revision_id DESC LIMIT 1").fetchall()
+        db.close()
+        lc, cookie = self.session()
+        body = self.flow('000015', 'request.body').decode()
+        body = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
+                      '<EncryptedData>%s</EncryptedData>' % cookie, body)
+        body = re.sub(r'<revisionIDs>.*</revisionIDs>',
+                      '<revisionIDs><int>%d</int><int>999999</int>'
+                      '</revisionIDs>' % rid, body)
+        r = self.post('/ClientWebService/client.asmx',
+                      CLIENT + '/GetExtendedUpdateInfo', body.encode())
+        self.assertEqual(r.status, 200, r.body)
+        root = ET.fromstring(r.body)
+        ups = [u for u in root.iter() if u.tag.endswith('}Update')]
+        self.assertEqual(len(ups), 2)  # Extended, then LocalizedProperties
+        xmls = [u.find('{*}Xml').text for u in ups]
+        self.assertTrue(xmls[0].startswith('<ExtendedProperties'))
+        self.assertTrue(xmls[1].startswith('<LocalizedProperties>'))
+        # Same element shapes as the real server's, per Update and location.
+        real = ET.fromstring(self.flow('000015', 'response.body'))
+        rup = [u for u in real.iter() if u.tag.endswith('}Update')][0]
+        self.assertEqual([c.tag for c in ups[0]], [c.tag for c in rup])
+        locs = [e for e in root.iter() if e.tag.endswith('}FileLocation')]
+        rloc = [e for e in real.iter() if e.tag.endswith('}FileLocation')][0]
+        self.assertEqual(len(locs), 1)
+        self.assertEqual([c.tag for c in locs[0]], [c.tag for c in rloc])
+        digest = base64.b64decode(locs[0].find('{*}FileDigest').text)
+        self.assertEqual(digest, sha1)
+        url = locs[0].find('{*}Url').text
+        hexd = sha1.hex().upper()
+        self.assertEqual(url, 'http://localhost:%d/Content/%s/%s.cab' %
+                         (self.d.http_port, hexd[-2:], hexd))
+        out = [e.text for e in root.iter()
+               if e.tag.endswith('}OutOfScopeRevisionIDs') for e in e]
+        self.assertEqual(out, ['999999'])
+        # The URL serves the file, and its SHA-1 is the announced digest.
+        g = harness.request(self.d.http_port, 'GET',
+                            url.split(str(self.d.http_port), 1)[1])
+        self.assertEqual(g.status, 200)
+        self.assertEqual(hashlib.sha1(g.body).digest(), digest)
+        # More revision ids than MaxExtendedUpdatesPerRequest: refused.
+        many = ''.join('<int>%d</int>' % i for i in range(1, 52))
+        big = re.sub(r'<revisionIDs>.*</revisionIDs>',
+                     '<revisionIDs>%s</revisionIDs>' % many, body)
+        r = self.post('/ClientWebService/client.asmx',
+                      CLIENT + '/GetExtendedUpdateInfo', big.encode())
+        self.assertEqual(self.fault_code(r), 'InvalidParameters')
+        # GetFileLocations: known digest -> location; bad digest refused.
+        def gfl(digests):
+            items = ''.join('<base64Binary>%s</base64Binary>' % d
+                            for d in digests)
+            b = ('<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/'
+                 'envelope/"><s:Body><GetFileLocations xmlns="%s"><cookie>'
+                 '<Expiration>2026-10-04T16:03:35Z</Expiration>'
+                 '<EncryptedData>%s</EncryptedData></cookie><fileDigests>%s'
+                 '</fileDigests></GetFileLocations></s:Body></s:Envelope>'
+                 % (CLIENT, cookie, items))
+            return self.post('/ClientWebService/client.asmx',
+                             CLIENT + '/GetFileLocations', b.encode())
+        r = gfl([base64.b64encode(sha1).decode(),
+                 base64.b64encode(b'\x01' * 20).decode()])
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual([e.text for e in ET.fromstring(r.body).iter()
+                          if e.tag.endswith('}Url')], [url])
+        self.assertIsNotNone(text(r.body, 'EncryptedData'))
+        self.assertEqual(self.fault_code(gfl(['AAAA'])), 'InvalidParameters')
+
     def test_not_over_plain_http(self):
         r = harness.request(self.d.http_port, 'POST',
                             '/ClientWebService/client.asmx',
