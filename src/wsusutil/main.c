@@ -51,6 +51,8 @@ static const struct wsusutil_cmd cmds[] = {
 	    "the Server Cleanup Wizard (no option: all but computers)" },
 	{ "deleteunneededrevisions", cmd_deleteunneededrevisions, "",
 	    "delete revisions that are not the latest" },
+	{ "export", cmd_export, "PACKAGE LOGFILE [--with-approvals] [--with-content]", "export the catalog (WSUS's wsusutil export)" },
+	{ "import", cmd_import, "PACKAGE LOGFILE", "import a package made by export; refuses anything that does not verify" },
 };
 
 int
