@@ -151,6 +151,7 @@ main(int argc, char **argv)
 		struct store_revision_in in = { 0 };
 		struct sbuf core, ext, loc[10];
 		char id[37], prev[37], title[96], desc[400], fname[48], iso[32];
+		char kb[16];
 		const char *sup[1] = { prev }, *cats[2];
 		unsigned char seed[8];
 		int rc = 0;
@@ -239,7 +240,8 @@ main(int argc, char **argv)
 		in.origin = "import";
 		in.explicitly_deployable = true;
 		in.is_leaf = true;
-		in.kb_article = title + 33;
+		snprintf(kb, sizeof(kb), "%u", 5000000 + i);
+		in.kb_article = kb;
 		in.msrc_severity = "Important";
 		in.title = title;
 		in.xml_core = core.sb_buf;
