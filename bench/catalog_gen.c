@@ -193,6 +193,8 @@ main(int argc, char **argv)
 		fu.msrc_severity = FRAGMENT_SEVERITY_IMPORTANT;
 		fu.reboot_behavior = FRAGMENT_REBOOT_CAN_REQUEST;
 		fu.support_url = "https://support.example/help";
+		snprintf(kb, sizeof(kb), "%u", 5000000 + i);
+		fu.kb_article_id = kb;
 		fu.files = &ff;
 		fu.n_files = 1;
 		fu.cmdline = &cl;
@@ -240,7 +242,6 @@ main(int argc, char **argv)
 		in.origin = "import";
 		in.explicitly_deployable = true;
 		in.is_leaf = true;
-		snprintf(kb, sizeof(kb), "%u", 5000000 + i);
 		in.kb_article = kb;
 		in.msrc_severity = "Important";
 		in.title = title;
