@@ -241,3 +241,10 @@ store_sync_scope(struct store *st, const char *computer_id,
 {
 	return CAT(st)->sync_scope(st, computer_id, out, err);
 }
+
+int
+store_client_events_add(struct store *st, const struct store_client_event *ev,
+    size_t n, size_t *added, struct wsd_err *err)
+{
+	return CAT(st)->client_events_add(st, ev, n, added, err);
+}

@@ -294,6 +294,28 @@ int store_cleanup(struct store *st, bool superseded, bool expired,
     bool obsolete, unsigned inactive_days, struct store_cleanup_counts *out,
     struct wsd_err *err) WSD_MUST_CHECK;
 
+/* One event a client reported (ReportEventBatch); strings as sent. */
+struct store_client_event {
+	const char *event_instance_id; /* GUID, lower case */
+	const char *computer_id;       /* GUID, lower case */
+	const char *time_at_target;    /* xs:dateTime as sent */
+	int32_t event_id;
+	int32_t source_id;
+	const char *update_id; /* GUID; all zero for non-update events */
+	int32_t revision_number;
+	int32_t hresult;
+	const char *app_name;
+	const char *replacement_strings; /* joined with newlines */
+	const char *misc_data;           /* joined with newlines */
+};
+/*
+ * Stores N events in one transaction; an EventInstanceID already stored
+ * is skipped (clients resend). *ADDED gets how many were new.
+ */
+int store_client_events_add(struct store *st,
+    const struct store_client_event *ev, size_t n, size_t *added,
+    struct wsd_err *err) WSD_MUST_CHECK;
+
 /* Appends to the event log (quarantines, imports, approvals, ...). */
 int store_event_add(struct store *st, const char *kind, const char *subject,
     const char *message, struct wsd_err *err) WSD_MUST_CHECK;

@@ -59,6 +59,9 @@ struct store_catalog_ops {
 	    struct store_cleanup_counts *, struct wsd_err *);
 	int (*sync_scope)(struct store *, const char *,
 	    struct store_sync_scope *, struct wsd_err *);
+	int (*client_events_add)(struct store *,
+	    const struct store_client_event *, size_t, size_t *,
+	    struct wsd_err *);
 };
 
 extern const struct store_catalog_ops store_sqlite_catalog_ops;

@@ -1145,6 +1145,56 @@ cat_event_add(struct store *st, const char *kind, const char *subject,
 	return run(s, q, err, "cannot record event");
 }
 
+static int
+cat_client_events_add(struct store *st, const struct store_client_event *ev,
+    size_t n, size_t *added, struct wsd_err *err)
+{
+	struct store_sqlite *s = SQ(st);
+	sqlite3_stmt *q;
+	char now[32];
+	int rc;
+
+	*added = 0;
+	now_iso(now);
+	if ((rc = sp_begin(s, err)) < 0)
+		return rc;
+	if ((rc = prep(s, "INSERT OR IGNORE INTO client_event "
+			  "(event_instance_id, computer_id, time_at_target, "
+			  "event_id, source_id, update_id, revision_number, "
+			  "hresult, app_name, replacement_strings, misc_data, "
+			  "received) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+			  "?9, ?10, ?11, ?12)",
+		 &q, err)) < 0)
+		return sp_end(s, rc, err);
+	for (size_t i = 0; i < n; i++) {
+		const struct store_client_event *e = &ev[i];
+
+		sqlite3_reset(q);
+		bind_text(q, 1, e->event_instance_id);
+		bind_text(q, 2, e->computer_id);
+		bind_text(q, 3, e->time_at_target);
+		sqlite3_bind_int(q, 4, e->event_id);
+		sqlite3_bind_int(q, 5, e->source_id);
+		bind_text(q, 6, e->update_id);
+		sqlite3_bind_int(q, 7, e->revision_number);
+		sqlite3_bind_int(q, 8, e->hresult);
+		bind_text(q, 9, e->app_name ? e->app_name : "");
+		bind_text(q, 10, e->replacement_strings ? e->replacement_strings :
+							   "");
+		bind_text(q, 11, e->misc_data ? e->misc_data : "");
+		bind_text(q, 12, now);
+		stmt_clock(s);
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			sqlite3_finalize(q);
+			return sp_end(s, db_fail(s, err, "cannot store events"),
+			    err);
+		}
+		*added += (size_t)sqlite3_changes(s->db);
+	}
+	sqlite3_finalize(q);
+	return sp_end(s, 0, err);
+}
+
 const struct store_catalog_ops store_sqlite_catalog_ops = {
 	.begin = cat_begin,
 	.commit = cat_commit,
@@ -1169,4 +1219,5 @@ const struct store_catalog_ops store_sqlite_catalog_ops = {
 	.file_forget = sqlite_file_forget,
 	.cleanup = sqlite_cleanup,
 	.sync_scope = sqlite_sync_scope,
+	.client_events_add = cat_client_events_add,
 };

@@ -35,13 +35,15 @@ static const struct wusp_op {
 	    SOAP_STYLE_WCF },
 	{ VROOT_SIMPLEAUTH, SOAP_NS_SIMPLEAUTH, "GetAuthorizationCookie",
 	    wusp_get_auth_cookie, SOAP_STYLE_ASMX },
+	{ VROOT_REPORTING, SOAP_NS_REPORTING, "ReportEventBatch",
+	    wusp_report_event_batch, SOAP_STYLE_ASMX },
 };
 
 /* MS-WUSP operations this version does not serve yet: a fault the client
  * retries later, never a fake success. */
 static const char *const pending[] = { "SyncPrinterCatalog",
-	"RefreshCache", "GetExtendedUpdateInfo2", "ReportEventBatch",
-	"ReportEventBatch2", "GetRequiredInventoryType", "ReportInventory" };
+	"RefreshCache", "GetExtendedUpdateInfo2", "ReportEventBatch2",
+	"GetRequiredInventoryType", "ReportInventory" };
 
 static enum soap_style
 style_of(enum vroot v)

@@ -39,6 +39,7 @@ enum soap_errc wusp_register_computer(struct wusp_ctx *c);
 enum soap_errc wusp_start_category_scan(struct wusp_ctx *c);
 enum soap_errc wusp_get_extended_update_info(struct wusp_ctx *c);
 enum soap_errc wusp_get_file_locations(struct wusp_ctx *c);
+enum soap_errc wusp_report_event_batch(struct wusp_ctx *c);
 enum soap_errc wusp_sync_updates(struct wusp_ctx *c);
 
 /* GetConfig's LastChange (stable: the database's creation time). */

@@ -374,6 +374,62 @@ class Session(unittest.TestCase):
         self.assertIsNotNone(text(r.body, 'EncryptedData'))
         self.assertEqual(self.fault_code(gfl(['AAAA'])), 'InvalidParameters')
 
+    def report(self, body):
+        return self.post('/ReportingWebService/ReportingWebService.asmx',
+                         'http://www.microsoft.com/SoftwareDistribution/'
+                         'ReportEventBatch', body)
+
+    def events(self):
+        db = sqlite3.connect(self.d.path('wsusd.db'))
+        try:
+            return db.execute('SELECT count(*) FROM client_event'
+                              ).fetchone()[0]
+        finally:
+            db.close()
+
+    def test_report_event_batch(self):
+        lc, cookie = self.session()
+        raw = self.flow('000016', 'request.body').decode()
+        body = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
+                      '<EncryptedData>%s</EncryptedData>' % cookie, raw)
+        n = body.count('<ReportingEvent>')
+        before = self.events()
+        r = self.report(body.encode())
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(shape(r.body),
+                         shape(self.flow('000016', 'response.body')))
+        self.assertEqual(text(r.body, 'ReportEventBatchResult'), 'true')
+        self.assertEqual(self.events(), before + n)
+        # A resend stores nothing twice.
+        self.assertEqual(self.report(body.encode()).status, 200)
+        self.assertEqual(self.events(), before + n)
+        # The WSDL's other path answers too.
+        r = self.post('/ReportingWebService/WebService.asmx',
+                      'http://www.microsoft.com/SoftwareDistribution/'
+                      'ReportEventBatch', body.encode())
+        self.assertEqual(r.status, 200)
+        # S2: a SoapFormatter-shaped 200 KiB MiscData without a valid
+        # cookie is refused before the batch is read; nothing stored.
+        gadget = '<string>SynchronizationUpdateErrorsKey=' + \
+            'A' * 200 * 1024 + '</string>'
+        evil = re.sub(r'<MiscData>', '<MiscData>' + gadget, raw, count=1)
+        evil = re.sub(r'<EventInstanceID>[^<]*', '<EventInstanceID>'
+                      '11111111-2222-3333-4444-555555555555', evil, count=1)
+        r = self.report(evil.encode())
+        self.assertEqual(self.fault_code(r), 'InvalidCookie')
+        # With a valid cookie the oversized event is refused whole.
+        evil = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
+                      '<EncryptedData>%s</EncryptedData>' % cookie, evil)
+        self.assertEqual(self.fault_code(self.report(evil.encode())),
+                         'InvalidParameters')
+        # Another computer's TargetID with this cookie (S9).
+        other = body.replace('e1da06a3-5601-43c9-bac3-52d5db701494',
+                             '99999999-5601-43c9-bac3-52d5db701494')
+        self.assertEqual(self.fault_code(self.report(other.encode())),
+                         'InvalidParameters')
+        self.assertEqual(self.events(), before + n)
+        self.assertEqual(self.getconfig().status, 200)
+
     def test_not_over_plain_http(self):
         r = harness.request(self.d.http_port, 'POST',
                             '/ClientWebService/client.asmx',
