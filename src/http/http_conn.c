@@ -55,6 +55,7 @@ hconn_free(struct hconn *c)
 	if (c->hc_next)
 		c->hc_next->hc_prev = c->hc_prev;
 	w->w_nconns--;
+	w->w_frees++;
 	atomic_fetch_sub(&w->w_srv->s_nconns, 1);
 	iplimit_put(w->w_srv->s_iplimit, &c->hc_peer_ss);
 	c->hc_io.io_ops->release(&c->hc_io);
@@ -385,7 +386,10 @@ try_parse(struct hconn *c)
 static void
 conn_read(struct hconn *c)
 {
+	struct worker *w = c->hc_w;
+
 	for (;;) {
+		unsigned long frees;
 		size_t room;
 		ssize_t r;
 
@@ -415,12 +419,19 @@ conn_read(struct hconn *c)
 			    1000ULL * c->hc_rt->rt_cf->cf_header_timeout;
 		}
 		c->hc_rlen += (size_t)r;
+		frees = w->w_frees;
 		if (c->hc_state == CS_HEAD)
 			try_parse(c);
 		else
 			body_progress(c);
-		/* The handlers may have freed or moved on: re-check state. */
-		return;
+		/* Processing C frees only C: a changed count means it is gone. */
+		if (w->w_frees != frees)
+			return;
+		/* Plain TCP: level-triggered epoll reports what is left. TLS:
+		 * OpenSSL may already hold decrypted bytes of a record we read
+		 * only part of, which epoll cannot see; read on while it does. */
+		if (!c->hc_tls || SSL_pending(c->hc_io.io_ssl) == 0)
+			return;
 	}
 }
 

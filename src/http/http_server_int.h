@@ -81,6 +81,7 @@ struct worker {
 	struct store *w_store; /* this thread's database handle, or NULL */
 	unsigned w_depth; /* nested pipelined requests on this turn */
 	unsigned w_nconns;
+	unsigned long w_frees; /* connections freed so far (see conn_read) */
 	atomic_uint w_acked_gen;
 	atomic_bool w_stop_acked; /* listeners out of this epoll set */
 	bool w_stopping;

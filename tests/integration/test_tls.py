@@ -262,6 +262,30 @@ class TLSListener(DaemonTestCase):
         self.assertEqual(r.status, 200, r)
 
 
+class LargeTLSBodies(DaemonTestCase):
+    """Regression: a body read over TLS in pieces smaller than a TLS
+    record left decrypted bytes inside OpenSSL that epoll never reported,
+    and the request hung until the client gave up."""
+
+    def test_half_megabyte_soap_body(self):
+        # This exact size hung before the fix: how the bytes fall into
+        # TLS records and 16 KiB reads decides it.
+        ns = ('http://www.microsoft.com/SoftwareDistribution/Server/'
+              'ClientWebService')
+        head = ('<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/'
+                'envelope/"><s:Body><GetConfig xmlns="%s"><protocolVersion>'
+                '2.90</protocolVersion><Pad>' % ns)
+        tail = '</Pad></GetConfig></s:Body></s:Envelope>'
+        body = (head + 'y' * (491212 - len(head) - len(tail)) + tail
+                ).encode()
+        for _ in range(3):
+            r = harness.request(self.d.https_port, 'POST',
+                                '/ClientWebService/client.asmx',
+                                {'SOAPAction': '"%s/GetConfig"' % ns},
+                                body, tls=self.d.ctx(), timeout=10)
+            self.assertEqual(r.status, 200)  # unknown elements ignored
+
+
 class RSACertificate(DaemonTestCase):
     TLS = True
     RSA = True
