@@ -248,3 +248,18 @@ store_client_events_add(struct store *st, const struct store_client_event *ev,
 {
 	return CAT(st)->client_events_add(st, ev, n, added, err);
 }
+
+int
+store_client_events_each(struct store *st, const char *computer_id,
+    int (*cb)(void *, const struct store_client_event_row *), void *arg,
+    struct wsd_err *err)
+{
+	return CAT(st)->client_events_each(st, computer_id, cb, arg, err);
+}
+
+int
+store_computer_touch(struct store *st, const char *computer_id,
+    struct wsd_err *err)
+{
+	return CAT(st)->computer_touch(st, computer_id, err);
+}

@@ -316,6 +316,22 @@ int store_client_events_add(struct store *st,
     const struct store_client_event *ev, size_t n, size_t *added,
     struct wsd_err *err) WSD_MUST_CHECK;
 
+/* A stored client event, for status (strings valid in the callback). */
+struct store_client_event_row {
+	int32_t event_id;
+	const char *update_id;
+	const char *misc_data;
+	const char *time_at_target;
+};
+/* COMPUTER_ID's events in the order they happened (time at the target,
+ * then arrival). */
+int store_client_events_each(struct store *st, const char *computer_id,
+    int (*cb)(void *, const struct store_client_event_row *), void *arg,
+    struct wsd_err *err) WSD_MUST_CHECK;
+/* Records that COMPUTER_ID talked to us now (last contact). */
+int store_computer_touch(struct store *st, const char *computer_id,
+    struct wsd_err *err) WSD_MUST_CHECK;
+
 /* Appends to the event log (quarantines, imports, approvals, ...). */
 int store_event_add(struct store *st, const char *kind, const char *subject,
     const char *message, struct wsd_err *err) WSD_MUST_CHECK;

@@ -62,6 +62,10 @@ struct store_catalog_ops {
 	int (*client_events_add)(struct store *,
 	    const struct store_client_event *, size_t, size_t *,
 	    struct wsd_err *);
+	int (*client_events_each)(struct store *, const char *,
+	    int (*)(void *, const struct store_client_event_row *), void *,
+	    struct wsd_err *);
+	int (*computer_touch)(struct store *, const char *, struct wsd_err *);
 };
 
 extern const struct store_catalog_ops store_sqlite_catalog_ops;

@@ -1195,6 +1195,57 @@ cat_client_events_add(struct store *st, const struct store_client_event *ev,
 	return sp_end(s, 0, err);
 }
 
+static int
+cat_client_events_each(struct store *st, const char *computer_id,
+    int (*cb)(void *, const struct store_client_event_row *), void *arg,
+    struct wsd_err *err)
+{
+	struct store_sqlite *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = prep(s, "SELECT event_id, update_id, misc_data, "
+			  "time_at_target FROM client_event WHERE computer_id "
+			  "= ?1 ORDER BY time_at_target, rowid",
+		 &q, err)) < 0)
+		return rc;
+	bind_text(q, 1, computer_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_client_event_row row = {
+			.event_id = sqlite3_column_int(q, 0),
+			.update_id = col_text(q, 1),
+			.misc_data = col_text(q, 2),
+			.time_at_target = col_text(q, 3),
+		};
+
+		if (cb(arg, &row) != 0)
+			break;
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, err, "cannot read events");
+	return 0;
+}
+
+static int
+cat_computer_touch(struct store *st, const char *computer_id,
+    struct wsd_err *err)
+{
+	struct store_sqlite *s = SQ(st);
+	sqlite3_stmt *q;
+	char now[32];
+	int rc;
+
+	now_iso(now);
+	if ((rc = prep(s, "UPDATE computer SET last_sync = ?2 WHERE "
+			  "computer_id = ?1",
+		 &q, err)) < 0)
+		return rc;
+	bind_text(q, 1, computer_id);
+	bind_text(q, 2, now);
+	return run(s, q, err, "cannot record contact");
+}
+
 const struct store_catalog_ops store_sqlite_catalog_ops = {
 	.begin = cat_begin,
 	.commit = cat_commit,
@@ -1220,4 +1271,6 @@ const struct store_catalog_ops store_sqlite_catalog_ops = {
 	.cleanup = sqlite_cleanup,
 	.sync_scope = sqlite_sync_scope,
 	.client_events_add = cat_client_events_add,
+	.client_events_each = cat_client_events_each,
+	.computer_touch = cat_computer_touch,
 };

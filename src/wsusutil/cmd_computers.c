@@ -5,23 +5,33 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "catalog/status.h"
 #include "common/json.h"
 #include "store/store.h"
 
 struct list_ctx {
 	bool json;
 	unsigned n;
+	struct store *st;
 };
 
 static int
 print_computer(void *arg, const struct store_computer_row *c)
 {
 	struct list_ctx *lc = arg;
+	unsigned k[STATUS_COUNT_SLOTS];
+	struct wsd_err err;
 
+	/* Status counts as WSUS's computer view shows them. */
+	if (wsusutil_status_counts(lc->st, c->computer_id, k, &err) < 0)
+		memset(k, 0, sizeof(k));
 	if (!lc->json) {
-		printf("%s  %-40s  groups: %s  last sync: %s\n", c->computer_id,
-		    c->dns_name[0] ? c->dns_name : "-", c->groups,
-		    c->last_sync[0] ? c->last_sync : "never");
+		printf("%s  %-40s  groups: %s  last contact: %s  installed: %u"
+		       "  needed: %u  failed: %u\n",
+		    c->computer_id, c->dns_name[0] ? c->dns_name : "-",
+		    c->groups, c->last_sync[0] ? c->last_sync : "never",
+		    k[STATUS_INSTALLED] + k[STATUS_INSTALLED_PENDING_REBOOT],
+		    k[STATUS_NEEDED] + k[STATUS_DOWNLOADED], k[STATUS_FAILED]);
 		return 0;
 	}
 	printf("%s\n  {\"id\": ", lc->n++ ? "," : "");
@@ -32,7 +42,11 @@ print_computer(void *arg, const struct store_computer_row *c)
 	json_str(stdout, c->groups);
 	printf(", \"last_sync\": ");
 	json_str(stdout, c->last_sync);
-	printf("}");
+	printf(", \"installed\": %u, \"needed\": %u, \"failed\": %u, "
+	       "\"not_applicable\": %u, \"unknown\": %u}",
+	    k[STATUS_INSTALLED] + k[STATUS_INSTALLED_PENDING_REBOOT],
+	    k[STATUS_NEEDED] + k[STATUS_DOWNLOADED], k[STATUS_FAILED],
+	    k[STATUS_NOT_APPLICABLE], k[STATUS_UNKNOWN]);
 	return 0;
 }
 
@@ -60,6 +74,7 @@ cmd_computers(const char *datadir, int argc, char **argv)
 			return usage();
 		if (wsusutil_open_store("computers", datadir, &st) < 0)
 			return 1;
+		lc.st = st;
 		if (lc.json)
 			printf("[");
 		rc = store_computers_list(st, print_computer, &lc, &err);

@@ -49,6 +49,8 @@ static const struct wsusutil_cmd cmds[] = {
 	    "[--superseded] [--expired] [--obsolete-revisions] "
 	    "[--unneeded-content] [--computers-inactive DAYS]",
 	    "the Server Cleanup Wizard (no option: all but computers)" },
+	{ "report", cmd_report, "[--computer NAME] [--update ID] [--json]",
+	    "update status per computer, from what the computers reported" },
 	{ "deleteunneededrevisions", cmd_deleteunneededrevisions, "",
 	    "delete revisions that are not the latest" },
 	{ "export", cmd_export, "PACKAGE LOGFILE [--with-approvals] [--with-content]", "export the catalog (WSUS's wsusutil export)" },

@@ -34,6 +34,12 @@ int wsusutil_open_store(const char *cmd, const char *datadir,
 /* Prints "wsusutil: CMD: WHAT" and returns 1 (the refusal exit status). */
 int wsusutil_fail(const char *cmd, const char *what);
 
+/* Updates per status (catalog/status.h enum update_status as index). */
+#define STATUS_COUNT_SLOTS 7
+struct wsd_err;
+int wsusutil_status_counts(struct store *st, const char *computer_id,
+    unsigned counts[STATUS_COUNT_SLOTS], struct wsd_err *err);
+
 /* argv[0] is the command name; options follow. */
 int cmd_testca(const char *datadir, int argc, char **argv);
 int cmd_configuressl(const char *datadir, int argc, char **argv);
@@ -48,6 +54,7 @@ int cmd_publishingcert(const char *datadir, int argc, char **argv);
 int cmd_reset(const char *datadir, int argc, char **argv);
 int cmd_cleanup(const char *datadir, int argc, char **argv);
 int cmd_deleteunneededrevisions(const char *datadir, int argc, char **argv);
+int cmd_report(const char *datadir, int argc, char **argv);
 int cmd_export(const char *datadir, int argc, char **argv);
 int cmd_import(const char *datadir, int argc, char **argv);
 

@@ -37,13 +37,23 @@ static const struct wusp_op {
 	    wusp_get_auth_cookie, SOAP_STYLE_ASMX },
 	{ VROOT_REPORTING, SOAP_NS_REPORTING, "ReportEventBatch",
 	    wusp_report_event_batch, SOAP_STYLE_ASMX },
+	{ VROOT_CLIENT, SOAP_NS_CLIENT, "RefreshCache", wusp_refresh_cache,
+	    SOAP_STYLE_WCF },
+	{ VROOT_CLIENT, SOAP_NS_CLIENT, "GetExtendedUpdateInfo2",
+	    wusp_get_extended_update_info2, SOAP_STYLE_WCF },
+	{ VROOT_CLIENT, SOAP_NS_CLIENT, "SyncPrinterCatalog",
+	    wusp_sync_printer_catalog, SOAP_STYLE_WCF },
+	{ VROOT_REPORTING, SOAP_NS_REPORTING, "ReportEventBatch2",
+	    wusp_report_event_batch2, SOAP_STYLE_ASMX },
+	{ VROOT_REPORTING, SOAP_NS_REPORTING, "GetRequiredInventoryType",
+	    wusp_get_required_inventory_type, SOAP_STYLE_ASMX },
+	{ VROOT_REPORTING, SOAP_NS_REPORTING, "ReportInventory",
+	    wusp_report_inventory, SOAP_STYLE_ASMX },
 };
 
 /* MS-WUSP operations this version does not serve yet: a fault the client
- * retries later, never a fake success. */
-static const char *const pending[] = { "SyncPrinterCatalog",
-	"RefreshCache", "GetExtendedUpdateInfo2", "ReportEventBatch2",
-	"GetRequiredInventoryType", "ReportInventory" };
+ * retries later, never a fake success. None left; kept for the next. */
+static const char *const pending[] = { NULL };
 
 static enum soap_style
 style_of(enum vroot v)
@@ -141,7 +151,8 @@ wusp_handle(const struct handler_ctx *hx, struct http_resp *rs)
 
 		for (size_t i = 0; i < sizeof(pending) / sizeof(pending[0]);
 		     i++)
-			later |= strcmp(pending[i], doc.sd_op_name) == 0;
+			later |= pending[i] != NULL &&
+			    strcmp(pending[i], doc.sd_op_name) == 0;
 		soap_doc_release(&doc);
 		if (later)
 			return fault(hx, rs, style_of(v),

@@ -22,8 +22,7 @@
 #include "config/config.h"
 #include "content/content_store.h"
 
-/* GetConfig's MaxExtendedUpdatesPerRequest. */
-#define EXT_MAX_REVISIONS 50
+#define EXT_MAX_REVISIONS WUSP_EXT_MAX_REVISIONS
 #define EXT_MAX_TYPES 8
 #define EXT_MAX_LOCALES 16
 #define EXT_MAX_FILES 4096
@@ -153,30 +152,27 @@ emit_locations(struct wusp_ctx *c, struct ext_pass *p)
 	return soap_emit_close(w, "FileLocations");
 }
 
+/* After the cookie and the revisions: the rest, shared by ...2. */
 static enum soap_errc
-ext_info(struct wusp_ctx *c, struct ext_pass *p)
+ext_info(struct wusp_ctx *c, struct ext_pass *p, int32_t *ids, size_t n_ids,
+    bool v2)
 {
 	const struct soap_doc *d = c->wc_doc;
 	const struct soap_elem *op = d->sd_op, *arr, *e;
 	struct soap_writer *w = &c->wc_w;
-	int32_t ids[EXT_MAX_REVISIONS + 1], out[EXT_MAX_REVISIONS];
+	const char *resp = v2 ? "GetExtendedUpdateInfo2Response" :
+				"GetExtendedUpdateInfoResponse";
+	const char *result = v2 ? "GetExtendedUpdateInfo2Result" :
+				  "GetExtendedUpdateInfoResult";
+	int32_t out[EXT_MAX_REVISIONS];
 	struct sv types[EXT_MAX_TYPES];
-	size_t n_ids = 0, n_types = 0, n_out = 0, count;
+	size_t n_types = 0, n_out = 0, count;
 	bool want_loc = false, any = false;
 	struct soap_iter it;
 	struct wsd_err err;
-	struct cookie ck;
-	enum soap_errc ec;
 
-	if ((ec = wusp_open_client_cookie(c, soap_child(d, op, "cookie"),
-		 &ck)) != SOAP_ERRC_NONE)
-		return ec;
-	if ((arr = soap_child(d, op, "revisionIDs")) == NULL ||
-	    soap_array_i32(d, arr, "int", ids, EXT_MAX_REVISIONS, &n_ids,
-		&err) < 0) {
-		c->wc_message = "revisionIDs";
+	if (n_ids > EXT_MAX_REVISIONS)
 		return SOAP_ERRC_INVALID_PARAMETERS;
-	}
 	if ((arr = soap_child(d, op, "infoTypes")) == NULL ||
 	    soap_array_begin(d, arr, "XmlUpdateFragmentType", EXT_MAX_TYPES,
 		&it, &count, &err) < 0 || count == 0) {
@@ -205,9 +201,8 @@ ext_info(struct wusp_ctx *c, struct ext_pass *p)
 	}
 	qsort(ids, n_ids, sizeof(ids[0]), cmp_i32);
 
-	if (soap_emit_open_ns(w, "GetExtendedUpdateInfoResponse",
-		SOAP_NS_CLIENT) < 0 ||
-	    soap_emit_open(w, "GetExtendedUpdateInfoResult") < 0)
+	if (soap_emit_open_ns(w, resp, SOAP_NS_CLIENT) < 0 ||
+	    soap_emit_open(w, result) < 0)
 		return SOAP_ERRC_INTERNAL_SERVER_ERROR;
 	/* Which revisions exist (and files, for FileLocations). */
 	p->type = NULL;
@@ -246,7 +241,8 @@ ext_info(struct wusp_ctx *c, struct ext_pass *p)
 	}
 	if (emit_locations(c, p) < 0)
 		return SOAP_ERRC_INTERNAL_SERVER_ERROR;
-	if (n_out > 0) {
+	/* ExtendedUpdateInfo2 has no OutOfScopeRevisionIDs. */
+	if (n_out > 0 && !v2) {
 		if (soap_emit_open(w, "OutOfScopeRevisionIDs") < 0)
 			return SOAP_ERRC_INTERNAL_SERVER_ERROR;
 		for (size_t i = 0; i < n_out; i++)
@@ -255,14 +251,13 @@ ext_info(struct wusp_ctx *c, struct ext_pass *p)
 		if (soap_emit_close(w, "OutOfScopeRevisionIDs") < 0)
 			return SOAP_ERRC_INTERNAL_SERVER_ERROR;
 	}
-	if (soap_emit_close(w, "GetExtendedUpdateInfoResult") < 0 ||
-	    soap_emit_close(w, "GetExtendedUpdateInfoResponse") < 0)
+	if (soap_emit_close(w, result) < 0 || soap_emit_close(w, resp) < 0)
 		return SOAP_ERRC_INTERNAL_SERVER_ERROR;
 	return SOAP_ERRC_NONE;
 }
 
 enum soap_errc
-wusp_get_extended_update_info(struct wusp_ctx *c)
+wusp_ext_info_emit(struct wusp_ctx *c, int32_t *ids, size_t n_ids, bool v2)
 {
 	struct ext_pass p;
 	enum soap_errc ec;
@@ -271,9 +266,32 @@ wusp_get_extended_update_info(struct wusp_ctx *c)
 	p.c = c;
 	if ((p.files = calloc(EXT_MAX_FILES, sizeof(*p.files))) == NULL)
 		return SOAP_ERRC_SERVER_BUSY;
-	ec = ext_info(c, &p);
+	ec = ext_info(c, &p, ids, n_ids, v2);
 	free(p.files);
 	return ec;
+}
+
+enum soap_errc
+wusp_get_extended_update_info(struct wusp_ctx *c)
+{
+	const struct soap_doc *d = c->wc_doc;
+	const struct soap_elem *arr;
+	int32_t ids[EXT_MAX_REVISIONS + 1];
+	struct wsd_err err;
+	struct cookie ck;
+	enum soap_errc ec;
+	size_t n_ids = 0;
+
+	if ((ec = wusp_open_client_cookie(c, soap_child(d, d->sd_op, "cookie"),
+		 &ck)) != SOAP_ERRC_NONE)
+		return ec;
+	if ((arr = soap_child(d, d->sd_op, "revisionIDs")) == NULL ||
+	    soap_array_i32(d, arr, "int", ids, EXT_MAX_REVISIONS, &n_ids,
+		&err) < 0) {
+		c->wc_message = "revisionIDs";
+		return SOAP_ERRC_INVALID_PARAMETERS;
+	}
+	return wusp_ext_info_emit(c, ids, n_ids, false);
 }
 
 struct file_lookup {

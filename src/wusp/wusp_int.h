@@ -42,6 +42,42 @@ enum soap_errc wusp_get_file_locations(struct wusp_ctx *c);
 enum soap_errc wusp_report_event_batch(struct wusp_ctx *c);
 enum soap_errc wusp_sync_updates(struct wusp_ctx *c);
 
+/* GetExtendedUpdateInfo and ...2 (wusp_extinfo.c): the revisions IDS
+ * (at most WUSP_EXT_MAX_REVISIONS; reordered) answered after the cookie
+ * was checked; V2 selects the ...2 element names (no OutOfScopeRevisionIDs
+ * there). GetConfig's MaxExtendedUpdatesPerRequest. */
+#define WUSP_EXT_MAX_REVISIONS 50
+enum soap_errc wusp_ext_info_emit(struct wusp_ctx *c, int32_t *ids,
+    size_t n_ids, bool v2);
+enum soap_errc wusp_get_extended_update_info2(struct wusp_ctx *c);
+enum soap_errc wusp_refresh_cache(struct wusp_ctx *c);
+enum soap_errc wusp_sync_printer_catalog(struct wusp_ctx *c);
+enum soap_errc wusp_report_event_batch2(struct wusp_ctx *c);
+enum soap_errc wusp_get_required_inventory_type(struct wusp_ctx *c);
+enum soap_errc wusp_report_inventory(struct wusp_ctx *c);
+
+/*
+ * An UpdateIdentity of a request and the revision of this server it
+ * names (wusp_refreshcache.c). wusp_identities_read takes the
+ * UpdateIdentity items of ARR (absent: none; more than MAX:
+ * InvalidParameters naming WHAT) into *OUT (free() it), sorted by
+ * (UpdateID, RevisionNumber), duplicates dropped. wusp_identities_resolve
+ * fills revision_id (0: not here, or the update is declined) and is_leaf
+ * (false when some latest revision lists the UpdateID as a prerequisite;
+ * only with WANT_LEAF, which walks every latest revision).
+ */
+struct wusp_identity {
+	char update_id[37]; /* lower case */
+	int32_t revision_number;
+	int64_t revision_id;
+	bool is_leaf;
+};
+enum soap_errc wusp_identities_read(struct wusp_ctx *c,
+    const struct soap_elem *arr, size_t max, const char *what,
+    struct wusp_identity **out, size_t *n);
+int wusp_identities_resolve(struct wusp_ctx *c, struct wusp_identity *v,
+    size_t n, bool want_leaf, struct wsd_err *err) WSD_MUST_CHECK;
+
 /* GetConfig's LastChange (stable: the database's creation time). */
 int wusp_last_change(struct wusp_ctx *c, struct soap_datetime *out);
 

@@ -70,6 +70,8 @@ wusp_register_computer(struct wusp_ctx *c)
 		log_warnx("RegisterComputer %s: %s", guid, err.what);
 		return SOAP_ERRC_INTERNAL_SERVER_ERROR;
 	}
+	if (store_computer_touch(c->wc_store, guid, &err) < 0)
+		log_warnx("RegisterComputer %s: %s", guid, err.what);
 	if (soap_emit_empty_ns(&c->wc_w, "RegisterComputerResponse",
 		SOAP_NS_CLIENT) < 0)
 		return SOAP_ERRC_INTERNAL_SERVER_ERROR;

@@ -188,9 +188,13 @@ closure(struct sync_state *s, size_t *queue)
 static bool
 satisfied(const struct sync_state *s, const struct store_sync_rev *r)
 {
-	const struct store_sync_ref *p = &s->ss_sc->pre[r->pre_first];
+	const struct store_sync_ref *p;
 	size_t k = 0;
 
+	/* No prerequisites (pre may then be NULL: no pointer arithmetic). */
+	if (r->n_pre == 0)
+		return true;
+	p = &s->ss_sc->pre[r->pre_first];
 	while (k < r->n_pre) {
 		unsigned clause = p[k].clause;
 		bool any = false;
@@ -463,6 +467,9 @@ sync(struct wusp_ctx *c, const struct cookie *ck,
 		log_warnx("SyncUpdates %s: %s", guid, err.what);
 		return SOAP_ERRC_INTERNAL_SERVER_ERROR;
 	}
+	/* Last contact, as WSUS's computer list shows it. */
+	if (store_computer_touch(c->wc_store, guid, &err) < 0)
+		log_warnx("SyncUpdates %s: %s", guid, err.what);
 	memset(&s, 0, sizeof(s));
 	s.ss_c = c;
 	s.ss_sc = &sc;

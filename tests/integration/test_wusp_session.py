@@ -430,6 +430,63 @@ class Session(unittest.TestCase):
         self.assertEqual(self.events(), before + n)
         self.assertEqual(self.getconfig().status, 200)
 
+    def event(self, cookie, eid, update, misc, inst):
+        return ('<ReportingEvent><BasicData><TargetID><Sid>e1da06a3-5601-'
+                '43c9-bac3-52d5db701494</Sid></TargetID><SequenceNumber>0'
+                '</SequenceNumber><TimeAtTarget>2026-10-04T15:2%d:00Z'
+                '</TimeAtTarget><EventInstanceID>%s</EventInstanceID>'
+                '<NamespaceID>1</NamespaceID><EventID>%d</EventID><SourceID>'
+                '101</SourceID><UpdateID><UpdateID>%s</UpdateID>'
+                '<RevisionNumber>100</RevisionNumber></UpdateID>'
+                '<Win32HResult>0</Win32HResult></BasicData><ExtendedData>'
+                '<ReplacementStrings/><MiscData>%s</MiscData></ExtendedData>'
+                '<PrivateData/></ReportingEvent>' % (
+                    int(inst[-1], 16) % 10, inst, eid, update,
+                    ''.join('<string>%s</string>' % m for m in misc)))
+
+    def test_status_report(self):
+        import json
+        self.product()
+        ups = json.loads(harness.run_wsusutil(
+            self.d.dir, 'updates', 'list', '--json').stdout)
+        uid = [u['update_id'] for u in ups if u['title'] == 'T'][0]
+        lc, cookie = self.session()
+
+        def send(events):
+            b = ('<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/'
+                 'envelope/"><s:Body><ReportEventBatch xmlns="http://www.'
+                 'microsoft.com/SoftwareDistribution"><cookie><Expiration>'
+                 '2026-10-04T16:03:35Z</Expiration><EncryptedData>%s'
+                 '</EncryptedData></cookie><clientTime>2026-10-04T15:20:47Z'
+                 '</clientTime><eventBatch>%s</eventBatch></ReportEventBatch>'
+                 '</s:Body></s:Envelope>' % (cookie, ''.join(events)))
+            r = self.report(b.encode())
+            self.assertEqual(r.status, 200, r.body)
+
+        def status():
+            out = json.loads(harness.run_wsusutil(
+                self.d.dir, 'report', '--computer', 'REDACTED3', '--update',
+                uid, '--json').stdout)
+            self.assertEqual(len(out), 1)
+            return out[0]['status']
+
+        zero = '00000000-0000-0000-0000-000000000000'
+        send([self.event(cookie, 156, zero, ['U=' + uid.upper()],
+                         'aaaaaaaa-0000-0000-0000-000000000001')])
+        self.assertEqual(status(), 'Needed')
+        send([self.event(cookie, 183, uid, [],
+                         'aaaaaaaa-0000-0000-0000-000000000002')])
+        self.assertEqual(status(), 'Installed')
+        cs = json.loads(harness.run_wsusutil(
+            self.d.dir, 'computers', 'list', '--json').stdout)
+        me = [c for c in cs if c['name'] == 'REDACTED3'][0]
+        self.assertGreaterEqual(me['installed'], 1)
+        self.assertNotEqual(me['last_sync'], '')
+        p = harness.run_wsusutil(self.d.dir, 'report', '--computer',
+                                 'nobody', check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn('unknown computer', p.stderr.decode())
+
     def test_not_over_plain_http(self):
         r = harness.request(self.d.http_port, 'POST',
                             '/ClientWebService/client.asmx',
