@@ -49,6 +49,8 @@ static const struct wsusutil_cmd cmds[] = {
 	    "[--superseded] [--expired] [--obsolete-revisions] "
 	    "[--unneeded-content] [--computers-inactive DAYS]",
 	    "the Server Cleanup Wizard (no option: all but computers)" },
+	{ "cookiekey", cmd_cookiekey, "rotate",
+	    "new cookie key; the previous one stays valid for one rotation" },
 	{ "report", cmd_report, "[--computer NAME] [--update ID] [--json]",
 	    "update status per computer, from what the computers reported" },
 	{ "deleteunneededrevisions", cmd_deleteunneededrevisions, "",

@@ -487,6 +487,25 @@ class Session(unittest.TestCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn('unknown computer', p.stderr.decode())
 
+    def test_cookie_key_rotation(self):
+        import time
+        lc, cookie = self.session()
+
+        def rotate():
+            p = harness.run_wsusutil(self.d.dir, 'cookiekey', 'rotate')
+            self.assertIn('rotated', p.stdout.decode())
+            self.d.reload()
+            time.sleep(0.5)  # the reload is asynchronous
+        rotate()
+        # One rotation: the old key still opens cookies (overlap window).
+        self.assertEqual(self.register(cookie).status, 200)
+        rotate()
+        # Two: issued under a rotated-out key -> InvalidCookie.
+        self.assertEqual(self.fault_code(self.register(cookie)),
+                         'InvalidCookie')
+        lc, fresh = self.session()
+        self.assertEqual(self.register(fresh).status, 200)
+
     def test_not_over_plain_http(self):
         r = harness.request(self.d.http_port, 'POST',
                             '/ClientWebService/client.asmx',
