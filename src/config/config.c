@@ -31,6 +31,8 @@ static const struct key_def keys[] = {
 	{ "port", K_UINT, OFF(cf_https_port), 2, 65535 },
 	{ "listen", K_LISTEN, 0, 0, 0 },
 	{ "allow_insecure_http", K_BOOL, OFF(cf_allow_insecure_http), 0, 0 },
+	{ "client_side_targeting", K_BOOL, OFF(cf_client_side_targeting), 0,
+	    0 },
 	{ "tls_certificate", K_STR, OFF(cf_tls_cert), 0, 0 },
 	{ "tls_key", K_STR, OFF(cf_tls_key), 0, 0 },
 	{ "workers", K_UINT, OFF(cf_workers), 0, WSD_MAX_WORKERS },

@@ -263,3 +263,11 @@ store_computer_touch(struct store *st, const char *computer_id,
 {
 	return CAT(st)->computer_touch(st, computer_id, err);
 }
+
+int
+store_computer_set_groups(struct store *st, const char *computer_id,
+    const char *names, unsigned *matched, struct wsd_err *err)
+{
+	return CAT(st)->computer_set_groups(st, computer_id, names, matched,
+	    err);
+}

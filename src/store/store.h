@@ -211,6 +211,16 @@ int store_groups_list(struct store *st,
 int store_computer_upsert(struct store *st, const char *computer_id,
     const char *dns_name, const char *os_description, struct wsd_err *err)
     WSD_MUST_CHECK;
+/*
+ * Client-side targeting: the computer's groups become the existing
+ * groups NAMES lists (separated by ';', as the TargetGroup policy
+ * writes them); names that match no group are ignored, and a computer
+ * left in none is in Unassigned Computers. *MATCHED gets how many
+ * matched. The computer must exist.
+ */
+int store_computer_set_groups(struct store *st, const char *computer_id,
+    const char *names, unsigned *matched, struct wsd_err *err)
+    WSD_MUST_CHECK;
 /* Makes GROUP the computer's only group (by ID or DNS name). */
 int store_computer_move(struct store *st, const char *computer,
     const char *group, struct wsd_err *err) WSD_MUST_CHECK;

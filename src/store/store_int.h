@@ -66,6 +66,8 @@ struct store_catalog_ops {
 	    int (*)(void *, const struct store_client_event_row *), void *,
 	    struct wsd_err *);
 	int (*computer_touch)(struct store *, const char *, struct wsd_err *);
+	int (*computer_set_groups)(struct store *, const char *, const char *,
+	    unsigned *, struct wsd_err *);
 };
 
 extern const struct store_catalog_ops store_sqlite_catalog_ops;

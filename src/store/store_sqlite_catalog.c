@@ -835,7 +835,9 @@ cat_computer_upsert(struct store *st, const char *computer_id,
 			  "os_description, created) VALUES (?1, ?2, ?3, ?4) "
 			  "ON CONFLICT (computer_id) DO UPDATE SET "
 			  "dns_name = excluded.dns_name, os_description = "
-			  "excluded.os_description",
+			  "CASE excluded.os_description WHEN '' THEN "
+			  "computer.os_description ELSE "
+			  "excluded.os_description END",
 		 &q, err)) < 0)
 		return sp_end(s, rc, err);
 	bind_text(q, 1, id);
@@ -1246,6 +1248,80 @@ cat_computer_touch(struct store *st, const char *computer_id,
 	return run(s, q, err, "cannot record contact");
 }
 
+static int
+cat_computer_set_groups(struct store *st, const char *computer_id,
+    const char *names, unsigned *matched, struct wsd_err *err)
+{
+	struct store_sqlite *s = SQ(st);
+	int64_t cpk = 0, all = 0, gpk;
+	char id[37], name[STORE_MAX_NAME + 1];
+	const char *p = names;
+	sqlite3_stmt *q;
+	int rc;
+
+	*matched = 0;
+	if (guid_normalize(computer_id, id) < 0)
+		return wsd_fail(err, WSD_EINVAL, "malformed computer id");
+	if ((rc = sp_begin(s, err)) < 0)
+		return rc;
+	if ((rc = prep(s, "SELECT computer_pk FROM computer WHERE "
+			  "computer_id = ?1",
+		 &q, err)) < 0)
+		return sp_end(s, rc, err);
+	bind_text(q, 1, id);
+	if ((rc = one_int64(s, q, &cpk, err, "unknown computer")) < 0 ||
+	    (rc = group_pk_of(s, ALL_COMPUTERS, &all, err)) < 0)
+		return sp_end(s, rc, err);
+	if ((rc = prep(s, "DELETE FROM computer_group_member WHERE "
+			  "computer_pk = ?1",
+		 &q, err)) < 0)
+		return sp_end(s, rc, err);
+	sqlite3_bind_int64(q, 1, cpk);
+	if ((rc = run(s, q, err, "cannot set groups")) < 0)
+		return sp_end(s, rc, err);
+	while (*p != '\0') {
+		const char *semi = strchr(p, ';');
+		size_t n = semi ? (size_t)(semi - p) : strlen(p);
+
+		while (n > 0 && *p == ' ') {
+			p++;
+			n--;
+		}
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		if (n > 0 && n <= STORE_MAX_NAME) {
+			memcpy(name, p, n);
+			name[n] = '\0';
+			rc = group_pk_of(s, name, &gpk, err);
+			if (rc == 0 && gpk != all) {
+				if ((rc = prep(s, "INSERT OR IGNORE INTO "
+						  "computer_group_member "
+						  "(computer_pk, group_pk) "
+						  "VALUES (?1, ?2)",
+					 &q, err)) < 0)
+					return sp_end(s, rc, err);
+				sqlite3_bind_int64(q, 1, cpk);
+				sqlite3_bind_int64(q, 2, gpk);
+				if ((rc = run(s, q, err, "cannot set groups")) < 0)
+					return sp_end(s, rc, err);
+				(*matched)++;
+			} else if (rc < 0 && rc != WSD_ENOTFOUND) {
+				return sp_end(s, rc, err);
+			}
+		}
+		p += semi ? (size_t)(semi - p) + 1 : strlen(p);
+	}
+	if (*matched == 0 &&
+	    (rc = prep(s, "INSERT INTO computer_group_member (computer_pk, "
+			  "group_pk) SELECT ?1, group_pk FROM target_group "
+			  "WHERE group_id = '" UNASSIGNED "'",
+		 &q, err)) == 0) {
+		sqlite3_bind_int64(q, 1, cpk);
+		rc = run(s, q, err, "cannot set groups");
+	}
+	return sp_end(s, rc < 0 ? rc : 0, err);
+}
+
 const struct store_catalog_ops store_sqlite_catalog_ops = {
 	.begin = cat_begin,
 	.commit = cat_commit,
@@ -1273,4 +1349,5 @@ const struct store_catalog_ops store_sqlite_catalog_ops = {
 	.client_events_add = cat_client_events_add,
 	.client_events_each = cat_client_events_each,
 	.computer_touch = cat_computer_touch,
+	.computer_set_groups = cat_computer_set_groups,
 };

@@ -5,9 +5,11 @@
  */
 #include "wusp/wusp_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "common/encode.h"
+#include "config/config.h"
 
 enum soap_errc
 wusp_get_auth_cookie(struct wusp_ctx *c)
@@ -29,6 +31,27 @@ wusp_get_auth_cookie(struct wusp_ctx *c)
 	if (dns == NULL || soap_get_str(dns, 255, &s, &err) < 0 || s.n == 0) {
 		c->wc_message = "dnsName";
 		return SOAP_ERRC_INVALID_PARAMETERS;
+	}
+	/* Client-side targeting (wsusd.conf): the TargetGroup policy's
+	 * names decide the computer's groups, as WSUS does in that mode. */
+	if (c->wc_cf->cf_client_side_targeting) {
+		const struct soap_elem *tg;
+		struct sv t = { "", 0 };
+		char names[1025], dnsz[256];
+		unsigned matched;
+
+		if ((tg = soap_child(c->wc_doc, op, "targetGroupName")) != NULL &&
+		    soap_get_str(tg, sizeof(names) - 1, &t, &err) < 0) {
+			c->wc_message = "targetGroupName";
+			return SOAP_ERRC_INVALID_PARAMETERS;
+		}
+		snprintf(names, sizeof(names), "%.*s", (int)t.n, t.p);
+		snprintf(dnsz, sizeof(dnsz), "%.*s", (int)s.n, s.p);
+		if (store_computer_upsert(c->wc_store, guid, dnsz, NULL,
+			&err) < 0 ||
+		    store_computer_set_groups(c->wc_store, guid, names,
+			&matched, &err) < 0)
+			return SOAP_ERRC_INTERNAL_SERVER_ERROR;
 	}
 	for (const char *p = guid; *p; p++)
 		if (*p != '-')

@@ -67,12 +67,14 @@ test_keys_and_override(void **state)
 
 	(void)state;
 	write_conf("# comment\nport = 9000\nallow_insecure_http = yes\n"
+		   "client_side_targeting = yes\n"
 		   "max_body_clientwebservice = 2M\nserver_name = wsus.example\n"
 		   "listen = 127.0.0.1\n");
 	assert_int_equal(config_load(dir, NULL, &cf, &e), 0);
 	assert_int_equal(cf->cf_https_port, 9000);
 	assert_int_equal(cf->cf_http_port, 8999);
 	assert_true(cf->cf_allow_insecure_http);
+	assert_true(cf->cf_client_side_targeting);
 	assert_int_equal(cf->cf_max_body[VROOT_CLIENT], 2 * 1024 * 1024);
 	assert_string_equal(cf->cf_server_name, "wsus.example");
 	assert_string_equal(cf->cf_listen[0], "127.0.0.1");
