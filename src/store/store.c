@@ -271,3 +271,10 @@ store_computer_set_groups(struct store *st, const char *computer_id,
 	return CAT(st)->computer_set_groups(st, computer_id, names, matched,
 	    err);
 }
+
+int
+store_computer_details_set(struct store *st, const char *computer_id,
+    const struct store_computer_details *d, struct wsd_err *err)
+{
+	return CAT(st)->computer_details_set(st, computer_id, d, err);
+}

@@ -158,6 +158,20 @@ struct store_computer_row {
 	const char *dns_name;
 	const char *groups; /* names, comma separated */
 	const char *last_sync; /* "" when never */
+	const char *os_description;
+	const char *manufacturer;
+	const char *model;
+};
+
+/* What RegisterComputer reports; strings bounded by the caller. */
+struct store_computer_details {
+	int32_t os_build;
+	const char *os_locale;
+	const char *manufacturer;
+	const char *model;
+	const char *bios_version;
+	const char *processor;
+	const char *client_version;
 };
 
 struct store_approval_row {
@@ -338,6 +352,10 @@ struct store_client_event_row {
 int store_client_events_each(struct store *st, const char *computer_id,
     int (*cb)(void *, const struct store_client_event_row *), void *arg,
     struct wsd_err *err) WSD_MUST_CHECK;
+/* Records what the computer reported about itself. */
+int store_computer_details_set(struct store *st, const char *computer_id,
+    const struct store_computer_details *d, struct wsd_err *err)
+    WSD_MUST_CHECK;
 /* Records that COMPUTER_ID talked to us now (last contact). */
 int store_computer_touch(struct store *st, const char *computer_id,
     struct wsd_err *err) WSD_MUST_CHECK;

@@ -68,6 +68,8 @@ struct store_catalog_ops {
 	int (*computer_touch)(struct store *, const char *, struct wsd_err *);
 	int (*computer_set_groups)(struct store *, const char *, const char *,
 	    unsigned *, struct wsd_err *);
+	int (*computer_details_set)(struct store *, const char *,
+	    const struct store_computer_details *, struct wsd_err *);
 };
 
 extern const struct store_catalog_ops store_sqlite_catalog_ops;

@@ -918,7 +918,8 @@ cat_computers_list(struct store *st,
 			  "(SELECT g.name FROM computer_group_member m JOIN "
 			  "target_group g ON g.group_pk = m.group_pk WHERE "
 			  "m.computer_pk = c.computer_pk ORDER BY g.name)), ''), "
-			  "coalesce(c.last_sync, '') FROM computer c "
+			  "coalesce(c.last_sync, ''), c.os_description, "
+			  "c.manufacturer, c.model FROM computer c "
 			  "ORDER BY c.dns_name COLLATE NOCASE, c.computer_id",
 		 &q, err)) < 0)
 		return rc;
@@ -928,6 +929,9 @@ cat_computers_list(struct store *st,
 			.dns_name = col_text(q, 1),
 			.groups = col_text(q, 2),
 			.last_sync = col_text(q, 3),
+			.os_description = col_text(q, 4),
+			.manufacturer = col_text(q, 5),
+			.model = col_text(q, 6),
 		};
 
 		if (cb(arg, &row) != 0)
@@ -1322,6 +1326,31 @@ cat_computer_set_groups(struct store *st, const char *computer_id,
 	return sp_end(s, rc < 0 ? rc : 0, err);
 }
 
+static int
+cat_computer_details_set(struct store *st, const char *computer_id,
+    const struct store_computer_details *d, struct wsd_err *err)
+{
+	struct store_sqlite *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = prep(s, "UPDATE computer SET os_build = ?2, os_locale = ?3, "
+			  "manufacturer = ?4, model = ?5, bios_version = ?6, "
+			  "processor = ?7, client_version = ?8 WHERE "
+			  "computer_id = ?1",
+		 &q, err)) < 0)
+		return rc;
+	bind_text(q, 1, computer_id);
+	sqlite3_bind_int(q, 2, d->os_build);
+	bind_text(q, 3, d->os_locale ? d->os_locale : "");
+	bind_text(q, 4, d->manufacturer ? d->manufacturer : "");
+	bind_text(q, 5, d->model ? d->model : "");
+	bind_text(q, 6, d->bios_version ? d->bios_version : "");
+	bind_text(q, 7, d->processor ? d->processor : "");
+	bind_text(q, 8, d->client_version ? d->client_version : "");
+	return run(s, q, err, "cannot record computer details");
+}
+
 const struct store_catalog_ops store_sqlite_catalog_ops = {
 	.begin = cat_begin,
 	.commit = cat_commit,
@@ -1350,4 +1379,5 @@ const struct store_catalog_ops store_sqlite_catalog_ops = {
 	.client_events_each = cat_client_events_each,
 	.computer_touch = cat_computer_touch,
 	.computer_set_groups = cat_computer_set_groups,
+	.computer_details_set = cat_computer_details_set,
 };

@@ -42,6 +42,12 @@ print_computer(void *arg, const struct store_computer_row *c)
 	json_str(stdout, c->groups);
 	printf(", \"last_sync\": ");
 	json_str(stdout, c->last_sync);
+	printf(", \"os\": ");
+	json_str(stdout, c->os_description);
+	printf(", \"manufacturer\": ");
+	json_str(stdout, c->manufacturer);
+	printf(", \"model\": ");
+	json_str(stdout, c->model);
 	printf(", \"installed\": %u, \"needed\": %u, \"failed\": %u, "
 	       "\"not_applicable\": %u, \"unknown\": %u}",
 	    k[STATUS_INSTALLED] + k[STATUS_INSTALLED_PENDING_REBOOT],

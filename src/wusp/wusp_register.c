@@ -10,6 +10,7 @@
 
 #include "common/encode.h"
 #include "common/log.h"
+#include "common/strparse.h"
 
 static void
 guid_of(const unsigned char b[16], char out[37])
@@ -22,6 +23,15 @@ guid_of(const unsigned char b[16], char out[37])
 	for (char *p = out; *p; p++)
 		if (*p >= 'A' && *p <= 'F')
 			*p = (char)(*p + 32);
+}
+
+/* A decimal build number, 0 when absent or out of range. */
+static int32_t
+atoi_bounded(const char *s)
+{
+	uint64_t v;
+
+	return strparse_u64_all(s, 0, INT32_MAX, &v) == 0 ? (int32_t)v : 0;
 }
 
 /* A bounded copy of child NAME's text, "" when absent or unusable. */
@@ -44,6 +54,9 @@ wusp_register_computer(struct wusp_ctx *c)
 	const struct soap_doc *d = c->wc_doc;
 	const struct soap_elem *op = d->sd_op, *info;
 	char guid[37], dns[256], os[256], build[16], desc[300];
+	char locale[32], maker[128], model[128], bios[128], cpu[32];
+	char cmaj[8], cmin[8], cbld[8], cqfe[8], cver[40];
+	struct store_computer_details det;
 	struct cookie ck;
 	struct wsd_err err;
 	enum soap_errc ec;
@@ -70,7 +83,21 @@ wusp_register_computer(struct wusp_ctx *c)
 		log_warnx("RegisterComputer %s: %s", guid, err.what);
 		return SOAP_ERRC_INTERNAL_SERVER_ERROR;
 	}
-	if (store_computer_touch(c->wc_store, guid, &err) < 0)
+	text_of(d, info, "OSLocale", locale, sizeof(locale));
+	text_of(d, info, "ComputerManufacturer", maker, sizeof(maker));
+	text_of(d, info, "ComputerModel", model, sizeof(model));
+	text_of(d, info, "BiosVersion", bios, sizeof(bios));
+	text_of(d, info, "ProcessorArchitecture", cpu, sizeof(cpu));
+	text_of(d, info, "ClientVersionMajorNumber", cmaj, sizeof(cmaj));
+	text_of(d, info, "ClientVersionMinorNumber", cmin, sizeof(cmin));
+	text_of(d, info, "ClientVersionBuildNumber", cbld, sizeof(cbld));
+	text_of(d, info, "ClientVersionQfeNumber", cqfe, sizeof(cqfe));
+	snprintf(cver, sizeof(cver), "%s.%s.%s.%s", cmaj, cmin, cbld, cqfe);
+	det = (struct store_computer_details){ .os_build = atoi_bounded(build),
+		.os_locale = locale, .manufacturer = maker, .model = model,
+		.bios_version = bios, .processor = cpu, .client_version = cver };
+	if (store_computer_details_set(c->wc_store, guid, &det, &err) < 0 ||
+	    store_computer_touch(c->wc_store, guid, &err) < 0)
 		log_warnx("RegisterComputer %s: %s", guid, err.what);
 	if (soap_emit_empty_ns(&c->wc_w, "RegisterComputerResponse",
 		SOAP_NS_CLIENT) < 0)

@@ -151,6 +151,16 @@ class Session(unittest.TestCase):
         db.close()
         self.assertEqual(rows, [('e1da06a3-5601-43c9-bac3-52d5db701494',
                                  'REDACTED3')])
+        # The hardware and OS the captured client reported.
+        db = sqlite3.connect(self.d.path('wsusd.db'))
+        det = db.execute("SELECT os_build, os_locale, manufacturer, model, "
+                         "processor, client_version FROM computer WHERE "
+                         "computer_id = 'e1da06a3-5601-43c9-bac3-"
+                         "52d5db701494'").fetchone()
+        db.close()
+        self.assertEqual(det, (26200, 'en-US', 'QEMU',
+                               'Standard PC (Q35 + ICH9, 2009)', 'AMD64',
+                               '1507.2601.30012.0'))
 
     def fault_code(self, r):
         self.assertEqual(r.status, 500, r.body)
