@@ -108,17 +108,12 @@ guid_normalize(const char *in, char out[37])
 	return 0;
 }
 
-int
-guid_generate(char out[37], struct wsd_err *err)
+void
+guid_format(const unsigned char b[16], char out[37])
 {
 	static const char digits[] = "0123456789abcdef";
-	unsigned char b[16];
 	int w = 0;
 
-	if (RAND_bytes(b, sizeof(b)) != 1)
-		return wsd_fail(err, WSD_EINTERNAL, "no random bytes");
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
 	for (int i = 0; i < 16; i++) {
 		if (i == 4 || i == 6 || i == 8 || i == 10)
 			out[w++] = '-';
@@ -126,5 +121,31 @@ guid_generate(char out[37], struct wsd_err *err)
 		out[w++] = digits[b[i] & 15];
 	}
 	out[w] = '\0';
+}
+
+int
+guid_bytes(const char *guid, unsigned char out[16])
+{
+	char norm[37], hex[32];
+	size_t h = 0;
+
+	if (guid_normalize(guid, norm) < 0)
+		return -1;
+	for (const char *p = norm; *p; p++)
+		if (*p != '-')
+			hex[h++] = *p;
+	return hex_decode(hex, h, out, 16);
+}
+
+int
+guid_generate(char out[37], struct wsd_err *err)
+{
+	unsigned char b[16];
+
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		return wsd_fail(err, WSD_EINTERNAL, "no random bytes");
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+	guid_format(b, out);
 	return 0;
 }

@@ -33,6 +33,10 @@ int b64_decode_exact(const char *in, size_t inlen, unsigned char *out,
  * GUIDs case-insensitively and sends both cases (WUSP.md 6.1).
  */
 int guid_normalize(const char *in, char out[37]);
+/* The 16 bytes of a GUID in text order, formatted lower case. */
+void guid_format(const unsigned char b[16], char out[37]);
+/* A normalised GUID (guid_normalize) back to its 16 bytes; -1 if not. */
+int guid_bytes(const char *guid, unsigned char out[16]);
 /* A new random (version 4) GUID, lower case. */
 int guid_generate(char out[37], struct wsd_err *err) WSD_MUST_CHECK;
 

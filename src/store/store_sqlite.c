@@ -52,6 +52,16 @@ db_fail(struct store_sqlite *s, struct wsd_err *err, const char *what)
 }
 
 int
+sqlite_prep(struct store_sqlite *s, const char *sql, sqlite3_stmt **q,
+    struct wsd_err *err)
+{
+	stmt_clock(s);
+	if (sqlite3_prepare_v2(s->db, sql, -1, q, NULL) != SQLITE_OK)
+		return db_fail(s, err, "cannot prepare statement");
+	return 0;
+}
+
+int
 exec(struct store_sqlite *s, const char *sql, struct wsd_err *err,
     const char *what)
 {

@@ -22,16 +22,6 @@ SQ(struct store *st)
 	return (struct store_sqlite *)st;
 }
 
-static int
-prep(struct store_sqlite *s, const char *sql, sqlite3_stmt **q,
-    struct wsd_err *err)
-{
-	stmt_clock(s);
-	if (sqlite3_prepare_v2(s->db, sql, -1, q, NULL) != SQLITE_OK)
-		return db_fail(s, err, "cannot prepare statement");
-	return 0;
-}
-
 /* Runs a prepared statement that returns no rows, and finalizes it. */
 static int
 run(struct store_sqlite *s, sqlite3_stmt *q, struct wsd_err *err,
@@ -136,7 +126,7 @@ update_pk_of(struct store_sqlite *s, const char *guid, int64_t *pk,
 
 	if (guid_normalize(guid, id) < 0)
 		return wsd_fail(err, WSD_EINVAL, "malformed UpdateID");
-	if ((rc = prep(s, "SELECT update_pk FROM update_ WHERE update_id = ?1",
+	if ((rc = sqlite_prep(s, "SELECT update_pk FROM update_ WHERE update_id = ?1",
 		 &q, err)) < 0)
 		return rc;
 	bind_text(q, 1, id);
@@ -151,7 +141,7 @@ group_pk_of(struct store_sqlite *s, const char *name, int64_t *pk,
 	sqlite3_stmt *q;
 	int rc;
 
-	if ((rc = prep(s, "SELECT group_pk FROM target_group WHERE "
+	if ((rc = sqlite_prep(s, "SELECT group_pk FROM target_group WHERE "
 			  "name = ?1 COLLATE NOCASE OR group_id = ?2",
 		 &q, err)) < 0)
 		return rc;
@@ -181,7 +171,7 @@ put_guid_rows(struct store_sqlite *s, const char *sql, int64_t rid,
 		if (guid_normalize(ids[i], id) < 0)
 			return wsd_fail(err, WSD_EINVAL,
 			    "malformed UpdateID in relationships");
-		if ((rc = prep(s, sql, &q, err)) < 0)
+		if ((rc = sqlite_prep(s, sql, &q, err)) < 0)
 			return rc;
 		sqlite3_bind_int64(q, 1, rid);
 		bind_text(q, 2, id);
@@ -200,7 +190,7 @@ put_file(struct store_sqlite *s, int64_t rid, const struct store_file *f,
 
 	/* A file is known by its SHA-1; the same SHA-1 with another size or
 	 * SHA-256 is metadata we must not trust. */
-	if ((rc = prep(s, "SELECT size, sha256 FROM file WHERE sha1 = ?1", &q,
+	if ((rc = sqlite_prep(s, "SELECT size, sha256 FROM file WHERE sha1 = ?1", &q,
 		 err)) < 0)
 		return rc;
 	sqlite3_bind_blob(q, 1, f->sha1, 20, SQLITE_TRANSIENT);
@@ -221,7 +211,7 @@ put_file(struct store_sqlite *s, int64_t rid, const struct store_file *f,
 		sqlite3_finalize(q);
 		if (rc != SQLITE_DONE)
 			return db_fail(s, err, "cannot read file");
-		if ((rc = prep(s, "INSERT INTO file (sha1, sha256, size, "
+		if ((rc = sqlite_prep(s, "INSERT INTO file (sha1, sha256, size, "
 				  "file_name, modified, patching_type) VALUES "
 				  "(?1, ?2, ?3, ?4, ?5, ?6)",
 			 &q, err)) < 0)
@@ -238,7 +228,7 @@ put_file(struct store_sqlite *s, int64_t rid, const struct store_file *f,
 		if ((rc = run(s, q, err, "cannot store file")) < 0)
 			return rc;
 	}
-	if ((rc = prep(s, "INSERT OR IGNORE INTO revision_file (revision_id, "
+	if ((rc = sqlite_prep(s, "INSERT OR IGNORE INTO revision_file (revision_id, "
 			  "sha1) VALUES (?1, ?2)",
 		 &q, err)) < 0)
 		return rc;
@@ -260,7 +250,7 @@ put_relations(struct store_sqlite *s, int64_t rid,
 		if (l->language == NULL || l->xml == NULL)
 			return wsd_fail(err, WSD_EINVAL,
 			    "localized properties without language");
-		if ((rc = prep(s, "INSERT INTO revision_localized (revision_id, "
+		if ((rc = sqlite_prep(s, "INSERT INTO revision_localized (revision_id, "
 				  "language, title, xml) VALUES (?1, ?2, ?3, ?4)",
 			 &q, err)) < 0)
 			return rc;
@@ -290,7 +280,7 @@ put_relations(struct store_sqlite *s, int64_t rid,
 		if (p->update_id == NULL || guid_normalize(p->update_id, id) < 0)
 			return wsd_fail(err, WSD_EINVAL,
 			    "malformed UpdateID in prerequisites");
-		if ((rc = prep(s, "INSERT OR IGNORE INTO prerequisite "
+		if ((rc = sqlite_prep(s, "INSERT OR IGNORE INTO prerequisite "
 				  "(revision_id, clause, update_id, is_category) "
 				  "VALUES (?1, ?2, ?3, ?4)",
 			 &q, err)) < 0)
@@ -309,7 +299,7 @@ put_relations(struct store_sqlite *s, int64_t rid,
 		if (b->update_id == NULL || guid_normalize(b->update_id, id) < 0)
 			return wsd_fail(err, WSD_EINVAL,
 			    "malformed UpdateID in bundle");
-		if ((rc = prep(s, "INSERT OR IGNORE INTO bundle_member "
+		if ((rc = sqlite_prep(s, "INSERT OR IGNORE INTO bundle_member "
 				  "(revision_id, clause, update_id, "
 				  "revision_number) VALUES (?1, ?2, ?3, ?4)",
 			 &q, err)) < 0)
@@ -355,7 +345,7 @@ revision_put_locked(struct store_sqlite *s, const struct store_revision_in *in,
 		return wsd_fail(err, WSD_EINVAL, "revision without core metadata");
 	now_iso(now);
 
-	if ((rc = prep(s, "SELECT update_pk, update_type FROM update_ WHERE "
+	if ((rc = sqlite_prep(s, "SELECT update_pk, update_type FROM update_ WHERE "
 			  "update_id = ?1",
 		 &q, err)) < 0)
 		return rc;
@@ -373,7 +363,7 @@ revision_put_locked(struct store_sqlite *s, const struct store_revision_in *in,
 		sqlite3_finalize(q);
 		if (rc != SQLITE_DONE)
 			return db_fail(s, err, "cannot read update");
-		if ((rc = prep(s, "INSERT INTO update_ (update_id, update_type, "
+		if ((rc = sqlite_prep(s, "INSERT INTO update_ (update_id, update_type, "
 				  "category_type, origin, created) VALUES "
 				  "(?1, ?2, ?3, ?4, ?5)",
 			 &q, err)) < 0)
@@ -389,7 +379,7 @@ revision_put_locked(struct store_sqlite *s, const struct store_revision_in *in,
 	}
 
 	/* Same revision again: a no-op if identical, else refused. */
-	if ((rc = prep(s, "SELECT revision_id, xml_core FROM revision WHERE "
+	if ((rc = sqlite_prep(s, "SELECT revision_id, xml_core FROM revision WHERE "
 			  "update_pk = ?1 AND revision_number = ?2",
 		 &q, err)) < 0)
 		return rc;
@@ -414,7 +404,7 @@ revision_put_locked(struct store_sqlite *s, const struct store_revision_in *in,
 	if (rc != SQLITE_DONE)
 		return db_fail(s, err, "cannot read revision");
 
-	if ((rc = prep(s, "SELECT max(revision_number) FROM revision WHERE "
+	if ((rc = sqlite_prep(s, "SELECT max(revision_number) FROM revision WHERE "
 			  "update_pk = ?1",
 		 &q, err)) < 0)
 		return rc;
@@ -424,7 +414,7 @@ revision_put_locked(struct store_sqlite *s, const struct store_revision_in *in,
 		maxrev = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
 	if (in->revision_number > maxrev) {
-		if ((rc = prep(s, "UPDATE revision SET is_latest = 0 WHERE "
+		if ((rc = sqlite_prep(s, "UPDATE revision SET is_latest = 0 WHERE "
 				  "update_pk = ?1",
 			 &q, err)) < 0)
 			return rc;
@@ -432,7 +422,7 @@ revision_put_locked(struct store_sqlite *s, const struct store_revision_in *in,
 		if ((rc = run(s, q, err, "cannot update revisions")) < 0)
 			return rc;
 	}
-	if ((rc = prep(s, "INSERT INTO revision (update_pk, revision_number, "
+	if ((rc = sqlite_prep(s, "INSERT INTO revision (update_pk, revision_number, "
 			  "is_latest, explicitly_deployable, is_leaf, "
 			  "is_bundle, kb_article, msrc_severity, eula_id, "
 			  "title, xml_core, xml_extended, created) VALUES "
@@ -527,7 +517,7 @@ cat_updates_list(struct store *st, const struct store_update_filter *f,
 		return wsd_fail(err, WSD_EINVAL, "malformed classification id");
 	if (f->product && guid_normalize(f->product, c2) < 0)
 		return wsd_fail(err, WSD_EINVAL, "malformed product id");
-	if ((rc = prep(s, sql, &q, err)) < 0)
+	if ((rc = sqlite_prep(s, sql, &q, err)) < 0)
 		return rc;
 	bind_text(q, 1, f->update_type);
 	sqlite3_bind_int(q, 2, f->include_declined);
@@ -570,7 +560,7 @@ cat_category_find(struct store *st, const char *type, const char *name_or_id,
 	sqlite3_stmt *q;
 	int rc;
 
-	if ((rc = prep(s, "SELECT u.update_id FROM update_ u JOIN revision r "
+	if ((rc = sqlite_prep(s, "SELECT u.update_id FROM update_ u JOIN revision r "
 			  "ON r.update_pk = u.update_pk AND r.is_latest = 1 "
 			  "WHERE u.update_type = 'Category' AND "
 			  "u.category_type = ?1 AND (u.update_id = ?2 OR "
@@ -599,7 +589,7 @@ is_category(struct store_sqlite *s, int64_t upk, bool *cat, bool *declined,
 	sqlite3_stmt *q;
 	int rc;
 
-	if ((rc = prep(s, "SELECT update_type = 'Category', declined FROM "
+	if ((rc = sqlite_prep(s, "SELECT update_type = 'Category', declined FROM "
 			  "update_ WHERE update_pk = ?1",
 		 &q, err)) < 0)
 		return rc;
@@ -632,13 +622,13 @@ cat_update_decline(struct store *st, const char *update_id,
 		return sp_end(s, wsd_fail(err, WSD_EINVAL,
 				     "categories cannot be declined"),
 		    err);
-	if ((rc = prep(s, "UPDATE update_ SET declined = 1 WHERE update_pk = ?1",
+	if ((rc = sqlite_prep(s, "UPDATE update_ SET declined = 1 WHERE update_pk = ?1",
 		 &q, err)) < 0)
 		return sp_end(s, rc, err);
 	sqlite3_bind_int64(q, 1, upk);
 	if ((rc = run(s, q, err, "cannot decline")) < 0)
 		return sp_end(s, rc, err);
-	if ((rc = prep(s, "DELETE FROM approval WHERE update_pk = ?1", &q,
+	if ((rc = sqlite_prep(s, "DELETE FROM approval WHERE update_pk = ?1", &q,
 		 err)) < 0)
 		return sp_end(s, rc, err);
 	sqlite3_bind_int64(q, 1, upk);
@@ -701,7 +691,7 @@ cat_group_add(struct store *st, const char *name, const char *parent,
 	if ((rc = guid_generate(id, err)) < 0)
 		return sp_end(s, rc, err);
 	now_iso(now);
-	if ((rc = prep(s, "INSERT INTO target_group (group_id, name, "
+	if ((rc = sqlite_prep(s, "INSERT INTO target_group (group_id, name, "
 			  "parent_pk, created) VALUES (?1, ?2, ?3, ?4)",
 		 &q, err)) < 0)
 		return sp_end(s, rc, err);
@@ -728,7 +718,7 @@ cat_group_remove(struct store *st, const char *name, struct wsd_err *err)
 		return rc;
 	if ((rc = group_pk_of(s, name, &pk, err)) < 0)
 		return sp_end(s, rc, err);
-	if ((rc = prep(s, "SELECT builtin FROM target_group WHERE "
+	if ((rc = sqlite_prep(s, "SELECT builtin FROM target_group WHERE "
 			  "group_pk = ?1",
 		 &q, err)) < 0)
 		return sp_end(s, rc, err);
@@ -739,7 +729,7 @@ cat_group_remove(struct store *st, const char *name, struct wsd_err *err)
 		return sp_end(s, wsd_fail(err, WSD_EPERM,
 				     "built-in groups cannot be removed"),
 		    err);
-	if ((rc = prep(s, "SELECT count(*) FROM target_group WHERE "
+	if ((rc = sqlite_prep(s, "SELECT count(*) FROM target_group WHERE "
 			  "parent_pk = ?1",
 		 &q, err)) < 0)
 		return sp_end(s, rc, err);
@@ -752,7 +742,7 @@ cat_group_remove(struct store *st, const char *name, struct wsd_err *err)
 				     "first"),
 		    err);
 	/* Computers only in this group go back to Unassigned Computers. */
-	if ((rc = prep(s, "INSERT OR IGNORE INTO computer_group_member "
+	if ((rc = sqlite_prep(s, "INSERT OR IGNORE INTO computer_group_member "
 			  "(computer_pk, group_pk) SELECT m.computer_pk, "
 			  "(SELECT group_pk FROM target_group WHERE "
 			  "group_id = '" UNASSIGNED "') FROM "
@@ -765,7 +755,7 @@ cat_group_remove(struct store *st, const char *name, struct wsd_err *err)
 	sqlite3_bind_int64(q, 1, pk);
 	if ((rc = run(s, q, err, "cannot move computers")) < 0)
 		return sp_end(s, rc, err);
-	if ((rc = prep(s, "DELETE FROM target_group WHERE group_pk = ?1", &q,
+	if ((rc = sqlite_prep(s, "DELETE FROM target_group WHERE group_pk = ?1", &q,
 		 err)) < 0)
 		return sp_end(s, rc, err);
 	sqlite3_bind_int64(q, 1, pk);
@@ -783,7 +773,7 @@ cat_groups_list(struct store *st,
 	int rc;
 
 	/* Depth-first order of the tree, siblings by name. */
-	if ((rc = prep(s,
+	if ((rc = sqlite_prep(s,
 		 "WITH RECURSIVE t(pk, path) AS ("
 		 " SELECT group_pk, name FROM target_group WHERE parent_pk IS NULL"
 		 " UNION ALL SELECT g.group_pk, t.path || char(1) || g.name"
@@ -831,7 +821,7 @@ cat_computer_upsert(struct store *st, const char *computer_id,
 	now_iso(now);
 	if ((rc = sp_begin(s, err)) < 0)
 		return rc;
-	if ((rc = prep(s, "INSERT INTO computer (computer_id, dns_name, "
+	if ((rc = sqlite_prep(s, "INSERT INTO computer (computer_id, dns_name, "
 			  "os_description, created) VALUES (?1, ?2, ?3, ?4) "
 			  "ON CONFLICT (computer_id) DO UPDATE SET "
 			  "dns_name = excluded.dns_name, os_description = "
@@ -846,7 +836,7 @@ cat_computer_upsert(struct store *st, const char *computer_id,
 	bind_text(q, 4, now);
 	if ((rc = run(s, q, err, "cannot store computer")) < 0)
 		return sp_end(s, rc, err);
-	if ((rc = prep(s, "INSERT INTO computer_group_member (computer_pk, "
+	if ((rc = sqlite_prep(s, "INSERT INTO computer_group_member (computer_pk, "
 			  "group_pk) SELECT c.computer_pk, g.group_pk FROM "
 			  "computer c, target_group g WHERE c.computer_id = ?1 "
 			  "AND g.group_id = '" UNASSIGNED "' AND NOT EXISTS "
@@ -871,7 +861,7 @@ cat_computer_move(struct store *st, const char *computer, const char *group,
 
 	if ((rc = sp_begin(s, err)) < 0)
 		return rc;
-	if ((rc = prep(s, "SELECT computer_pk FROM computer WHERE "
+	if ((rc = sqlite_prep(s, "SELECT computer_pk FROM computer WHERE "
 			  "computer_id = ?1 OR dns_name = ?2 COLLATE NOCASE "
 			  "ORDER BY computer_pk LIMIT 1",
 		 &q, err)) < 0)
@@ -887,14 +877,14 @@ cat_computer_move(struct store *st, const char *computer, const char *group,
 				     "every computer is in All Computers: "
 				     "choose another group"),
 		    err);
-	if ((rc = prep(s, "DELETE FROM computer_group_member WHERE "
+	if ((rc = sqlite_prep(s, "DELETE FROM computer_group_member WHERE "
 			  "computer_pk = ?1",
 		 &q, err)) < 0)
 		return sp_end(s, rc, err);
 	sqlite3_bind_int64(q, 1, cpk);
 	if ((rc = run(s, q, err, "cannot move computer")) < 0)
 		return sp_end(s, rc, err);
-	if ((rc = prep(s, "INSERT INTO computer_group_member (computer_pk, "
+	if ((rc = sqlite_prep(s, "INSERT INTO computer_group_member (computer_pk, "
 			  "group_pk) VALUES (?1, ?2)",
 		 &q, err)) < 0)
 		return sp_end(s, rc, err);
@@ -913,7 +903,7 @@ cat_computers_list(struct store *st,
 	sqlite3_stmt *q;
 	int rc;
 
-	if ((rc = prep(s, "SELECT c.computer_id, c.dns_name, "
+	if ((rc = sqlite_prep(s, "SELECT c.computer_id, c.dns_name, "
 			  "coalesce((SELECT group_concat(name, ', ') FROM "
 			  "(SELECT g.name FROM computer_group_member m JOIN "
 			  "target_group g ON g.group_pk = m.group_pk WHERE "
@@ -1032,7 +1022,7 @@ cat_approval_set(struct store *st, const char *update_id, const char *group,
 				     "update is declined"),
 		    err);
 	now_iso(now);
-	if ((rc = prep(s, "INSERT INTO approval (update_pk, group_pk, action, "
+	if ((rc = sqlite_prep(s, "INSERT INTO approval (update_pk, group_pk, action, "
 			  "deadline, admin, created) VALUES (?1, ?2, ?3, ?4, "
 			  "?5, ?6) ON CONFLICT (update_pk, group_pk) DO UPDATE "
 			  "SET action = excluded.action, deadline = "
@@ -1064,7 +1054,7 @@ cat_approval_effective(struct store *st, const char *update_id,
 	    (rc = group_pk_of(s, group, &gpk, err)) < 0)
 		return rc;
 	/* The nearest group on the way up that has an approval decides. */
-	if ((rc = prep(s,
+	if ((rc = sqlite_prep(s,
 		 "WITH RECURSIVE up(pk, depth) AS ("
 		 " SELECT ?2, 0 UNION ALL SELECT g.parent_pk, up.depth + 1"
 		 " FROM target_group g JOIN up ON g.group_pk = up.pk"
@@ -1103,7 +1093,7 @@ cat_approvals_list(struct store *st, const char *update_id,
 
 	if (update_id != NULL && guid_normalize(update_id, id) < 0)
 		return wsd_fail(err, WSD_EINVAL, "malformed UpdateID");
-	if ((rc = prep(s, "SELECT u.update_id, g.name, a.action, "
+	if ((rc = sqlite_prep(s, "SELECT u.update_id, g.name, a.action, "
 			  "coalesce(a.deadline, ''), a.created FROM approval a "
 			  "JOIN update_ u ON u.update_pk = a.update_pk "
 			  "JOIN target_group g ON g.group_pk = a.group_pk "
@@ -1140,7 +1130,7 @@ cat_event_add(struct store *st, const char *kind, const char *subject,
 	int rc;
 
 	now_iso(now);
-	if ((rc = prep(s, "INSERT INTO event (time, kind, subject, message) "
+	if ((rc = sqlite_prep(s, "INSERT INTO event (time, kind, subject, message) "
 			  "VALUES (?1, ?2, ?3, ?4)",
 		 &q, err)) < 0)
 		return rc;
@@ -1164,7 +1154,7 @@ cat_client_events_add(struct store *st, const struct store_client_event *ev,
 	now_iso(now);
 	if ((rc = sp_begin(s, err)) < 0)
 		return rc;
-	if ((rc = prep(s, "INSERT OR IGNORE INTO client_event "
+	if ((rc = sqlite_prep(s, "INSERT OR IGNORE INTO client_event "
 			  "(event_instance_id, computer_id, time_at_target, "
 			  "event_id, source_id, update_id, revision_number, "
 			  "hresult, app_name, replacement_strings, misc_data, "
@@ -1210,7 +1200,7 @@ cat_client_events_each(struct store *st, const char *computer_id,
 	sqlite3_stmt *q;
 	int rc;
 
-	if ((rc = prep(s, "SELECT event_id, update_id, misc_data, "
+	if ((rc = sqlite_prep(s, "SELECT event_id, update_id, misc_data, "
 			  "time_at_target FROM client_event WHERE computer_id "
 			  "= ?1 ORDER BY time_at_target, rowid",
 		 &q, err)) < 0)
@@ -1243,7 +1233,7 @@ cat_computer_touch(struct store *st, const char *computer_id,
 	int rc;
 
 	now_iso(now);
-	if ((rc = prep(s, "UPDATE computer SET last_sync = ?2 WHERE "
+	if ((rc = sqlite_prep(s, "UPDATE computer SET last_sync = ?2 WHERE "
 			  "computer_id = ?1",
 		 &q, err)) < 0)
 		return rc;
@@ -1268,7 +1258,7 @@ cat_computer_set_groups(struct store *st, const char *computer_id,
 		return wsd_fail(err, WSD_EINVAL, "malformed computer id");
 	if ((rc = sp_begin(s, err)) < 0)
 		return rc;
-	if ((rc = prep(s, "SELECT computer_pk FROM computer WHERE "
+	if ((rc = sqlite_prep(s, "SELECT computer_pk FROM computer WHERE "
 			  "computer_id = ?1",
 		 &q, err)) < 0)
 		return sp_end(s, rc, err);
@@ -1276,7 +1266,7 @@ cat_computer_set_groups(struct store *st, const char *computer_id,
 	if ((rc = one_int64(s, q, &cpk, err, "unknown computer")) < 0 ||
 	    (rc = group_pk_of(s, ALL_COMPUTERS, &all, err)) < 0)
 		return sp_end(s, rc, err);
-	if ((rc = prep(s, "DELETE FROM computer_group_member WHERE "
+	if ((rc = sqlite_prep(s, "DELETE FROM computer_group_member WHERE "
 			  "computer_pk = ?1",
 		 &q, err)) < 0)
 		return sp_end(s, rc, err);
@@ -1298,7 +1288,7 @@ cat_computer_set_groups(struct store *st, const char *computer_id,
 			name[n] = '\0';
 			rc = group_pk_of(s, name, &gpk, err);
 			if (rc == 0 && gpk != all) {
-				if ((rc = prep(s, "INSERT OR IGNORE INTO "
+				if ((rc = sqlite_prep(s, "INSERT OR IGNORE INTO "
 						  "computer_group_member "
 						  "(computer_pk, group_pk) "
 						  "VALUES (?1, ?2)",
@@ -1316,7 +1306,7 @@ cat_computer_set_groups(struct store *st, const char *computer_id,
 		p += semi ? (size_t)(semi - p) + 1 : strlen(p);
 	}
 	if (*matched == 0 &&
-	    (rc = prep(s, "INSERT INTO computer_group_member (computer_pk, "
+	    (rc = sqlite_prep(s, "INSERT INTO computer_group_member (computer_pk, "
 			  "group_pk) SELECT ?1, group_pk FROM target_group "
 			  "WHERE group_id = '" UNASSIGNED "'",
 		 &q, err)) == 0) {
@@ -1334,7 +1324,7 @@ cat_computer_details_set(struct store *st, const char *computer_id,
 	sqlite3_stmt *q;
 	int rc;
 
-	if ((rc = prep(s, "UPDATE computer SET os_build = ?2, os_locale = ?3, "
+	if ((rc = sqlite_prep(s, "UPDATE computer SET os_build = ?2, os_locale = ?3, "
 			  "manufacturer = ?4, model = ?5, bios_version = ?6, "
 			  "processor = ?7, client_version = ?8 WHERE "
 			  "computer_id = ?1",

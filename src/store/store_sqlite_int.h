@@ -20,6 +20,9 @@ void stmt_clock(struct store_sqlite *s);
 int db_fail(struct store_sqlite *s, struct wsd_err *err, const char *what);
 int exec(struct store_sqlite *s, const char *sql, struct wsd_err *err,
     const char *what);
+/* Prepares SQL into *Q with the statement clock started. */
+int sqlite_prep(struct store_sqlite *s, const char *sql, sqlite3_stmt **q,
+    struct wsd_err *err);
 
 /* store_sqlite_read.c, for the catalog ops table. */
 int sqlite_revisions_each(struct store *st, const char *update_id,

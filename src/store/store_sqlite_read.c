@@ -76,16 +76,6 @@ pool_free(struct pool *pl)
 	pl->n = pl->cap = 0;
 }
 
-static int
-prep(struct store_sqlite *s, const char *sql, sqlite3_stmt **q,
-    struct wsd_err *err)
-{
-	stmt_clock(s);
-	if (sqlite3_prepare_v2(s->db, sql, -1, q, NULL) != SQLITE_OK)
-		return db_fail(s, err, "cannot prepare statement");
-	return 0;
-}
-
 /* Counts the rows a sub-query gives for REVISION_ID, then rewinds it. */
 static int
 count_rows(sqlite3_stmt *q, int64_t rid, unsigned *n)
@@ -243,7 +233,7 @@ sqlite_revisions_each(struct store *st, const char *update_id,
 	bool found = false;
 	int rc = 0, step;
 
-	if ((rc = prep(s, "SELECT r.revision_id, u.update_id, "
+	if ((rc = sqlite_prep(s, "SELECT r.revision_id, u.update_id, "
 			  "r.revision_number, u.update_type, u.category_type, "
 			  "u.origin, r.explicitly_deployable, r.is_leaf, "
 			  "r.is_bundle, r.kb_article, r.msrc_severity, "
@@ -257,7 +247,7 @@ sqlite_revisions_each(struct store *st, const char *update_id,
 		 &q, err)) < 0)
 		return rc;
 	for (int i = 0; i < Q_N; i++)
-		if ((rc = prep(s, sub_sql[i], &sq[i], err)) < 0)
+		if ((rc = sqlite_prep(s, sub_sql[i], &sq[i], err)) < 0)
 			goto out;
 	if (update_id)
 		sqlite3_bind_text(q, 1, update_id, -1, SQLITE_TRANSIENT);
@@ -318,7 +308,7 @@ sqlite_files_list(struct store *st,
 	sqlite3_stmt *q;
 	int rc;
 
-	if ((rc = prep(s, "SELECT f.sha1, f.sha256, f.size, f.file_name, "
+	if ((rc = sqlite_prep(s, "SELECT f.sha1, f.sha256, f.size, f.file_name, "
 			  "f.state, (SELECT count(*) FROM revision_file rf "
 			  "JOIN revision r ON r.revision_id = rf.revision_id "
 			  "AND r.is_latest = 1 JOIN update_ u ON u.update_pk "
@@ -362,7 +352,7 @@ sqlite_file_set_state(struct store *st, const unsigned char *sha1,
 	if (strcmp(state, "missing") != 0 && strcmp(state, "present") != 0 &&
 	    strcmp(state, "quarantined") != 0)
 		return wsd_fail(err, WSD_EINVAL, "unknown file state");
-	if ((rc = prep(s, "UPDATE file SET state = ?2 WHERE sha1 = ?1", &q,
+	if ((rc = sqlite_prep(s, "UPDATE file SET state = ?2 WHERE sha1 = ?1", &q,
 		 err)) < 0)
 		return rc;
 	sqlite3_bind_blob(q, 1, sha1, 20, SQLITE_TRANSIENT);
@@ -384,7 +374,7 @@ sqlite_file_forget(struct store *st, const unsigned char *sha1,
 	sqlite3_stmt *q;
 	int rc;
 
-	if ((rc = prep(s, "DELETE FROM file WHERE sha1 = ?1 AND NOT EXISTS "
+	if ((rc = sqlite_prep(s, "DELETE FROM file WHERE sha1 = ?1 AND NOT EXISTS "
 			  "(SELECT 1 FROM revision_file WHERE sha1 = ?1)",
 		 &q, err)) < 0)
 		return rc;
@@ -401,7 +391,7 @@ exec_count(struct store_sqlite *s, const char *sql, int arg, unsigned *n,
 	sqlite3_stmt *q;
 	int rc;
 
-	if ((rc = prep(s, sql, &q, err)) < 0)
+	if ((rc = sqlite_prep(s, sql, &q, err)) < 0)
 		return rc;
 	if (arg >= 0)
 		sqlite3_bind_int(q, 1, arg);

@@ -14,16 +14,6 @@
  * product has a few hundred thousand revisions). */
 #define SYNC_MAX_ROWS (4UL * 1024 * 1024)
 
-static int
-prep(struct store_sqlite *s, const char *sql, sqlite3_stmt **q,
-    struct wsd_err *err)
-{
-	stmt_clock(s);
-	if (sqlite3_prepare_v2(s->db, sql, -1, q, NULL) != SQLITE_OK)
-		return db_fail(s, err, "cannot prepare statement");
-	return 0;
-}
-
 static void
 copy_col(sqlite3_stmt *q, int i, char *out, size_t n)
 {
@@ -101,7 +91,7 @@ registered(struct store_sqlite *s, const char *computer_id, struct wsd_err *err)
 	sqlite3_stmt *q;
 	int rc;
 
-	if ((rc = prep(s, "SELECT 1 FROM computer WHERE computer_id = ?1", &q,
+	if ((rc = sqlite_prep(s, "SELECT 1 FROM computer WHERE computer_id = ?1", &q,
 		 err)) < 0)
 		return rc;
 	sqlite3_bind_text(q, 1, computer_id, -1, SQLITE_TRANSIENT);
@@ -122,7 +112,7 @@ load_revs(struct store_sqlite *s, const char *computer_id,
 	sqlite3_stmt *q;
 	int rc;
 
-	if ((rc = prep(s, rev_sql, &q, err)) < 0)
+	if ((rc = sqlite_prep(s, rev_sql, &q, err)) < 0)
 		return rc;
 	sqlite3_bind_text(q, 1, computer_id, -1, SQLITE_TRANSIENT);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -164,7 +154,7 @@ load_refs(struct store_sqlite *s, const char *sql, bool bundle,
 	sqlite3_stmt *q;
 	int rc;
 
-	if ((rc = prep(s, sql, &q, err)) < 0)
+	if ((rc = sqlite_prep(s, sql, &q, err)) < 0)
 		return rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		int64_t rid = sqlite3_column_int64(q, 0);

@@ -177,7 +177,19 @@ wusp_handle(const struct handler_ctx *hx, struct http_resp *rs)
 		    "database unavailable", action);
 	}
 	c.wc_store = *hx->hx_store;
-	c.wc_instance = instance_of(c.wc_store);
+	{
+		/* The database's identity does not change under an open
+		 * connection: look it up once per worker's connection, not
+		 * once per request. */
+		static _Thread_local const struct store *cached_for;
+		static _Thread_local uint64_t cached;
+
+		if (cached_for != c.wc_store) {
+			cached = instance_of(c.wc_store);
+			cached_for = c.wc_store;
+		}
+		c.wc_instance = cached;
+	}
 	sbuf_init(&sb, WUSP_MAX_RESPONSE);
 	if (soap_emit_begin(&c.wc_w, &sb, op->style) < 0) {
 		soap_doc_release(&doc);

@@ -294,22 +294,30 @@ wusp_get_extended_update_info(struct wusp_ctx *c)
 	return wusp_ext_info_emit(c, ids, n_ids, false);
 }
 
-struct file_lookup {
-	unsigned char sha1[20];
-	char name[256];
-	bool found;
+/* The requested digests, sorted, with what the store knows of them. */
+struct digest_set {
+	struct file_loc *v; /* sha1 filled; name "" until found */
+	size_t n;
 };
 
 static int
+cmp_sha1(const void *a, const void *b)
+{
+	return memcmp(a, b, 20);
+}
+
+/* One pass over the file table for all requested digests. */
+static int
 file_cb(void *arg, const struct store_file_row *r)
 {
-	struct file_lookup *fl = arg;
+	struct digest_set *ds = arg;
+	struct file_loc *f = bsearch(r->sha1, ds->v, ds->n, sizeof(*ds->v),
+	    cmp_sha1);
 
-	if (memcmp(r->sha1, fl->sha1, 20) != 0)
-		return 0;
-	snprintf(fl->name, sizeof(fl->name), "%s", r->file_name);
-	fl->found = true;
-	return 1;
+	if (f != NULL)
+		snprintf(f->name, sizeof(f->name), "%s",
+		    r->file_name[0] ? r->file_name : "?");
+	return 0;
 }
 
 enum soap_errc
@@ -339,26 +347,40 @@ wusp_get_file_locations(struct wusp_ctx *c)
 	p.c = c;
 	if ((p.files = calloc(EXT_MAX_FILES, sizeof(*p.files))) == NULL)
 		return SOAP_ERRC_SERVER_BUSY;
-	while ((e = soap_iter_next(&it)) != NULL) {
-		struct file_lookup fl;
-		size_t n = 0;
+	{
+		struct digest_set ds = { calloc(count ? count : 1,
+						 sizeof(*ds.v)),
+			0 };
 
-		memset(&fl, 0, sizeof(fl));
-		if (soap_get_b64(e, fl.sha1, sizeof(fl.sha1), &n, &err) < 0 ||
-		    n != 20) {
+		if (ds.v == NULL) {
 			free(p.files);
-			c->wc_message = "fileDigests";
-			return SOAP_ERRC_INVALID_PARAMETERS;
+			return SOAP_ERRC_SERVER_BUSY;
 		}
+		while ((e = soap_iter_next(&it)) != NULL && ds.n < count) {
+			size_t n = 0;
+
+			if (soap_get_b64(e, ds.v[ds.n].sha1, 20, &n, &err) < 0 ||
+			    n != 20) {
+				free(ds.v);
+				free(p.files);
+				c->wc_message = "fileDigests";
+				return SOAP_ERRC_INVALID_PARAMETERS;
+			}
+			ds.n++;
+		}
+		qsort(ds.v, ds.n, sizeof(*ds.v), cmp_sha1);
 		/* A location for every known digest, on disk or not
 		 * (OBSERVED 40, 42). */
-		if (store_files_list(c->wc_store, file_cb, &fl, &err) == 0 &&
-		    fl.found && p.n_files < EXT_MAX_FILES) {
-			memcpy(p.files[p.n_files].sha1, fl.sha1, 20);
-			memcpy(p.files[p.n_files].name, fl.name,
-			    sizeof(fl.name));
-			p.n_files++;
-		}
+		if (store_files_list(c->wc_store, file_cb, &ds, &err) == 0)
+			for (size_t i = 0; i < ds.n && p.n_files < EXT_MAX_FILES;
+			     i++) {
+				if (ds.v[i].name[0] == '\0' ||
+				    (i > 0 && memcmp(ds.v[i].sha1,
+						  ds.v[i - 1].sha1, 20) == 0))
+					continue;
+				p.files[p.n_files++] = ds.v[i];
+			}
+		free(ds.v);
 	}
 	ck.co_issued = (int64_t)c->wc_now;
 	if (cookie_seal(c->wc_keys, &ck, b64, sizeof(b64), &err) < 0) {

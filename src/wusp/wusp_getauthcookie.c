@@ -16,11 +16,10 @@ wusp_get_auth_cookie(struct wusp_ctx *c)
 {
 	const struct soap_elem *op = c->wc_doc->sd_op, *id, *dns;
 	struct soap_writer *w = &c->wc_w;
-	char guid[37], b64[COOKIE_B64_BUFSZ], hex[33];
+	char guid[37], b64[COOKIE_B64_BUFSZ];
 	struct cookie ck;
 	struct wsd_err err;
 	struct sv s;
-	size_t h = 0;
 
 	id = soap_child(c->wc_doc, op, "clientId");
 	dns = soap_child(c->wc_doc, op, "dnsName");
@@ -53,12 +52,9 @@ wusp_get_auth_cookie(struct wusp_ctx *c)
 			&matched, &err) < 0)
 			return SOAP_ERRC_INTERNAL_SERVER_ERROR;
 	}
-	for (const char *p = guid; *p; p++)
-		if (*p != '-')
-			hex[h++] = *p;
 	memset(&ck, 0, sizeof(ck));
 	ck.co_kind = COOKIE_AUTHORIZATION;
-	if (hex_decode(hex, h, ck.co_computer, 16) < 0)
+	if (guid_bytes(guid, ck.co_computer) < 0)
 		return SOAP_ERRC_INVALID_PARAMETERS;
 	ck.co_issued = (int64_t)c->wc_now;
 	ck.co_expires = (int64_t)c->wc_now + WUSP_AUTH_COOKIE_SECS;

@@ -12,19 +12,6 @@
 #include "common/log.h"
 #include "common/strparse.h"
 
-static void
-guid_of(const unsigned char b[16], char out[37])
-{
-	char hex[33];
-
-	hex_encode_upper(b, 16, hex);
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
-	    hex + 16, hex + 20);
-	for (char *p = out; *p; p++)
-		if (*p >= 'A' && *p <= 'F')
-			*p = (char)(*p + 32);
-}
-
 /* A decimal build number, 0 when absent or out of range. */
 static int32_t
 atoi_bounded(const char *s)
@@ -78,7 +65,7 @@ wusp_register_computer(struct wusp_ctx *c)
 	/* Windows 11 calls itself Windows 10 (WUSP.md 3.4): the build says. */
 	snprintf(desc, sizeof(desc), "%s (build %s)", os[0] ? os : "Windows",
 	    build[0] ? build : "?");
-	guid_of(ck.co_computer, guid);
+	guid_format(ck.co_computer, guid);
 	if (store_computer_upsert(c->wc_store, guid, dns, desc, &err) < 0) {
 		log_warnx("RegisterComputer %s: %s", guid, err.what);
 		return SOAP_ERRC_INTERNAL_SERVER_ERROR;

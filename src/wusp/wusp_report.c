@@ -120,21 +120,6 @@ parse_event(struct wusp_ctx *c, const struct soap_elem *re,
 	return SOAP_ERRC_NONE;
 }
 
-static void
-computer_guid(const unsigned char b[16], char out[37])
-{
-	static const char hex[] = "0123456789abcdef";
-	int w = 0;
-
-	for (int i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[w++] = '-';
-		out[w++] = hex[b[i] >> 4];
-		out[w++] = hex[b[i] & 15];
-	}
-	out[w] = '\0';
-}
-
 enum soap_errc
 wusp_report_event_batch(struct wusp_ctx *c)
 {
@@ -153,7 +138,7 @@ wusp_report_event_batch(struct wusp_ctx *c)
 	if ((ec = wusp_open_client_cookie(c, soap_child(d, d->sd_op, "cookie"),
 		 &ck)) != SOAP_ERRC_NONE)
 		return ec;
-	computer_guid(ck.co_computer, computer);
+	guid_format(ck.co_computer, computer);
 	if ((arr = soap_child(d, d->sd_op, "eventBatch")) == NULL ||
 	    soap_array_begin(d, arr, "ReportingEvent", REPORT_MAX_EVENTS, &it,
 		&count, &err) < 0) {

@@ -67,19 +67,6 @@ struct sync_state {
 	uint32_t ss_protocol;
 };
 
-static void
-guid_of(const unsigned char b[16], char out[37])
-{
-	char hex[33];
-
-	hex_encode_upper(b, 16, hex);
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
-	    hex + 16, hex + 20);
-	for (char *p = out; *p; p++)
-		if (*p >= 'A' && *p <= 'F')
-			*p = (char)(*p + 32);
-}
-
 static int
 cmp_i32(const void *a, const void *b)
 {
@@ -460,7 +447,7 @@ sync(struct wusp_ctx *c, const struct cookie *ck,
 		 "parameters.OtherCachedUpdateIDs", ids + n_inst,
 		 SYNC_MAX_OTHER_CACHED, &n_other)) != SOAP_ERRC_NONE)
 		return ec;
-	guid_of(ck->co_computer, guid);
+	guid_format(ck->co_computer, guid);
 	if ((rc = store_sync_scope(c->wc_store, guid, &sc, &err)) < 0) {
 		if (rc == WSD_ENOTFOUND)
 			return SOAP_ERRC_REGISTRATION_REQUIRED;

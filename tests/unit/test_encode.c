@@ -82,6 +82,19 @@ test_guid(void **state)
 	assert_int_equal(guid_normalize(g, g2), 0);
 	assert_string_equal(g, g2); /* already normal */
 	assert_int_equal(g[14], '4');
+	{
+		unsigned char b[16];
+		char back[37];
+
+		assert_int_equal(guid_bytes("E1DA06A3-5601-43C9-BAC3-"
+					    "52D5DB701494", b), 0);
+		assert_int_equal(b[0], 0xe1);
+		assert_int_equal(b[15], 0x94);
+		guid_format(b, back);
+		assert_string_equal(back,
+		    "e1da06a3-5601-43c9-bac3-52d5db701494");
+		assert_int_equal(guid_bytes("e1da06a3-5601-43c9-bac3", b), -1);
+	}
 }
 
 int
