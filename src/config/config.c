@@ -33,6 +33,8 @@ static const struct key_def keys[] = {
 	{ "allow_insecure_http", K_BOOL, OFF(cf_allow_insecure_http), 0, 0 },
 	{ "client_side_targeting", K_BOOL, OFF(cf_client_side_targeting), 0,
 	    0 },
+	{ "detect_unapproved", K_BOOL, OFF(cf_detect_unapproved), 0,
+	    0 },
 	{ "tls_certificate", K_STR, OFF(cf_tls_cert), 0, 0 },
 	{ "tls_key", K_STR, OFF(cf_tls_key), 0, 0 },
 	{ "workers", K_UINT, OFF(cf_workers), 0, WSD_MAX_WORKERS },

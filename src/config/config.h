@@ -31,6 +31,7 @@ struct config {
 	bool cf_listen_default;          /* nothing configured: any v4+v6 */
 	bool cf_allow_insecure_http;
 	bool cf_client_side_targeting; /* groups from the client (GPO) */
+	bool cf_detect_unapproved; /* offer unapproved software for detection */
 	char *cf_tls_cert; /* absolute path: leaf certificate + chain */
 	char *cf_tls_key;  /* absolute path: private key, mode 0600 */
 	unsigned cf_workers;

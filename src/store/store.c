@@ -236,10 +236,33 @@ store_cleanup(struct store *st, bool superseded, bool expired, bool obsolete,
 }
 
 int
-store_sync_scope(struct store *st, const char *computer_id,
-    struct store_sync_scope *out, struct wsd_err *err)
+store_sync_head(struct store *st, const char *computer_id,
+    struct store_sync_head *out, struct wsd_err *err)
 {
-	return CAT(st)->sync_scope(st, computer_id, out, err);
+	return CAT(st)->sync_head(st, computer_id, out, err);
+}
+
+int
+store_sync_catalog(struct store *st, struct store_sync_catalog *out,
+    struct wsd_err *err)
+{
+	return CAT(st)->sync_catalog(st, out, err);
+}
+
+int
+store_sync_deployments(struct store *st, const int64_t *groups,
+    size_t n_groups, uint64_t *generation, struct store_sync_deploy **out,
+    size_t *n_out, struct wsd_err *err)
+{
+	return CAT(st)->sync_deployments(st, groups, n_groups, generation,
+	    out, n_out, err);
+}
+
+int
+store_revision_core(struct store *st, int64_t revision_id,
+    int (*fn)(void *, const char *, size_t), void *arg, struct wsd_err *err)
+{
+	return CAT(st)->revision_core(st, revision_id, fn, arg, err);
 }
 
 int

@@ -366,47 +366,99 @@ int store_event_add(struct store *st, const char *kind, const char *subject,
 
 /* ------------------------------------------------------------- sync */
 
-/* A prerequisite or bundle member of a revision in a sync scope. */
+/*
+ * What SyncUpdates reads (WUSP.md 4.2), in three parts so the daemon can
+ * keep the first two in memory (wusp/sync_cache.h): the catalog as of a
+ * generation, the deployments one set of target groups gets, and per
+ * request only the computer's groups and the current generation. Every
+ * write to what a scan reads bumps the generation (schema 0005).
+ */
+
+/* Groups a computer may belong to directly. */
+#define STORE_SYNC_MAX_GROUPS 16
+
+struct store_sync_head {
+	uint64_t generation;
+	int64_t groups[STORE_SYNC_MAX_GROUPS]; /* ascending group keys */
+	size_t n_groups;
+	/* last contact recorded more than a minute ago (or never): the
+	 * caller records this one (store_computer_touch) */
+	bool contact_stale;
+};
+
+/* WSD_ENOTFOUND when COMPUTER_ID is not registered. */
+int store_sync_head(struct store *st, const char *computer_id,
+    struct store_sync_head *out, struct wsd_err *err) WSD_MUST_CHECK;
+
+/* A prerequisite, bundle member or category of a catalog revision. */
 struct store_sync_ref {
 	unsigned clause; /* rows of one clause are ORed, clauses ANDed */
 	bool is_category;
 	char update_id[37]; /* lower case */
 };
 
-/* What SyncUpdates needs of one latest, non-declined revision. */
+enum store_sync_type {
+	STORE_SYNC_SOFTWARE,
+	STORE_SYNC_DRIVER,
+	STORE_SYNC_CATEGORY,
+	STORE_SYNC_DETECTOID,
+};
+
+/* One latest revision of a non-declined update. */
 struct store_sync_rev {
 	int64_t revision_id;
 	char update_id[37];
-	/* false when some latest revision lists this UpdateID as a
-	 * prerequisite (WUSP.md 4.2 item 6) */
+	enum store_sync_type type;
+	bool is_bundle;
+	/* false when some revision of the catalog lists this UpdateID as a
+	 * prerequisite (WUSP.md 4.2 item 6); computed by the reader */
 	bool is_leaf;
-	int64_t approval_id; /* approval row id; 0: not deployed */
-	char action[16];     /* Install, Uninstall; "" when not deployed */
-	char deadline[40];   /* "" when none */
-	char changed[11];    /* YYYY-MM-DD of the approval, else revision */
-	size_t pre_first, n_pre; /* its prerequisites in scope->pre */
-	size_t bun_first, n_bun; /* its bundle members in scope->bun */
+	uint64_t leaf_gen; /* generation at which a prerequisite named it */
+	char created[11];  /* YYYY-MM-DD */
+	size_t pre_first, n_pre; /* its prerequisites in catalog->pre */
+	size_t bun_first, n_bun; /* its bundle members in catalog->bun */
+	size_t cat_first, n_cat; /* its categories in catalog->cat */
 };
 
-/* Owned by the caller; store_sync_scope_release frees it. */
-struct store_sync_scope {
-	struct store_sync_rev *revs; /* by revision_id */
+/* Owned by the caller; store_sync_catalog_release frees it. */
+struct store_sync_catalog {
+	uint64_t generation;
+	struct store_sync_rev *revs; /* ascending revision_id */
 	size_t n_revs;
-	struct store_sync_ref *pre;
-	size_t n_pre;
-	struct store_sync_ref *bun;
-	size_t n_bun;
+	struct store_sync_ref *pre, *bun, *cat;
+	size_t n_pre, n_bun, n_cat;
 };
+
+int store_sync_catalog(struct store *st, struct store_sync_catalog *out,
+    struct wsd_err *err) WSD_MUST_CHECK;
+/* NULL-safe, idempotent. */
+void store_sync_catalog_release(struct store_sync_catalog *c);
 
 /*
- * Every latest revision of a non-declined update, each with the strongest
- * approval COMPUTER_ID gets through any of its groups (a group's own
- * approval, else its nearest ancestor's; Install before Uninstall).
- * WSD_ENOTFOUND when the computer is not registered.
+ * The approval state of one update for a set of groups: the strongest
+ * effective approval of any of the groups (a group's own, else its
+ * nearest ancestor's; NotApproved stops inheritance; Install before
+ * Uninstall), and the latest change to any approval row on the way up.
  */
-int store_sync_scope(struct store *st, const char *computer_id,
-    struct store_sync_scope *out, struct wsd_err *err) WSD_MUST_CHECK;
-/* Frees OUT's arrays; NULL-safe, idempotent. */
-void store_sync_scope_release(struct store_sync_scope *sc);
+struct store_sync_deploy {
+	int64_t revision_id; /* its latest revision */
+	int64_t approval_id; /* 0: not deployed (only NotApproved rows) */
+	char action[16];     /* Install, Uninstall; "" when not deployed */
+	char deadline[40];   /* "" when none */
+	char changed[11];    /* YYYY-MM-DD of the approval */
+	uint64_t changed_gen;
+};
+
+/* Every non-declined update with an approval row in GROUPS' chains,
+ * ascending revision_id, into *OUT (free() it); *GENERATION as read. */
+int store_sync_deployments(struct store *st, const int64_t *groups,
+    size_t n_groups, uint64_t *generation, struct store_sync_deploy **out,
+    size_t *n_out, struct wsd_err *err) WSD_MUST_CHECK;
+
+/* Calls FN with the core fragment of REVISION_ID (read in place: valid
+ * during the call only). WSD_ENOTFOUND when there is no such revision. */
+int store_revision_core(struct store *st, int64_t revision_id,
+    int (*fn)(void *, const char *, size_t), void *arg,
+    struct wsd_err *err) WSD_MUST_CHECK;
 
 #endif

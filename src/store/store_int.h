@@ -57,8 +57,15 @@ struct store_catalog_ops {
 	    struct wsd_err *);
 	int (*cleanup)(struct store *, bool, bool, bool, unsigned,
 	    struct store_cleanup_counts *, struct wsd_err *);
-	int (*sync_scope)(struct store *, const char *,
-	    struct store_sync_scope *, struct wsd_err *);
+	int (*sync_head)(struct store *, const char *,
+	    struct store_sync_head *, struct wsd_err *);
+	int (*sync_catalog)(struct store *, struct store_sync_catalog *,
+	    struct wsd_err *);
+	int (*sync_deployments)(struct store *, const int64_t *, size_t,
+	    uint64_t *, struct store_sync_deploy **, size_t *,
+	    struct wsd_err *);
+	int (*revision_core)(struct store *, int64_t,
+	    int (*)(void *, const char *, size_t), void *, struct wsd_err *);
 	int (*client_events_add)(struct store *,
 	    const struct store_client_event *, size_t, size_t *,
 	    struct wsd_err *);

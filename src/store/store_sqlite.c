@@ -62,6 +62,41 @@ sqlite_prep(struct store_sqlite *s, const char *sql, sqlite3_stmt **q,
 }
 
 int
+sqlite_prep_cached(struct store_sqlite *s, const char *sql, sqlite3_stmt **q,
+    struct wsd_err *err)
+{
+	size_t i;
+
+	stmt_clock(s);
+	for (i = 0; i < SQLITE_CACHED_STMTS && s->cached_sql[i] != NULL; i++)
+		if (s->cached_sql[i] == sql) {
+			*q = s->cached[i];
+			return 0;
+		}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, q,
+		NULL) != SQLITE_OK)
+		return db_fail(s, err, "cannot prepare statement");
+	if (i < SQLITE_CACHED_STMTS) {
+		s->cached_sql[i] = sql;
+		s->cached[i] = *q;
+	} else {
+		/* Full (a programming error): work, but uncached. */
+		log_warnx("statement cache full");
+		sqlite3_finalize(s->cached[0]);
+		s->cached[0] = *q;
+		s->cached_sql[0] = sql;
+	}
+	return 0;
+}
+
+void
+sqlite_unprep(sqlite3_stmt *q)
+{
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+}
+
+int
 exec(struct store_sqlite *s, const char *sql, struct wsd_err *err,
     const char *what)
 {
@@ -125,6 +160,8 @@ sq_close(struct store *st)
 {
 	struct store_sqlite *s = (struct store_sqlite *)st;
 
+	for (size_t i = 0; i < SQLITE_CACHED_STMTS; i++)
+		sqlite3_finalize(s->cached[i]);
 	sqlite3_close(s->db);
 	free(s);
 }

@@ -8,10 +8,15 @@
 
 #include "store/store_int.h"
 
+/* Statements of the per-request hot path, prepared once per handle. */
+#define SQLITE_CACHED_STMTS 8
+
 struct store_sqlite {
 	struct store base;
 	sqlite3 *db;
 	struct timespec stmt_start; /* for the statement time limit */
+	const char *cached_sql[SQLITE_CACHED_STMTS];
+	sqlite3_stmt *cached[SQLITE_CACHED_STMTS];
 };
 
 /* Starts the clock of the statement time limit. */
@@ -23,6 +28,12 @@ int exec(struct store_sqlite *s, const char *sql, struct wsd_err *err,
 /* Prepares SQL into *Q with the statement clock started. */
 int sqlite_prep(struct store_sqlite *s, const char *sql, sqlite3_stmt **q,
     struct wsd_err *err);
+/* The same for a static SQL string used on every request: the statement
+ * is kept (keyed by the string's address); release it with
+ * sqlite_unprep, never sqlite3_finalize. */
+int sqlite_prep_cached(struct store_sqlite *s, const char *sql,
+    sqlite3_stmt **q, struct wsd_err *err);
+void sqlite_unprep(sqlite3_stmt *q);
 
 /* store_sqlite_read.c, for the catalog ops table. */
 int sqlite_revisions_each(struct store *st, const char *update_id,
@@ -41,7 +52,14 @@ int sqlite_cleanup(struct store *st, bool superseded, bool expired,
     struct wsd_err *err);
 
 /* store_sqlite_sync.c, for store_sqlite_catalog_ops. */
-int sqlite_sync_scope(struct store *st, const char *computer_id,
-    struct store_sync_scope *out, struct wsd_err *err);
+int sqlite_sync_head(struct store *st, const char *computer_id,
+    struct store_sync_head *out, struct wsd_err *err);
+int sqlite_sync_catalog(struct store *st, struct store_sync_catalog *out,
+    struct wsd_err *err);
+int sqlite_sync_deployments(struct store *st, const int64_t *groups,
+    size_t n_groups, uint64_t *generation, struct store_sync_deploy **out,
+    size_t *n_out, struct wsd_err *err);
+int sqlite_revision_core(struct store *st, int64_t revision_id,
+    int (*fn)(void *, const char *, size_t), void *arg, struct wsd_err *err);
 
 #endif

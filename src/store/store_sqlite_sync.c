@@ -1,8 +1,8 @@
 /*
- * SQLite backend, what SyncUpdates reads (WUSP.md 4.2): the latest
- * revision of every non-declined update with the approval one computer
- * gets, their prerequisites and bundle members. The closure and the
- * page are computed by the caller.
+ * SQLite backend, what SyncUpdates reads (WUSP.md 4.2): the computer's
+ * groups and the catalog generation (every request), the catalog (once
+ * per generation) and the deployments of a set of groups (once per
+ * generation and group set); wusp/sync_cache.c keeps the last two.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,34 +41,93 @@ grow(void **v, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
-/*
- * The effective approval of each of the computer's groups (own, else the
- * nearest ancestor's; NotApproved stops inheritance), then per update the
- * strongest of them: Install sorts before Uninstall.
- */
+/* One read transaction, so what is read belongs to one generation. */
+static int
+read_begin(struct store_sqlite *s, struct wsd_err *err)
+{
+	return exec(s, "SAVEPOINT sync", err, "cannot start a read");
+}
+
+static int
+read_end(struct store_sqlite *s, int rc, struct wsd_err *err)
+{
+	struct wsd_err e2;
+
+	/* Nothing was written: releasing cannot lose anything, and a
+	 * failure here leaves the first error the one reported. */
+	if (exec(s, "RELEASE sync", &e2, "cannot end a read") < 0 && rc == 0) {
+		*err = e2;
+		rc = e2.code;
+	}
+	return rc;
+}
+
+static int
+generation(struct store_sqlite *s, uint64_t *out, struct wsd_err *err)
+{
+	static const char sql[] =
+	    "SELECT generation FROM catalog_generation WHERE id = 1";
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = sqlite_prep_cached(s, sql, &q, err)) < 0)
+		return rc;
+	rc = sqlite3_step(q);
+	*out = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(q, 0) : 0;
+	sqlite_unprep(q);
+	if (rc != SQLITE_ROW)
+		return db_fail(s, err, "cannot read the catalog generation");
+	return 0;
+}
+
+/* ------------------------------------------------------------ head */
+
+static const char head_sql[] =
+    "SELECT (SELECT generation FROM catalog_generation WHERE id = 1),"
+    " c.last_sync IS NULL OR c.last_sync < strftime('%Y-%m-%dT%H:%M:%SZ',"
+    " 'now', '-60 seconds'), m.group_pk FROM computer c"
+    " LEFT JOIN computer_group_member m ON m.computer_pk = c.computer_pk"
+    " WHERE c.computer_id = ?1 ORDER BY m.group_pk";
+
+int
+sqlite_sync_head(struct store *st, const char *computer_id,
+    struct store_sync_head *out, struct wsd_err *err)
+{
+	struct store_sqlite *s = (struct store_sqlite *)st;
+	sqlite3_stmt *q;
+	bool found = false;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = sqlite_prep_cached(s, head_sql, &q, err)) < 0)
+		return rc;
+	sqlite3_bind_text(q, 1, computer_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		found = true;
+		out->generation = (uint64_t)sqlite3_column_int64(q, 0);
+		out->contact_stale = sqlite3_column_int(q, 1) != 0;
+		if (sqlite3_column_type(q, 2) == SQLITE_NULL)
+			continue;
+		/* More groups than a computer can be put in: keep the
+		 * first; the limit is enforced where members are added. */
+		if (out->n_groups < STORE_SYNC_MAX_GROUPS)
+			out->groups[out->n_groups++] =
+			    sqlite3_column_int64(q, 2);
+	}
+	sqlite_unprep(q);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, err, "cannot read the computer");
+	if (!found)
+		return wsd_fail(err, WSD_ENOTFOUND, "computer not registered");
+	return 0;
+}
+
+/* --------------------------------------------------------- catalog */
+
 static const char rev_sql[] =
-    "WITH RECURSIVE up(start, pk, depth) AS ("
-    " SELECT m.group_pk, m.group_pk, 0 FROM computer_group_member m"
-    " JOIN computer c ON c.computer_pk = m.computer_pk"
-    " WHERE c.computer_id = ?1"
-    " UNION ALL SELECT up.start, g.parent_pk, up.depth + 1"
-    " FROM target_group g JOIN up ON g.group_pk = up.pk"
-    " WHERE g.parent_pk IS NOT NULL AND up.depth < 64), "
-    "eff AS (SELECT a.update_pk, a.rowid AS aid, a.action, a.deadline,"
-    " a.created, row_number() OVER (PARTITION BY up.start, a.update_pk"
-    " ORDER BY up.depth) AS rn FROM up JOIN approval a ON"
-    " a.group_pk = up.pk), "
-    "dep AS (SELECT update_pk, aid, action, deadline, created,"
-    " row_number() OVER (PARTITION BY update_pk ORDER BY action, aid)"
-    " AS rk FROM eff WHERE rn = 1 AND action <> 'NotApproved') "
-    "SELECT r.revision_id, u.update_id, NOT EXISTS (SELECT 1 FROM"
-    " prerequisite p JOIN revision r2 ON r2.revision_id = p.revision_id"
-    " AND r2.is_latest = 1 WHERE p.update_id = u.update_id),"
-    " coalesce(d.aid, 0), coalesce(d.action, ''),"
-    " coalesce(d.deadline, ''), substr(coalesce(d.created, r.created), 1,"
-    " 10) "
-    "FROM revision r JOIN update_ u ON u.update_pk = r.update_pk"
-    " LEFT JOIN dep d ON d.update_pk = u.update_pk AND d.rk = 1"
+    "SELECT r.revision_id, u.update_id, u.update_type, r.is_bundle,"
+    " r.leaf_gen, substr(r.created, 1, 10)"
+    " FROM revision r JOIN update_ u ON u.update_pk = r.update_pk"
     " WHERE r.is_latest = 1 AND u.declined = 0 ORDER BY r.revision_id";
 
 static const char pre_sql[] =
@@ -85,28 +144,31 @@ static const char bun_sql[] =
     " WHERE r.is_latest = 1 AND u.declined = 0"
     " ORDER BY b.revision_id, b.clause, b.update_id";
 
-static int
-registered(struct store_sqlite *s, const char *computer_id, struct wsd_err *err)
-{
-	sqlite3_stmt *q;
-	int rc;
+static const char cat_sql[] =
+    "SELECT c.revision_id, 0, c.category_id, 1"
+    " FROM revision_category c JOIN revision r"
+    " ON r.revision_id = c.revision_id"
+    " JOIN update_ u ON u.update_pk = r.update_pk"
+    " WHERE r.is_latest = 1 AND u.declined = 0"
+    " ORDER BY c.revision_id, c.category_id";
 
-	if ((rc = sqlite_prep(s, "SELECT 1 FROM computer WHERE computer_id = ?1", &q,
-		 err)) < 0)
-		return rc;
-	sqlite3_bind_text(q, 1, computer_id, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	if (rc == SQLITE_DONE)
-		return wsd_fail(err, WSD_ENOTFOUND, "computer not registered");
-	if (rc != SQLITE_ROW)
-		return db_fail(s, err, "cannot read computers");
-	return 0;
+static enum store_sync_type
+type_of(const unsigned char *t)
+{
+	const char *s = t ? (const char *)t : "";
+
+	if (strcmp(s, "Driver") == 0)
+		return STORE_SYNC_DRIVER;
+	if (strcmp(s, "Category") == 0)
+		return STORE_SYNC_CATEGORY;
+	if (strcmp(s, "Detectoid") == 0)
+		return STORE_SYNC_DETECTOID;
+	return STORE_SYNC_SOFTWARE;
 }
 
 static int
-load_revs(struct store_sqlite *s, const char *computer_id,
-    struct store_sync_scope *out, struct wsd_err *err)
+load_revs(struct store_sqlite *s, struct store_sync_catalog *out,
+    struct wsd_err *err)
 {
 	size_t cap = 0;
 	sqlite3_stmt *q;
@@ -114,7 +176,6 @@ load_revs(struct store_sqlite *s, const char *computer_id,
 
 	if ((rc = sqlite_prep(s, rev_sql, &q, err)) < 0)
 		return rc;
-	sqlite3_bind_text(q, 1, computer_id, -1, SQLITE_TRANSIENT);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct store_sync_rev *r;
 
@@ -128,11 +189,11 @@ load_revs(struct store_sqlite *s, const char *computer_id,
 		memset(r, 0, sizeof(*r));
 		r->revision_id = sqlite3_column_int64(q, 0);
 		copy_col(q, 1, r->update_id, sizeof(r->update_id));
-		r->is_leaf = sqlite3_column_int(q, 2) != 0;
-		r->approval_id = sqlite3_column_int64(q, 3);
-		copy_col(q, 4, r->action, sizeof(r->action));
-		copy_col(q, 5, r->deadline, sizeof(r->deadline));
-		copy_col(q, 6, r->changed, sizeof(r->changed));
+		r->type = type_of(sqlite3_column_text(q, 2));
+		r->is_bundle = sqlite3_column_int(q, 3) != 0;
+		r->is_leaf = true;
+		r->leaf_gen = (uint64_t)sqlite3_column_int64(q, 4);
+		copy_col(q, 5, r->created, sizeof(r->created));
 	}
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE)
@@ -140,14 +201,16 @@ load_revs(struct store_sqlite *s, const char *computer_id,
 	return 0;
 }
 
+enum ref_kind { REF_PRE, REF_BUN, REF_CAT };
+
 /*
  * Reads the (revision_id, clause, update_id, is_category) rows of SQL
  * into *V, and points each revision of OUT at its run of rows (both are
- * ordered by revision_id). BUNDLE says which run to set.
+ * ordered by revision_id).
  */
 static int
-load_refs(struct store_sqlite *s, const char *sql, bool bundle,
-    struct store_sync_scope *out, struct store_sync_ref **v, size_t *n,
+load_refs(struct store_sqlite *s, const char *sql, enum ref_kind kind,
+    struct store_sync_catalog *out, struct store_sync_ref **v, size_t *n,
     struct wsd_err *err)
 {
 	size_t cap = 0, ri = 0;
@@ -160,6 +223,7 @@ load_refs(struct store_sqlite *s, const char *sql, bool bundle,
 		int64_t rid = sqlite3_column_int64(q, 0);
 		struct store_sync_ref *f;
 		struct store_sync_rev *r;
+		size_t *first, *count;
 
 		while (ri < out->n_revs && out->revs[ri].revision_id < rid)
 			ri++;
@@ -175,13 +239,14 @@ load_refs(struct store_sqlite *s, const char *sql, bool bundle,
 		copy_col(q, 2, f->update_id, sizeof(f->update_id));
 		f->is_category = sqlite3_column_int(q, 3) != 0;
 		r = &out->revs[ri];
-		if (bundle) {
-			if (r->n_bun++ == 0)
-				r->bun_first = *n;
-		} else {
-			if (r->n_pre++ == 0)
-				r->pre_first = *n;
-		}
+		first = kind == REF_PRE ? &r->pre_first :
+		    kind == REF_BUN	? &r->bun_first :
+					  &r->cat_first;
+		count = kind == REF_PRE ? &r->n_pre :
+		    kind == REF_BUN	? &r->n_bun :
+					  &r->n_cat;
+		if ((*count)++ == 0)
+			*first = *n;
 		(*n)++;
 	}
 	sqlite3_finalize(q);
@@ -191,46 +256,159 @@ load_refs(struct store_sqlite *s, const char *sql, bool bundle,
 }
 
 int
-sqlite_sync_scope(struct store *st, const char *computer_id,
-    struct store_sync_scope *out, struct wsd_err *err)
+sqlite_sync_catalog(struct store *st, struct store_sync_catalog *out,
+    struct wsd_err *err)
 {
 	struct store_sqlite *s = (struct store_sqlite *)st;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	/* One read transaction, so the three reads see one catalog. */
-	if ((rc = exec(s, "SAVEPOINT sync", err, "cannot start a read")) < 0)
+	if ((rc = read_begin(s, err)) < 0)
 		return rc;
-	if ((rc = registered(s, computer_id, err)) < 0 ||
-	    (rc = load_revs(s, computer_id, out, err)) < 0 ||
-	    (rc = load_refs(s, pre_sql, false, out, &out->pre, &out->n_pre,
+	if ((rc = generation(s, &out->generation, err)) < 0 ||
+	    (rc = load_revs(s, out, err)) < 0 ||
+	    (rc = load_refs(s, pre_sql, REF_PRE, out, &out->pre, &out->n_pre,
 		 err)) < 0 ||
-	    (rc = load_refs(s, bun_sql, true, out, &out->bun, &out->n_bun,
-		 err)) < 0) {
-		store_sync_scope_release(out);
-	}
-	{
-		struct wsd_err e2;
-
-		/* Nothing was written: releasing cannot lose anything, and a
-		 * failure here leaves the first error the one reported. */
-		if (exec(s, "RELEASE sync", &e2, "cannot end a read") < 0 &&
-		    rc == 0) {
-			store_sync_scope_release(out);
-			*err = e2;
-			rc = e2.code;
-		}
-	}
+	    (rc = load_refs(s, bun_sql, REF_BUN, out, &out->bun, &out->n_bun,
+		 err)) < 0 ||
+	    (rc = load_refs(s, cat_sql, REF_CAT, out, &out->cat, &out->n_cat,
+		 err)) < 0)
+		store_sync_catalog_release(out);
+	if ((rc = read_end(s, rc, err)) < 0)
+		store_sync_catalog_release(out);
 	return rc;
 }
 
 void
-store_sync_scope_release(struct store_sync_scope *sc)
+store_sync_catalog_release(struct store_sync_catalog *c)
 {
-	if (sc == NULL)
+	if (c == NULL)
 		return;
-	free(sc->revs);
-	free(sc->pre);
-	free(sc->bun);
-	memset(sc, 0, sizeof(*sc));
+	free(c->revs);
+	free(c->pre);
+	free(c->bun);
+	free(c->cat);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ----------------------------------------------------- deployments */
+
+/*
+ * The effective approval of each of the groups (own, else the nearest
+ * ancestor's; NotApproved stops inheritance), then per update the
+ * strongest of them (Install sorts before Uninstall), with the latest
+ * change of any approval row on the way up.
+ */
+static const char dep_sql[] =
+    "WITH RECURSIVE up(start, pk, depth) AS ("
+    " SELECT value, value, 0 FROM json_each(?1)"
+    " UNION ALL SELECT up.start, g.parent_pk, up.depth + 1"
+    " FROM target_group g JOIN up ON g.group_pk = up.pk"
+    " WHERE g.parent_pk IS NOT NULL AND up.depth < 64), "
+    "eff AS (SELECT a.update_pk, a.rowid AS aid, a.action, a.deadline,"
+    " a.created, a.changed_gen, row_number() OVER (PARTITION BY up.start,"
+    " a.update_pk ORDER BY up.depth) AS rn FROM up JOIN approval a ON"
+    " a.group_pk = up.pk), "
+    "chg AS (SELECT update_pk, max(changed_gen) AS cg FROM eff"
+    " GROUP BY update_pk), "
+    "dep AS (SELECT update_pk, aid, action, deadline, created,"
+    " row_number() OVER (PARTITION BY update_pk ORDER BY action, aid)"
+    " AS rk FROM eff WHERE rn = 1 AND action <> 'NotApproved') "
+    "SELECT r.revision_id, coalesce(d.aid, 0), coalesce(d.action, ''),"
+    " coalesce(d.deadline, ''), substr(coalesce(d.created, r.created), 1,"
+    " 10), c.cg "
+    "FROM chg c JOIN update_ u ON u.update_pk = c.update_pk"
+    " AND u.declined = 0"
+    " JOIN revision r ON r.update_pk = u.update_pk AND r.is_latest = 1"
+    " LEFT JOIN dep d ON d.update_pk = c.update_pk AND d.rk = 1"
+    " ORDER BY r.revision_id";
+
+int
+sqlite_sync_deployments(struct store *st, const int64_t *groups,
+    size_t n_groups, uint64_t *gen, struct store_sync_deploy **out,
+    size_t *n_out, struct wsd_err *err)
+{
+	struct store_sqlite *s = (struct store_sqlite *)st;
+	char list[STORE_SYNC_MAX_GROUPS * 24 + 4];
+	size_t cap = 0, len = 0;
+	sqlite3_stmt *q;
+	int rc;
+
+	*out = NULL;
+	*n_out = 0;
+	if (n_groups > STORE_SYNC_MAX_GROUPS)
+		return wsd_fail(err, WSD_EINVAL, "too many groups");
+	/* The group keys as a JSON array for json_each: integers only. */
+	list[len++] = '[';
+	for (size_t i = 0; i < n_groups; i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len,
+		    "%s%lld", i ? "," : "", (long long)groups[i]);
+	list[len++] = ']';
+	list[len] = '\0';
+	if ((rc = read_begin(s, err)) < 0)
+		return rc;
+	if ((rc = generation(s, gen, err)) < 0 ||
+	    (rc = sqlite_prep(s, dep_sql, &q, err)) < 0)
+		return read_end(s, rc, err);
+	sqlite3_bind_text(q, 1, list, (int)len, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_sync_deploy *d;
+
+		if ((rc = grow((void **)out, &cap, *n_out, sizeof(*d))) < 0) {
+			rc = wsd_fail(err, (enum wsd_errc)rc,
+			    "too many approvals");
+			break;
+		}
+		d = &(*out)[(*n_out)++];
+		memset(d, 0, sizeof(*d));
+		d->revision_id = sqlite3_column_int64(q, 0);
+		d->approval_id = sqlite3_column_int64(q, 1);
+		copy_col(q, 2, d->action, sizeof(d->action));
+		copy_col(q, 3, d->deadline, sizeof(d->deadline));
+		copy_col(q, 4, d->changed, sizeof(d->changed));
+		d->changed_gen = (uint64_t)sqlite3_column_int64(q, 5);
+	}
+	sqlite3_finalize(q);
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if (rc >= 0)
+		rc = db_fail(s, err, "cannot read approvals");
+	rc = read_end(s, rc, err);
+	if (rc < 0) {
+		free(*out);
+		*out = NULL;
+		*n_out = 0;
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------ core */
+
+static const char core_sql[] =
+    "SELECT xml_core FROM revision WHERE revision_id = ?1";
+
+int
+sqlite_revision_core(struct store *st, int64_t revision_id,
+    int (*fn)(void *, const char *, size_t), void *arg, struct wsd_err *err)
+{
+	struct store_sqlite *s = (struct store_sqlite *)st;
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = sqlite_prep_cached(s, core_sql, &q, err)) < 0)
+		return rc;
+	sqlite3_bind_int64(q, 1, revision_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		const char *x = sqlite3_column_blob(q, 0);
+		int n = sqlite3_column_bytes(q, 0);
+
+		rc = fn(arg, x ? x : "", (size_t)(n > 0 ? n : 0));
+		sqlite_unprep(q);
+		return rc;
+	}
+	sqlite_unprep(q);
+	if (rc == SQLITE_DONE)
+		return wsd_fail(err, WSD_ENOTFOUND, "no such revision");
+	return db_fail(s, err, "cannot read a revision");
 }

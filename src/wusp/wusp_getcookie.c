@@ -19,6 +19,7 @@ wusp_get_cookie(struct wusp_ctx *c)
 	struct cookie auth, nc, old;
 	struct soap_iter it;
 	struct wsd_err err;
+	bool have_old = false;
 	size_t n = 0;
 	struct sv s;
 	int rc;
@@ -48,6 +49,8 @@ wusp_get_cookie(struct wusp_ctx *c)
 		/* Renewing an expired cookie is what GetCookie is for. */
 		if (ec != SOAP_ERRC_NONE && ec != SOAP_ERRC_COOKIE_EXPIRED)
 			return ec;
+		have_old = old.co_instance == c->wc_instance &&
+		    memcmp(old.co_computer, auth.co_computer, 16) == 0;
 	}
 	if (wusp_last_change(c, &lc) < 0)
 		return SOAP_ERRC_INTERNAL_SERVER_ERROR;
@@ -68,6 +71,12 @@ wusp_get_cookie(struct wusp_ctx *c)
 	nc.co_issued = (int64_t)c->wc_now;
 	nc.co_expires = (int64_t)c->wc_now + WUSP_COOKIE_SECS;
 	nc.co_instance = c->wc_instance;
+	/* What the client was told already (ChangedUpdates, WUSP.md 4.2
+	 * item 8) carries over a renewal by the same computer. */
+	if (have_old) {
+		nc.co_anchor = old.co_anchor;
+		nc.co_group_version = old.co_group_version;
+	}
 	if ((rc = cookie_seal(c->wc_keys, &nc, b64, sizeof(b64), &err)) < 0)
 		return SOAP_ERRC_INTERNAL_SERVER_ERROR;
 	/* Expiration is a clear copy of the sealed expiry (spec 2.2.3.5). */

@@ -9,14 +9,22 @@
  * is N minus what the client has cached, at most one page;
  * OutOfScopeRevisionIDs is the cache minus N.
  *
+ * Who gets what is kept in memory (sync_cache.h): per request only the
+ * computer's groups and the catalog generation are read, then arrays are
+ * walked, and only the fragments of the page come from the store.
+ *
+ * ChangedUpdates: cached and needed revisions whose deployment changed
+ * after the generation sealed in the client's cookie (its anchor, valid
+ * for the group set it was sealed with); NewCookie carries the new one.
+ * Unapproved software goes out as PreDeploymentCheck with
+ * detect_unapproved = yes. A category-filtered scan (FilterCategoryIds)
+ * seeds the closure with the deployments of those categories and the
+ * categories themselves; with NeedTwoGroupOutOfScopeUpdates, cached
+ * revisions still deployed outside the filter go to
+ * DeployedOutOfScopeRevisionIds and only the others out of scope.
+ *
  * Driver pass: no drivers are served yet, so Truncated=false, NewCookie
  * and DriverSyncNotNeeded=true, as WSUS answered (WUSP.md 4.1 item 3).
- *
- * Not done: ChangedUpdates (item 8) is never sent, so an approval change
- * on a revision the client already caches (Install -> Uninstall, a new
- * deadline) reaches it only after its cache is dropped; unapproved
- * bundle parents (PreDeploymentCheck) are not offered; FilterCategoryIds
- * and DeployedOutOfScopeRevisionIds are ignored.
  */
 #include "wusp/wusp_int.h"
 
@@ -26,6 +34,7 @@
 
 #include "common/encode.h"
 #include "common/log.h"
+#include "wusp/sync_cache.h"
 
 /* Updates per page: what WS2025 sent at most (WUSP.md 4.2 item 13). */
 #define SYNC_PAGE_MAX 30
@@ -40,31 +49,28 @@
 #define PROTO_1_7 0x00010007u
 #define PROTO_1_8 0x00010008u
 
-/* Pseudo deployment ids of Evaluate and Bundle deployments: above any
- * approval row id we expect, stable per revision. */
-#define DEPLOY_EVALUATE_BASE 0x40000000
-#define DEPLOY_BUNDLE_BASE   0x60000000
-#define DEPLOY_PSEUDO_MASK   0x1fffffff
+/* Pseudo deployment ids of Evaluate, Bundle and PreDeploymentCheck
+ * deployments: above any approval row id we expect, stable per
+ * revision. */
+#define DEPLOY_EVALUATE_BASE  0x40000000
+#define DEPLOY_BUNDLE_BASE    0x60000000
+#define DEPLOY_PREDEPLOY_BASE 0x20000000
+#define DEPLOY_PSEUDO_MASK    0x1fffffff
 
-enum role { R_NONE, R_EVALUATE, R_BUNDLE, R_DEPLOYED };
-
-/* An UpdateID index entry: qsort has no context argument, so each entry
- * carries its key. */
-struct uid_ix {
-	const char *ui_uid;
-	size_t ui_idx;
-};
+/* FilterCategoryIds: StartCategoryScan returns a handful. */
+#define SYNC_MAX_FILTER 256
 
 struct sync_state {
 	struct wusp_ctx *ss_c;
-	const struct store_sync_scope *ss_sc;
-	struct uid_ix *ss_by_uid; /* ss_sc->revs sorted by UpdateID */
-	enum role *ss_role;
-	bool *ss_inst;      /* reported installed (non-leaf) */
-	bool *ss_needed;    /* in N */
-	int32_t *ss_cached; /* installed + other cached, sorted, unique */
+	const struct sync_view *ss_v;
+	const uint8_t *ss_role; /* the view's, or this filtered scan's */
+	bool *ss_inst;          /* reported installed (non-leaf) */
+	bool *ss_needed;        /* in N */
+	bool *ss_needed_all;    /* in N of the unfiltered scan (or NULL) */
+	int32_t *ss_cached;     /* installed + other cached, sorted, unique */
 	size_t ss_n_cached;
 	uint32_t ss_protocol;
+	uint64_t ss_anchor; /* changes after this one are news */
 };
 
 static int
@@ -76,49 +82,9 @@ cmp_i32(const void *a, const void *b)
 }
 
 static int
-cmp_uid(const void *a, const void *b)
+cmp_guid(const void *a, const void *b)
 {
-	return strcmp(((const struct uid_ix *)a)->ui_uid,
-	    ((const struct uid_ix *)b)->ui_uid);
-}
-
-/* Index of the revision of UID in scope, or SIZE_MAX. */
-static size_t
-by_uid(const struct sync_state *s, const char *uid)
-{
-	size_t lo = 0, hi = s->ss_sc->n_revs;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(s->ss_by_uid[mid].ui_uid, uid);
-
-		if (c == 0)
-			return s->ss_by_uid[mid].ui_idx;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return SIZE_MAX;
-}
-
-/* Index of revision RID in scope (ordered by revision id), or SIZE_MAX. */
-static size_t
-by_rid(const struct store_sync_scope *sc, int64_t rid)
-{
-	size_t lo = 0, hi = sc->n_revs;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (sc->revs[mid].revision_id == rid)
-			return mid;
-		if (sc->revs[mid].revision_id < rid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return SIZE_MAX;
+	return strcmp(a, b);
 }
 
 static bool
@@ -133,114 +99,92 @@ is_cached(const struct sync_state *s, int64_t rid)
 	    NULL;
 }
 
-/* D, then its closure over prerequisites and bundle members. */
-static void
-closure(struct sync_state *s, size_t *queue)
-{
-	const struct store_sync_scope *sc = s->ss_sc;
-	size_t head = 0, tail = 0;
-
-	for (size_t i = 0; i < sc->n_revs; i++)
-		if (sc->revs[i].approval_id != 0) {
-			s->ss_role[i] = R_DEPLOYED;
-			queue[tail++] = i;
-		}
-	/* Each revision enters the queue once: tail <= n_revs. */
-	while (head < tail) {
-		const struct store_sync_rev *r = &sc->revs[queue[head++]];
-
-		for (size_t k = 0; k < r->n_pre; k++) {
-			size_t j =
-			    by_uid(s, sc->pre[r->pre_first + k].update_id);
-
-			if (j != SIZE_MAX && s->ss_role[j] == R_NONE) {
-				s->ss_role[j] = R_EVALUATE;
-				queue[tail++] = j;
-			}
-		}
-		for (size_t k = 0; k < r->n_bun; k++) {
-			size_t j =
-			    by_uid(s, sc->bun[r->bun_first + k].update_id);
-
-			if (j == SIZE_MAX || s->ss_role[j] >= R_BUNDLE)
-				continue;
-			if (s->ss_role[j] == R_NONE)
-				queue[tail++] = j;
-			s->ss_role[j] = R_BUNDLE;
-		}
-	}
-}
-
 /* Every prerequisite clause has a member the client reported installed. */
 static bool
 satisfied(const struct sync_state *s, const struct store_sync_rev *r)
 {
 	const struct store_sync_ref *p;
+	const uint32_t *ix;
 	size_t k = 0;
 
 	/* No prerequisites (pre may then be NULL: no pointer arithmetic). */
 	if (r->n_pre == 0)
 		return true;
-	p = &s->ss_sc->pre[r->pre_first];
+	p = &s->ss_v->sv_sc->pre[r->pre_first];
+	ix = &s->ss_v->sv_pre_ix[r->pre_first];
 	while (k < r->n_pre) {
 		unsigned clause = p[k].clause;
 		bool any = false;
 
-		for (; k < r->n_pre && p[k].clause == clause; k++) {
-			size_t j = by_uid(s, p[k].update_id);
-
-			any |= j != SIZE_MAX && s->ss_inst[j];
-		}
+		for (; k < r->n_pre && p[k].clause == clause; k++)
+			any |= ix[k] != UINT32_MAX && s->ss_inst[ix[k]];
 		if (!any)
 			return false;
 	}
 	return true;
 }
 
-/* One UpdateInfo, written from the core fragment of its revision. */
+static void
+compute_needed(const struct sync_state *s, const uint8_t *role, bool *needed)
+{
+	const struct store_sync_catalog *sc = s->ss_v->sv_sc;
+
+	for (size_t i = 0; i < sc->n_revs; i++)
+		needed[i] = role[i] != SYNC_NONE && satisfied(s, &sc->revs[i]);
+}
+
+/* One UpdateInfo; WITH_XML: the core fragment (NewUpdates), else
+ * the deployment only (ChangedUpdates). */
 struct page {
 	struct sync_state *pg_s;
-	const struct store_sync_rev *pg_rev;
-	enum role pg_role;
+	size_t pg_i; /* revision index */
 	size_t pg_xml_bytes;
 	size_t pg_count;
 	bool pg_full; /* the fragment did not fit in this page */
-	bool pg_written;
 	bool pg_failed;
 };
 
 static int
-emit_deployment(struct soap_writer *w, const struct page *pg)
+emit_deployment(struct soap_writer *w, const struct sync_state *s, size_t i)
 {
-	const struct store_sync_rev *r = pg->pg_rev;
-	const char *action;
-	int64_t id;
+	const struct sync_view *v = s->ss_v;
+	const struct store_sync_rev *r = &v->sv_sc->revs[i];
+	const struct store_sync_deploy *d = v->sv_dep_of[i] != UINT32_MAX ?
+	    &v->sv_deps[v->sv_dep_of[i]] :
+	    NULL;
+	const char *action, *changed = r->created, *deadline = "";
+	int64_t id, pseudo = r->revision_id & DEPLOY_PSEUDO_MASK;
 
-	switch (pg->pg_role) {
-	case R_DEPLOYED:
-		id = r->approval_id;
-		action = r->action;
+	switch ((enum sync_role)s->ss_role[i]) {
+	case SYNC_DEPLOYED:
+		id = d->approval_id;
+		action = d->action;
+		changed = d->changed;
+		deadline = d->deadline;
 		break;
-	case R_BUNDLE:
-		id = DEPLOY_BUNDLE_BASE + (r->revision_id & DEPLOY_PSEUDO_MASK);
+	case SYNC_BUNDLE:
+		id = DEPLOY_BUNDLE_BASE + pseudo;
 		action = "Bundle";
 		break;
+	case SYNC_PREDEPLOY:
+		id = DEPLOY_PREDEPLOY_BASE + pseudo;
+		action = "PreDeploymentCheck";
+		break;
 	default:
-		id = DEPLOY_EVALUATE_BASE +
-		    (r->revision_id & DEPLOY_PSEUDO_MASK);
+		id = DEPLOY_EVALUATE_BASE + pseudo;
 		action = "Evaluate";
 		break;
 	}
 	if (soap_emit_open(w, "Deployment") < 0 ||
 	    soap_emit_i64(w, "ID", id) < 0 ||
 	    soap_emit_str(w, "Action", action) < 0 ||
-	    (pg->pg_role == R_DEPLOYED && r->deadline[0] != '\0' &&
-		soap_emit_str(w, "Deadline", r->deadline) < 0) ||
+	    (deadline[0] != '\0' &&
+		soap_emit_str(w, "Deadline", deadline) < 0) ||
 	    soap_emit_bool(w, "IsAssigned", true) < 0 ||
-	    soap_emit_str(w, "LastChangeTime", r->changed) < 0)
+	    soap_emit_str(w, "LastChangeTime", changed) < 0)
 		return -1;
 	/* MUST NOT go to clients below 1.8, MUST be 0 (WUSP.md 4.3). */
-	if (pg->pg_s->ss_protocol >= PROTO_1_8 &&
+	if (s->ss_protocol >= PROTO_1_8 &&
 	    (soap_emit_str(w, "AutoSelect", "0") < 0 ||
 		soap_emit_str(w, "AutoDownload", "0") < 0 ||
 		soap_emit_str(w, "SupersedenceBehavior", "0") < 0))
@@ -249,39 +193,37 @@ emit_deployment(struct soap_writer *w, const struct page *pg)
 }
 
 static int
-emit_info(void *arg, const struct store_revision_out *o)
+emit_info(void *arg, const char *xml, size_t len)
 {
 	struct page *pg = arg;
-	struct soap_writer *w = &pg->pg_s->ss_c->wc_w;
-	const struct store_sync_rev *r = pg->pg_rev;
+	struct sync_state *s = pg->pg_s;
+	struct soap_writer *w = &s->ss_c->wc_w;
+	const struct store_sync_rev *r = &s->ss_v->sv_sc->revs[pg->pg_i];
 
-	/* The revision became older since the scope was read: skip it. */
-	if (o->revision_id != r->revision_id)
-		return 1;
 	if (pg->pg_count > 0 &&
-	    pg->pg_xml_bytes + o->rv.xml_core_len > SYNC_PAGE_XML_BYTES) {
+	    pg->pg_xml_bytes + len > SYNC_PAGE_XML_BYTES) {
 		pg->pg_full = true;
-		return 1;
+		return 0;
 	}
 	if (soap_emit_open(w, "UpdateInfo") < 0 ||
 	    soap_emit_i64(w, "ID", r->revision_id) < 0 ||
-	    emit_deployment(w, pg) < 0 ||
+	    emit_deployment(w, s, pg->pg_i) < 0 ||
 	    soap_emit_bool(w, "IsLeaf", r->is_leaf) < 0 ||
-	    soap_emit_strn(w, "Xml", o->rv.xml_core, o->rv.xml_core_len) < 0 ||
+	    soap_emit_strn(w, "Xml", xml, len) < 0 ||
 	    soap_emit_close(w, "UpdateInfo") < 0) {
 		pg->pg_failed = true;
-		return 1;
+		return 0;
 	}
-	pg->pg_xml_bytes += o->rv.xml_core_len;
-	pg->pg_written = true;
-	return 1;
+	pg->pg_xml_bytes += len;
+	pg->pg_count++;
+	return 0;
 }
 
 /* NewUpdates, at most one page; *TRUNCATED when more were deliverable. */
 static enum soap_errc
 emit_new(struct sync_state *s, bool *truncated)
 {
-	const struct store_sync_scope *sc = s->ss_sc;
+	const struct store_sync_catalog *sc = s->ss_v->sv_sc;
 	struct soap_writer *w = &s->ss_c->wc_w;
 	struct page pg;
 	struct wsd_err err;
@@ -295,99 +237,169 @@ emit_new(struct sync_state *s, bool *truncated)
 
 		if (!s->ss_needed[i] || is_cached(s, sc->revs[i].revision_id))
 			continue;
-		if (pg.pg_count == SYNC_PAGE_MAX || pg.pg_full) {
+		if (pg.pg_count == SYNC_PAGE_MAX) {
 			*truncated = true;
 			break;
 		}
 		if (!open && soap_emit_open(w, "NewUpdates") < 0)
 			return SOAP_ERRC_INTERNAL_SERVER_ERROR;
 		open = true;
-		pg.pg_rev = &sc->revs[i];
-		pg.pg_role = s->ss_role[i];
-		pg.pg_written = false;
-		rc = store_revision_latest(s->ss_c->wc_store,
-		    sc->revs[i].update_id, emit_info, &pg, &err);
+		pg.pg_i = i;
+		rc = store_revision_core(s->ss_c->wc_store,
+		    sc->revs[i].revision_id, emit_info, &pg, &err);
 		if (pg.pg_failed || (rc < 0 && rc != WSD_ENOTFOUND))
 			return SOAP_ERRC_INTERNAL_SERVER_ERROR;
 		if (pg.pg_full) {
 			*truncated = true;
 			break;
 		}
-		if (pg.pg_written)
-			pg.pg_count++;
 	}
 	if (open && soap_emit_close(w, "NewUpdates") < 0)
 		return SOAP_ERRC_INTERNAL_SERVER_ERROR;
 	return SOAP_ERRC_NONE;
 }
 
-/* Cached revisions that are not needed (absent when there are none). */
+/*
+ * OutOfScopeRevisionIDs: cached revisions that are not needed (absent
+ * when there are none). DEPLOYED_ONLY (a category-filtered scan that
+ * asked for two groups): only those not needed by the unfiltered scan
+ * either; DeployedOutOfScopeRevisionIds then lists the others.
+ */
 static int
-emit_out_of_scope(struct sync_state *s)
+emit_out_of_scope(struct sync_state *s, const char *name, int which)
 {
 	struct soap_writer *w = &s->ss_c->wc_w;
 	bool open = false;
 
 	for (size_t k = 0; k < s->ss_n_cached; k++) {
-		size_t j = by_rid(s->ss_sc, s->ss_cached[k]);
+		size_t j = sync_view_by_rid(s->ss_v, s->ss_cached[k]);
+		bool in_all;
 
 		if (j != SIZE_MAX && s->ss_needed[j])
 			continue;
-		if (!open && soap_emit_open(w, "OutOfScopeRevisionIDs") < 0)
+		in_all = s->ss_needed_all != NULL && j != SIZE_MAX &&
+		    s->ss_needed_all[j];
+		/* which: 0 every one, 1 not deployed at all, 2 deployed */
+		if ((which == 1 && in_all) || (which == 2 && !in_all))
+			continue;
+		if (!open && soap_emit_open(w, name) < 0)
 			return -1;
 		open = true;
 		if (soap_emit_i32(w, "int", s->ss_cached[k]) < 0)
 			return -1;
 	}
-	return open ? soap_emit_close(w, "OutOfScopeRevisionIDs") : 0;
+	return open ? soap_emit_close(w, name) : 0;
 }
 
-static enum soap_errc
-software_pass(struct sync_state *s, const int32_t *inst, size_t n_inst)
+/* ChangedUpdates: cached and still needed, with a deployment that
+ * changed after the cookie's anchor (WUSP.md 4.2 item 8); no Xml, the
+ * client has the fragment. */
+static int
+emit_changed(struct sync_state *s)
 {
-	const struct store_sync_scope *sc = s->ss_sc;
-	size_t n = sc->n_revs, *queue;
-	enum soap_errc ec = SOAP_ERRC_SERVER_BUSY;
-	bool truncated;
+	struct soap_writer *w = &s->ss_c->wc_w;
+	const struct sync_view *v = s->ss_v;
+	bool open = false;
 
-	s->ss_by_uid = calloc(n ? n : 1, sizeof(*s->ss_by_uid));
-	s->ss_role = calloc(n ? n : 1, sizeof(*s->ss_role));
-	s->ss_inst = calloc(n ? n : 1, sizeof(*s->ss_inst));
-	s->ss_needed = calloc(n ? n : 1, sizeof(*s->ss_needed));
-	queue = calloc(n ? n : 1, sizeof(*queue));
-	if (s->ss_by_uid == NULL || s->ss_role == NULL || s->ss_inst == NULL ||
-	    s->ss_needed == NULL || queue == NULL)
-		goto done;
-	for (size_t i = 0; i < n; i++) {
-		s->ss_by_uid[i].ui_uid = sc->revs[i].update_id;
-		s->ss_by_uid[i].ui_idx = i;
+	for (size_t k = 0; k < s->ss_n_cached; k++) {
+		size_t j = sync_view_by_rid(v, s->ss_cached[k]);
+
+		if (j == SIZE_MAX || !s->ss_needed[j] ||
+		    v->sv_change_gen[j] <= s->ss_anchor)
+			continue;
+		if (!open && soap_emit_open(w, "ChangedUpdates") < 0)
+			return -1;
+		open = true;
+		if (soap_emit_open(w, "UpdateInfo") < 0 ||
+		    soap_emit_i64(w, "ID", v->sv_sc->revs[j].revision_id) < 0 ||
+		    emit_deployment(w, s, j) < 0 ||
+		    soap_emit_bool(w, "IsLeaf", v->sv_sc->revs[j].is_leaf) < 0 ||
+		    soap_emit_close(w, "UpdateInfo") < 0)
+			return -1;
 	}
-	qsort(s->ss_by_uid, n, sizeof(*s->ss_by_uid), cmp_uid);
+	return open ? soap_emit_close(w, "ChangedUpdates") : 0;
+}
+
+/* The revisions a category-filtered scan covers: a category it names,
+ * or an update in one of them. */
+static void
+filter_scope(const struct sync_view *v, const char (*f)[37], size_t nf,
+    bool *in_scope)
+{
+	const struct store_sync_catalog *sc = v->sv_sc;
+
+	for (size_t i = 0; i < sc->n_revs; i++) {
+		const struct store_sync_rev *r = &sc->revs[i];
+		bool in = bsearch(r->update_id, f, nf, sizeof(*f), cmp_guid) !=
+		    NULL;
+
+		for (size_t k = 0; !in && k < r->n_cat; k++)
+			in = bsearch(sc->cat[r->cat_first + k].update_id, f, nf,
+				 sizeof(*f), cmp_guid) != NULL;
+		in_scope[i] = in;
+	}
+}
+
+struct scan_req {
+	const int32_t *inst;
+	size_t n_inst;
+	const char (*filter)[37]; /* sorted; NULL: unfiltered scan */
+	size_t n_filter;
+	bool two_groups; /* DeployedOutOfScopeRevisionIds wanted */
+};
+
+static enum soap_errc
+software_pass(struct sync_state *s, const struct scan_req *q)
+{
+	const struct sync_view *v = s->ss_v;
+	size_t n = v->sv_sc->n_revs;
+	enum soap_errc ec = SOAP_ERRC_SERVER_BUSY;
+	uint8_t *role = NULL;
+	uint32_t *queue = NULL;
+	bool *in_scope = NULL, truncated;
+
+	s->ss_inst = calloc(n + 1, sizeof(*s->ss_inst));
+	s->ss_needed = calloc(n + 1, sizeof(*s->ss_needed));
+	if (s->ss_inst == NULL || s->ss_needed == NULL)
+		goto done;
 	/* Only the latest revision of an update satisfies a prerequisite
 	 * (WUSP.md 4.2 item 4); ids of older ones are out of scope. */
-	for (size_t k = 0; k < n_inst; k++) {
-		size_t j = by_rid(sc, inst[k]);
+	for (size_t k = 0; k < q->n_inst; k++) {
+		size_t j = sync_view_by_rid(v, q->inst[k]);
 
 		if (j != SIZE_MAX)
 			s->ss_inst[j] = true;
 	}
-	closure(s, queue);
-	for (size_t i = 0; i < n; i++)
-		s->ss_needed[i] =
-		    s->ss_role[i] != R_NONE && satisfied(s, &sc->revs[i]);
+	s->ss_role = v->sv_role;
+	if (q->filter != NULL) {
+		role = malloc(n + 1);
+		queue = calloc(n + 1, sizeof(*queue));
+		in_scope = calloc(n + 1, sizeof(*in_scope));
+		if (role == NULL || queue == NULL || in_scope == NULL)
+			goto done;
+		filter_scope(v, q->filter, q->n_filter, in_scope);
+		sync_view_closure(v, in_scope, role, queue);
+		if (q->two_groups) {
+			if ((s->ss_needed_all = calloc(n + 1, 1)) == NULL)
+				goto done;
+			compute_needed(s, v->sv_role, s->ss_needed_all);
+		}
+		s->ss_role = role;
+	}
+	compute_needed(s, s->ss_role, s->ss_needed);
 	if ((ec = emit_new(s, &truncated)) != SOAP_ERRC_NONE)
 		goto done;
 	ec = SOAP_ERRC_INTERNAL_SERVER_ERROR;
-	if (emit_out_of_scope(s) < 0 ||
+	if (emit_out_of_scope(s, "OutOfScopeRevisionIDs",
+		s->ss_needed_all != NULL ? 1 : 0) < 0 ||
+	    emit_changed(s) < 0 ||
 	    soap_emit_bool(&s->ss_c->wc_w, "Truncated", truncated) < 0)
 		goto done;
 	ec = SOAP_ERRC_NONE;
 done:
+	free(in_scope);
 	free(queue);
-	free(s->ss_needed);
-	free(s->ss_inst);
-	free(s->ss_role);
-	free(s->ss_by_uid);
+	free(role);
 	return ec;
 }
 
@@ -426,49 +438,116 @@ read_ids(struct wusp_ctx *c, const struct soap_elem *params, const char *name,
 	return SOAP_ERRC_NONE;
 }
 
+/* FilterCategoryIds into *F (sorted; free() it), *NF; absent: NULL. */
+static enum soap_errc
+read_filter(struct wusp_ctx *c, const struct soap_elem *params,
+    char (**f)[37], size_t *nf)
+{
+	const struct soap_elem *arr, *item;
+	struct soap_iter it;
+	struct wsd_err err;
+	size_t n;
+
+	*f = NULL;
+	*nf = 0;
+	if ((arr = soap_child(c->wc_doc, params, "FilterCategoryIds")) ==
+	    NULL)
+		return SOAP_ERRC_NONE;
+	c->wc_message = "parameters.FilterCategoryIds";
+	if (soap_array_begin(c->wc_doc, arr, "CategoryIdentifier",
+		SYNC_MAX_FILTER, &it, &n, &err) < 0)
+		return SOAP_ERRC_INVALID_PARAMETERS;
+	if ((*f = calloc(n + 1, sizeof(**f))) == NULL)
+		return SOAP_ERRC_SERVER_BUSY;
+	while ((item = soap_iter_next(&it)) != NULL)
+		if (soap_get_guid(soap_child(c->wc_doc, item, "Id"),
+			(*f)[(*nf)++], &err) < 0) {
+			free(*f);
+			*f = NULL;
+			return SOAP_ERRC_INVALID_PARAMETERS;
+		}
+	qsort(*f, *nf, sizeof(**f), cmp_guid);
+	c->wc_message = "";
+	return SOAP_ERRC_NONE;
+}
+
 static enum soap_errc
 sync(struct wusp_ctx *c, const struct cookie *ck,
     const struct soap_elem *params, bool skip_software, int32_t *ids)
 {
-	struct store_sync_scope sc;
+	const struct soap_doc *d = c->wc_doc;
+	struct store_sync_head head;
+	const struct sync_view *v = NULL;
+	struct scan_req q;
 	struct sync_state s;
+	struct cookie nc = *ck;
 	struct wsd_err err;
-	size_t n_inst = 0, n_other = 0;
+	size_t n_other = 0;
+	char (*filter)[37] = NULL;
 	enum soap_errc ec;
 	char guid[37];
+	bool two = false;
 	int rc;
 
+	memset(&q, 0, sizeof(q));
+	memset(&s, 0, sizeof(s));
 	if ((ec = read_ids(c, params, "InstalledNonLeafUpdateIDs",
 		 "parameters.InstalledNonLeafUpdateIDs", ids,
-		 SYNC_MAX_INSTALLED, &n_inst)) != SOAP_ERRC_NONE)
+		 SYNC_MAX_INSTALLED, &q.n_inst)) != SOAP_ERRC_NONE)
 		return ec;
 	if (!skip_software &&
 	    (ec = read_ids(c, params, "OtherCachedUpdateIDs",
-		 "parameters.OtherCachedUpdateIDs", ids + n_inst,
+		 "parameters.OtherCachedUpdateIDs", ids + q.n_inst,
 		 SYNC_MAX_OTHER_CACHED, &n_other)) != SOAP_ERRC_NONE)
 		return ec;
+	q.inst = ids;
+	/* Category-filtered scans exist from protocol 1.7 on (WUSP.md 3.6
+	 * row 7); an older client's filter is ignored, as the spec says. */
+	if (!skip_software && ck->co_protocol >= PROTO_1_7) {
+		if ((ec = read_filter(c, params, &filter, &q.n_filter)) !=
+		    SOAP_ERRC_NONE)
+			return ec;
+		q.filter = (const char(*)[37])filter;
+		if (soap_get_bool(soap_child(d, params,
+				      "NeedTwoGroupOutOfScopeUpdates"),
+			&two, &err) < 0)
+			two = false;
+		q.two_groups = filter != NULL && two;
+	}
 	guid_format(ck->co_computer, guid);
-	if ((rc = store_sync_scope(c->wc_store, guid, &sc, &err)) < 0) {
+	if ((rc = store_sync_head(c->wc_store, guid, &head, &err)) < 0) {
+		free(filter);
 		if (rc == WSD_ENOTFOUND)
 			return SOAP_ERRC_REGISTRATION_REQUIRED;
 		log_warnx("SyncUpdates %s: %s", guid, err.what);
 		return SOAP_ERRC_INTERNAL_SERVER_ERROR;
 	}
-	/* Last contact, as WSUS's computer list shows it. */
-	if (store_computer_touch(c->wc_store, guid, &err) < 0)
+	/* Last contact, as WSUS's computer list shows it (to the minute:
+	 * a rescan does not write). */
+	if (head.contact_stale &&
+	    store_computer_touch(c->wc_store, guid, &err) < 0)
 		log_warnx("SyncUpdates %s: %s", guid, err.what);
-	memset(&s, 0, sizeof(s));
-	s.ss_c = c;
-	s.ss_sc = &sc;
-	s.ss_protocol = ck->co_protocol;
-	s.ss_cached = calloc(n_inst + n_other + 1, sizeof(*s.ss_cached));
-	if (s.ss_cached == NULL) {
-		store_sync_scope_release(&sc);
-		return SOAP_ERRC_SERVER_BUSY;
+	if ((rc = sync_cache_view(c->wc_store, c->wc_instance, &head,
+		 c->wc_cf->cf_detect_unapproved, &v, &err)) < 0) {
+		free(filter);
+		log_warnx("SyncUpdates %s: %s", guid, err.what);
+		return SOAP_ERRC_INTERNAL_SERVER_ERROR;
 	}
-	memcpy(s.ss_cached, ids, (n_inst + n_other) * sizeof(*ids));
-	qsort(s.ss_cached, n_inst + n_other, sizeof(*s.ss_cached), cmp_i32);
-	for (size_t k = 0; k < n_inst + n_other; k++)
+	s.ss_c = c;
+	s.ss_v = v;
+	s.ss_protocol = ck->co_protocol;
+	/* The anchor means something only for the groups it was sealed
+	 * with; otherwise every cached deployment may have changed. */
+	s.ss_anchor = ck->co_group_version == v->sv_groups_hash ?
+	    ck->co_anchor :
+	    0;
+	ec = SOAP_ERRC_SERVER_BUSY;
+	if ((s.ss_cached = calloc(q.n_inst + n_other + 1,
+		 sizeof(*s.ss_cached))) == NULL)
+		goto done;
+	memcpy(s.ss_cached, ids, (q.n_inst + n_other) * sizeof(*ids));
+	qsort(s.ss_cached, q.n_inst + n_other, sizeof(*s.ss_cached), cmp_i32);
+	for (size_t k = 0; k < q.n_inst + n_other; k++)
 		if (s.ss_n_cached == 0 ||
 		    s.ss_cached[s.ss_n_cached - 1] != s.ss_cached[k])
 			s.ss_cached[s.ss_n_cached++] = s.ss_cached[k];
@@ -482,11 +561,22 @@ sync(struct wusp_ctx *c, const struct cookie *ck,
 		/* No drivers are served (yet): nothing is in scope. */
 		if (soap_emit_bool(&c->wc_w, "Truncated", false) < 0)
 			goto done;
-	} else if ((ec = software_pass(&s, ids, n_inst)) != SOAP_ERRC_NONE) {
-		goto done;
+	} else {
+		if ((ec = software_pass(&s, &q)) != SOAP_ERRC_NONE)
+			goto done;
+		/* Every change to what this client caches was sent: move
+		 * its anchor. Not after a filtered scan, which looked at
+		 * part of the cache only. */
+		if (filter == NULL) {
+			nc.co_anchor = v->sv_generation;
+			nc.co_group_version = v->sv_groups_hash;
+		}
 	}
 	ec = SOAP_ERRC_INTERNAL_SERVER_ERROR;
-	if (emit_cookie(c, ck) < 0)
+	if (emit_cookie(c, &nc) < 0)
+		goto done;
+	if (q.two_groups && s.ss_needed_all != NULL &&
+	    emit_out_of_scope(&s, "DeployedOutOfScopeRevisionIds", 2) < 0)
 		goto done;
 	/* "false" in the software pages and "true" in the driver pass, as
 	 * WS2025 answered the unfiltered scan (WUSP.md 4.2 item 12). */
@@ -499,8 +589,12 @@ sync(struct wusp_ctx *c, const struct cookie *ck,
 		goto done;
 	ec = SOAP_ERRC_NONE;
 done:
+	free(s.ss_needed_all);
+	free(s.ss_needed);
+	free(s.ss_inst);
 	free(s.ss_cached);
-	store_sync_scope_release(&sc);
+	free(filter);
+	sync_view_release(v);
 	return ec;
 }
 

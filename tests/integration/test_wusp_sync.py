@@ -54,6 +54,18 @@ def text(xml, tag):
     return None if e is None else (e.text or '')
 
 
+def with_cache(body, installed, other):
+    """BODY (a SyncUpdates request) with the client's cache lists."""
+    ids = ''
+    if installed:
+        ids += '<InstalledNonLeafUpdateIDs>%s</InstalledNonLeafUpdateIDs>' \
+            % ''.join('<int>%d</int>' % i for i in installed)
+    if other:
+        ids += '<OtherCachedUpdateIDs>%s</OtherCachedUpdateIDs>' % \
+            ''.join('<int>%d</int>' % i for i in other)
+    return body.replace('</ExpressQuery>', '</ExpressQuery>' + ids, 1)
+
+
 class Page:
     """A parsed SyncUpdatesResult."""
 
@@ -70,6 +82,14 @@ class Page:
             [int(i.text) for i in oos]
         self.cookie = self.result.find(NS + 'NewCookie/' + NS +
                                        'EncryptedData').text
+        # ChangedUpdates: {revision id: (action, IsLeaf)}; no Xml there.
+        self.changed = {}
+        for i in self.result.findall(NS + 'ChangedUpdates/' + NS +
+                                     'UpdateInfo'):
+            assert i.find(NS + 'Xml') is None
+            self.changed[int(i.find(NS + 'ID').text)] = (
+                i.find(NS + 'Deployment/' + NS + 'Action').text,
+                i.find(NS + 'IsLeaf').text)
         self.expiration = self.result.find(NS + 'NewCookie/' + NS +
                                            'Expiration').text
 
@@ -151,15 +171,7 @@ class Sync(unittest.TestCase):
         # The unfiltered scan (flow/000001) sends no FilterCategoryIds.
         body = re.sub(r'<FilterCategoryIds>.*</FilterCategoryIds>', '',
                       body)
-        ids = ''
-        if installed:
-            ids += '<InstalledNonLeafUpdateIDs>%s' \
-                   '</InstalledNonLeafUpdateIDs>' % ''.join(
-                       '<int>%d</int>' % i for i in installed)
-        if other:
-            ids += '<OtherCachedUpdateIDs>%s</OtherCachedUpdateIDs>' % \
-                ''.join('<int>%d</int>' % i for i in other)
-        body = body.replace('</ExpressQuery>', '</ExpressQuery>' + ids, 1)
+        body = with_cache(body, installed, other)
         return self.post('SyncUpdates', body.encode(), d)
 
     def sync(self, cookie, installed=(), other=(), d=None):
@@ -167,8 +179,9 @@ class Sync(unittest.TestCase):
         self.assertEqual(r.status, 200, r.body)
         p = Page(r.body)
         # Element order of SyncInfo (WUSP.md 3.6).
-        order = ['NewUpdates', 'OutOfScopeRevisionIDs', 'Truncated',
-                 'NewCookie', 'DriverSyncNotNeeded']
+        order = ['NewUpdates', 'OutOfScopeRevisionIDs', 'ChangedUpdates',
+                 'Truncated', 'NewCookie', 'DeployedOutOfScopeRevisionIds',
+                 'DriverSyncNotNeeded']
         self.assertEqual(p.children, [c for c in order if c in p.children])
         self.assertEqual(p.children[-1], 'DriverSyncNotNeeded')
         self.assertEqual(p.expiration, self.expiration)
@@ -198,7 +211,7 @@ class Sync(unittest.TestCase):
 
     # -- catalog -------------------------------------------------------
 
-    def publish(self, title, *extra, d=None):
+    def publish(self, title, *extra, d=None, product='Sync Product'):
         d = d or self.d
         src = os.path.join(self.tmp, title + '.txt')
         with open(src, 'w') as f:
@@ -207,13 +220,13 @@ class Sync(unittest.TestCase):
         subprocess.run(['gcab', '-c', '-n', cab, src], check=True,
                        cwd=self.tmp)
         out = harness.run_wsusutil(d.dir, 'publish', cab, '--title',
-                                   title, '--product', 'Sync Product',
+                                   title, '--product', product,
                                    '--classification', 'Updates',
                                    *extra).stdout.decode()
         return re.search(r'[0-9a-f]{8}-[0-9a-f-]{27}', out).group(0)
 
-    def categories(self):
-        out = harness.run_wsusutil(self.d.dir, 'updates', 'list',
+    def categories(self, d=None):
+        out = harness.run_wsusutil((d or self.d).dir, 'updates', 'list',
                                    '--categories', '--json').stdout
         out = out.decode()
         return {u['title']: u['update_id'] for u in json.loads(out)}
@@ -286,7 +299,8 @@ class Sync(unittest.TestCase):
 
         # Nothing new on a rescan with everything cached.
         p = self.sync(cookie, installed, other)
-        self.assertEqual((p.infos, p.out_of_scope), ([], []))
+        self.assertEqual((p.infos, p.out_of_scope, p.changed),
+                         ([], [], {}))
 
         # Declining B: not offered, its cached revision out of scope.
         harness.run_wsusutil(self.d.dir, 'decline', b)
@@ -316,6 +330,27 @@ class Sync(unittest.TestCase):
         self.assertEqual(p.updates()[c][:2], (crid, 'Uninstall'))
         self.assertIn(seen[a][0], p.out_of_scope)
         self.assertNotIn(a, p.updates())
+        self.assertEqual(p.changed, {})  # C is not cached in that call
+        # With C cached, its new deployment comes in ChangedUpdates
+        # (WUSP.md 4.2 item 8), once: the NewCookie moves the anchor.
+        p = self.sync(cookie, installed, other)
+        self.assertEqual(p.changed, {crid: ('Uninstall', 'true')})
+        self.assertNotIn(c, p.updates())
+        p2 = self.sync(p.cookie, installed, other)
+        self.assertEqual(p2.changed, {})
+        # A new deadline is a change too.
+        harness.run_wsusutil(self.d.dir, 'approve', c, '--group',
+                             'Unassigned Computers', '--action',
+                             'uninstall', '--deadline', '2030-01-02')
+        p3 = self.sync(p2.cookie, installed, other)
+        self.assertEqual(p3.changed, {crid: ('Uninstall', 'true')})
+        # An unrelated approval changes nothing this client caches.
+        d = self.publish('SyncD')
+        harness.run_wsusutil(self.d.dir, 'approve', d, '--group',
+                             'All Computers')
+        p4 = self.sync(p3.cookie, installed, other)
+        self.assertEqual(p4.changed, {})
+        self.assertEqual(list(p4.updates()), [d])
 
     def test_truncation(self):
         # 31 approved leaves: a page of 30 with Truncated=true, then 1.
@@ -394,6 +429,132 @@ class Sync(unittest.TestCase):
         self.assertEqual(text(r.body, 'DriverSyncNotNeeded'), 'true')
         self.assertEqual(text(r.body, 'Expiration'), self.expiration)
         self.assertNotEqual(text(r.body, 'EncryptedData'), cookie)
+
+    def sync_filtered(self, cookie, cats, two, installed=(), other=(),
+                      d=None):
+        """A category-filtered scan, as the OOBE scan (scan/000006)."""
+        body = capture('scan', '000006', 'request.body').decode()
+        body = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
+                      '<EncryptedData>%s</EncryptedData>' % cookie, body)
+        body = re.sub(r'<FilterCategoryIds>.*</FilterCategoryIds>',
+                      '<FilterCategoryIds>%s</FilterCategoryIds>' % ''.join(
+                          '<CategoryIdentifier><Id>%s</Id>'
+                          '</CategoryIdentifier>' % c for c in cats), body)
+        body = re.sub(r'<NeedTwoGroupOutOfScopeUpdates>[a-z]*<',
+                      '<NeedTwoGroupOutOfScopeUpdates>%s<' %
+                      ('true' if two else 'false'), body)
+        body = with_cache(body, installed, other)
+        r = self.post('SyncUpdates', body.encode(), d)
+        self.assertEqual(r.status, 200, r.body)
+        p = Page(r.body)
+        dep = p.result.find(NS + 'DeployedOutOfScopeRevisionIds')
+        p.deployed_oos = [] if dep is None else [int(i.text) for i in dep]
+        return p
+
+    def test_unapproved_and_filtered(self):
+        """detect_unapproved = yes: unapproved software goes out as
+        PreDeploymentCheck; FilterCategoryIds narrows a scan to some
+        categories, and with NeedTwoGroupOutOfScopeUpdates what is still
+        deployed elsewhere is DeployedOutOfScope, not out of scope."""
+        d = Wsusd(conf={'detect_unapproved': 'yes'})
+        d.start()
+        self.addCleanup(d.cleanup)
+        self.addCleanup(d.stop)
+        harness.run_wsusutil(d.dir, 'publishingcert', 'create',
+                             check=False)
+        e = self.publish('FiltE', d=d)
+        f = self.publish('FiltF', d=d, product='Other Product')
+        harness.run_wsusutil(d.dir, 'approve', e, '--group',
+                             'All Computers')
+        cats = self.categories(d)
+        sync_product, other_product = cats['Sync Product'], \
+            cats['Other Product']
+        cookie = self.session(d)
+        pages, installed, other, cookie = self.full_pass(cookie, d=d)
+        seen = {}
+        for p in pages:
+            seen.update(p.updates())
+        self.assertEqual(seen[e][1], 'Install')
+        self.assertEqual(seen[f][1], 'PreDeploymentCheck')
+        self.assertGreater(seen[f][3], 0)
+
+        # Filtered, everything cached: nothing new; F and its product
+        # are still deployed (unfiltered), so DeployedOutOfScope.
+        p = self.sync_filtered(cookie, [sync_product], True, installed,
+                               other, d)
+        self.assertEqual(p.infos, [])
+        self.assertIn(seen[f][0], p.deployed_oos)
+        self.assertIn(seen[other_product][0], p.deployed_oos)
+        self.assertNotIn(seen[f][0], p.out_of_scope)
+        self.assertNotIn(seen[e][0], p.deployed_oos + p.out_of_scope)
+        self.assertEqual(p.children[-2:], ['DeployedOutOfScopeRevisionIds',
+                                           'DriverSyncNotNeeded'])
+        # Without NeedTwoGroupOutOfScopeUpdates: plain out of scope.
+        p = self.sync_filtered(cookie, [sync_product], False, installed,
+                               other, d)
+        self.assertIn(seen[f][0], p.out_of_scope)
+        self.assertEqual(p.deployed_oos, [])
+        # From an empty cache the filtered pass brings E, never F.
+        fresh = self.session(d)
+        inst, oth, got = [], [], {}
+        for _ in range(20):
+            p = self.sync_filtered(fresh, [sync_product], True, inst, oth,
+                                   d)
+            fresh = p.cookie
+            got.update(p.updates())
+            nonleaf = False
+            for uid, (rid, act, leaf, _) in p.updates().items():
+                (inst if leaf == 'false' else oth).append(rid)
+                nonleaf |= leaf == 'false'
+            if p.truncated == 'false' and not nonleaf:
+                break
+        self.assertIn(e, got)
+        self.assertIn(sync_product, got)
+        self.assertNotIn(f, got)
+        self.assertNotIn(other_product, got)
+        # A bad filter is InvalidParameters, not a crash.
+        r = self.post('SyncUpdates', capture(
+            'scan', '000006', 'request.body').replace(
+                b'dd78b8a1-0b20-45c1-add6-4da72e9364cf', b'not-a-guid'), d)
+        self.assertEqual(r.status, 500)
+
+    def test_cookie_renewal_keeps_anchor(self):
+        """GetCookie with the old cookie carries what the client was
+        told: a rescan after renewal sends no ChangedUpdates."""
+        u = self.publish('RenewU')
+        harness.run_wsusutil(self.d.dir, 'approve', u, '--group',
+                             'All Computers')
+        cookie = self.session()
+        pages, installed, other, cookie = self.full_pass(cookie)
+        p = self.sync(cookie, installed, other)
+        self.assertEqual(p.changed, {})
+        # A fresh cookie knows nothing: every cached deployment is news.
+        fresh = self.session()
+        p = self.sync(fresh, installed, other)
+        self.assertNotEqual(p.changed, {})
+        # Renewal with the old cookie keeps the anchor.
+        r = self.post('GetConfig', capture('scan', '000001',
+                                           'request.body'))
+        lc = text(r.body, 'LastChange')
+        r = self.post('GetAuthorizationCookie',
+                      capture('scan', '000002', 'request.body'))
+        auth = text(r.body, 'CookieData')
+        body = capture('scan', '000003', 'request.body').decode()
+        body = re.sub(r'<CookieData>[^<]*</CookieData>',
+                      '<CookieData>%s</CookieData>' % auth, body)
+        body = re.sub(r'<lastChange>[^<]*</lastChange>',
+                      '<lastChange>%s</lastChange>' % lc, body)
+        body = re.sub(r'<oldCookie>.*</oldCookie>',
+                      '<oldCookie><Expiration>%s</Expiration><EncryptedData>'
+                      '%s</EncryptedData></oldCookie>' %
+                      (self.expiration, cookie), body)
+        self.assertIn('<oldCookie><Expiration>', body)
+        r = self.post('GetCookie', body.encode())
+        self.assertEqual(r.status, 200, r.body)
+        renewed = text(r.body, 'EncryptedData')
+        self.expiration = text(r.body, 'Expiration')
+        p = self.sync(renewed, installed, other)
+        self.assertEqual(p.changed, {})
 
 
 if __name__ == '__main__':
