@@ -48,6 +48,7 @@ fuzz: deps build-fuzz/build.ninja
 bench: build
 	./bench/run.sh
 	./bench/catalog.sh
+	./bench/scan.sh
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -228,6 +228,7 @@ setup(void)
 	atexit(teardown);
 	atomic_init(&rt.rt_refs, 1);
 	rt.rt_content_fd = -1;
+	rt.rt_selfupdate_fd = -1;
 	rt.rt_access_fd = -1;
 	if (config_load(dir, NULL, &rt.rt_cf, &err) < 0 ||
 	    cookie_keys_load(&rt.rt_cookies, dir, &err) < 0 ||

@@ -60,6 +60,11 @@
 /* Response head we build (status line and headers). */
 #define WSD_MAX_RESPONSE_HEAD 4096
 
+/* A response built in memory (a SOAP answer; files are sent from their
+ * descriptor): the largest SyncUpdates or GetExtendedUpdateInfo answer
+ * (wusp.c's 8 MiB) with its head. */
+#define WSD_MAX_RESPONSE_MEM (WSD_MAX_RESPONSE_HEAD + 8 * 1024 * 1024)
+
 /* Bytes read from a file per SSL_write on the TLS port; 16 KiB is one
  * TLS record, four of them amortise the syscall. */
 #define WSD_FILE_CHUNK (64 * 1024)

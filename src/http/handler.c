@@ -52,6 +52,15 @@ handler_admit(const struct handler_ctx *hx, uint64_t *body_limit)
 		return 403;
 	if ((policy[v].methods & method_bit(hx->hx_req->rq_method)) == 0)
 		return 405;
+	/* Clients never compress requests (WUSP.md 1.2): a coded body is
+	 * refused unread rather than parsed as garbage. */
+	for (unsigned i = 0; i < hx->hx_req->rq_nheaders; i++) {
+		const struct http_header *h = &hx->hx_req->rq_headers[i];
+
+		if (sv_eq_cstr_ci(h->name, "Content-Encoding") &&
+		    !sv_eq_cstr_ci(h->value, "identity"))
+			return 415;
+	}
 	*body_limit = hx->hx_rt->rt_cf->cf_max_body[v];
 	return 0;
 }
@@ -118,6 +127,16 @@ handler_run(const struct handler_ctx *hx, struct http_resp *rs)
 	case VROOT_CONTENT:
 		return static_file_serve(hx->hx_rt->rt_content_fd,
 		    hx->hx_route->rt_rest, hx->hx_req, hx->hx_date, rs);
+	case VROOT_SELFUPDATE: {
+		char rel[256];
+
+		if (static_file_canon_selfupdate(hx->hx_route->rt_rest, rel,
+			sizeof(rel)) < 0)
+			rel[0] = '\0';
+		return static_file_serve_rel(rel[0] ?
+			hx->hx_rt->rt_selfupdate_fd : -1,
+		    rel, hx->hx_req, hx->hx_date, rs);
+	}
 	case VROOT_CLIENT:
 	case VROOT_SIMPLEAUTH:
 	case VROOT_REPORTING:

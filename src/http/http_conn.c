@@ -428,9 +428,10 @@ conn_read(struct hconn *c)
 		if (w->w_frees != frees)
 			return;
 		/* Plain TCP: level-triggered epoll reports what is left. TLS:
-		 * OpenSSL may already hold decrypted bytes of a record we read
-		 * only part of, which epoll cannot see; read on while it does. */
-		if (!c->hc_tls || SSL_pending(c->hc_io.io_ssl) == 0)
+		 * OpenSSL may already hold bytes read ahead from the socket or
+		 * decrypted ones we have not taken, which epoll cannot see;
+		 * read on while it does. */
+		if (!c->hc_tls || !SSL_has_pending(c->hc_io.io_ssl))
 			return;
 	}
 }

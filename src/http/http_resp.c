@@ -12,7 +12,7 @@ void
 http_resp_init(struct http_resp *rs)
 {
 	memset(rs, 0, sizeof(*rs));
-	sbuf_init(&rs->rs_buf, WSD_MAX_RESPONSE_HEAD + 64 * 1024);
+	sbuf_init(&rs->rs_buf, WSD_MAX_RESPONSE_MEM);
 	rs->rs_fd = -1;
 }
 

@@ -67,6 +67,8 @@ srv_runtime_unref(struct srv_runtime *rt)
 	cookie_keys_release(&rt->rt_cookies);
 	if (rt->rt_content_fd >= 0)
 		close(rt->rt_content_fd);
+	if (rt->rt_selfupdate_fd >= 0)
+		close(rt->rt_selfupdate_fd);
 	if (rt->rt_access_fd > 2)
 		close(rt->rt_access_fd);
 	config_free(rt->rt_cf);

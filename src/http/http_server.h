@@ -30,6 +30,7 @@ struct srv_runtime {
 	SSL_CTX *rt_ssl;      /* owned reference; NULL without TLS */
 	bool rt_tls;          /* SSL configured: the five roots need it */
 	int rt_content_fd;    /* DATADIR/content, O_DIRECTORY; -1 if none */
+	int rt_selfupdate_fd; /* DATADIR/selfupdate; -1 if none */
 	int rt_access_fd;     /* O_APPEND; -1 when off; 1 for stdout */
 	struct cookie_keys rt_cookies; /* cookie keys, loaded per generation */
 	unsigned rt_nlisten;

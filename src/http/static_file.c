@@ -70,6 +70,37 @@ static_file_canon(struct sv rest, char *out, size_t outsize)
 	return 0;
 }
 
+int
+static_file_canon_selfupdate(struct sv rest, char *out, size_t outsize)
+{
+	size_t w = 0, seg = 0, nseg = 0;
+
+	/* "/a/b.cab": 1-4 segments of [a-z0-9._-], none starting with a
+	 * dot (so no "." or ".." either), folded to lower case as IIS
+	 * serves them in any case. */
+	if (rest.n < 2 || rest.n >= outsize || rest.p[0] != '/')
+		return -1;
+	for (size_t i = 1; i < rest.n; i++) {
+		char c = lower(rest.p[i]);
+
+		if (c == '/') {
+			if (seg == 0 || ++nseg >= 4)
+				return -1;
+			seg = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '_' || c == '-' || (c == '.' && seg > 0)) {
+			seg++;
+		} else {
+			return -1;
+		}
+		out[w++] = c;
+	}
+	if (seg == 0)
+		return -1;
+	out[w] = '\0';
+	return 0;
+}
+
 /* Beneath DIRFD, never through a symlink (S12, S17). */
 static int
 open_beneath(int dirfd, const char *rel)
@@ -227,18 +258,28 @@ int
 static_file_serve(int content_dirfd, struct sv rest,
     const struct http_req *rq, const char *date, struct http_resp *rs)
 {
+	char rel[80];
+
+	rs->rs_head_only = rq->rq_method == HTTP_HEAD;
+	if (content_dirfd < 0 || static_file_canon(rest, rel, sizeof(rel)) < 0)
+		return not_found(rs, date);
+	return static_file_serve_rel(content_dirfd, rel, rq, date, rs);
+}
+
+int
+static_file_serve_rel(int dirfd, const char *rel, const struct http_req *rq,
+    const char *date, struct http_resp *rs)
+{
 	const struct http_header *h;
 	struct http_range_set set;
-	char rel[80], etag[64], lastmod[40];
+	char etag[64], lastmod[40];
 	struct wsd_err err;
 	struct stat st;
 	uint64_t size;
 	int fd, rc;
 
 	rs->rs_head_only = rq->rq_method == HTTP_HEAD;
-	if (content_dirfd < 0 || static_file_canon(rest, rel, sizeof(rel)) < 0)
-		return not_found(rs, date);
-	if ((fd = open_beneath(content_dirfd, rel)) < 0)
+	if (dirfd < 0 || (fd = open_beneath(dirfd, rel)) < 0)
 		return not_found(rs, date);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);

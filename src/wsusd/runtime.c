@@ -109,6 +109,7 @@ runtime_build(struct config *cf, const struct srv_runtime *old,
 	rt->rt_cf = cf;
 	cookie_keys_init(&rt->rt_cookies);
 	rt->rt_content_fd = -1;
+	rt->rt_selfupdate_fd = -1;
 	rt->rt_access_fd = -1;
 
 	if ((rc = runtime_check_modes(cf, err)) < 0)
@@ -144,6 +145,12 @@ runtime_build(struct config *cf, const struct srv_runtime *old,
 		rc = wsd_fail(err, WSD_EIO, "cannot open content directory");
 		goto fail;
 	}
+	/* Optional: without it, SelfUpdate answers 404 for every name. */
+	snprintf(path, sizeof(path), "%s/selfupdate", cf->cf_datadir);
+	rt->rt_selfupdate_fd = open(path, O_RDONLY | O_DIRECTORY |
+		O_NOFOLLOW | O_CLOEXEC);
+	if (rt->rt_selfupdate_fd < 0 && errno != ENOENT)
+		log_warn("%s", path);
 	if (cf->cf_access_log != NULL && strcmp(cf->cf_access_log, "-") == 0) {
 		rt->rt_access_fd = 1;
 	} else if (cf->cf_access_log != NULL) {

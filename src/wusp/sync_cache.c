@@ -13,6 +13,8 @@
 /* Distinct group sets kept per catalog; past it the views start over
  * (a site has a few dozen groups, and computers sit in one or two). */
 #define SYNC_MAX_VIEWS 256
+/* Largest revision id mapped directly (4 bytes each). */
+#define SYNC_DENSE_RIDS (4L * 1024 * 1024)
 
 struct sync_catalog {
 	atomic_int sc_refs;
@@ -20,6 +22,10 @@ struct sync_catalog {
 	struct store_sync_catalog sc_cat;
 	uint32_t *sc_by_uid; /* revision indexes, ordered by UpdateID */
 	uint32_t *sc_pre_ix, *sc_bun_ix;
+	/* revision id -> index, UINT32_MAX for none; NULL when the ids are
+	 * too sparse (binary search then) */
+	uint32_t *sc_rid_ix;
+	size_t sc_n_rid_ix;
 	const struct sync_view *sc_views[SYNC_MAX_VIEWS];
 	size_t sc_n_views;
 };
@@ -40,6 +46,7 @@ catalog_unref(struct sync_catalog *c)
 	free(c->sc_by_uid);
 	free(c->sc_pre_ix);
 	free(c->sc_bun_ix);
+	free(c->sc_rid_ix);
 	free(c);
 }
 
@@ -122,6 +129,23 @@ catalog_build(struct store *st, uint64_t instance, struct sync_catalog **out,
 	sort_cat = NULL;
 	resolve(sc, c->sc_by_uid, sc->pre, sc->n_pre, c->sc_pre_ix);
 	resolve(sc, c->sc_by_uid, sc->bun, sc->n_bun, c->sc_bun_ix);
+	/* Revision ids are allocated densely by the store: a direct map
+	 * when it costs at most 16 MiB. */
+	if (sc->n_revs > 0 && sc->revs[sc->n_revs - 1].revision_id > 0 &&
+	    sc->revs[sc->n_revs - 1].revision_id < SYNC_DENSE_RIDS) {
+		c->sc_n_rid_ix = (size_t)sc->revs[sc->n_revs - 1].revision_id + 1;
+		c->sc_rid_ix = malloc(c->sc_n_rid_ix * sizeof(*c->sc_rid_ix));
+		if (c->sc_rid_ix == NULL) {
+			catalog_unref(c);
+			return wsd_fail(err, WSD_ENOMEM, "out of memory");
+		}
+		memset(c->sc_rid_ix, 0xff,
+		    c->sc_n_rid_ix * sizeof(*c->sc_rid_ix));
+		for (size_t i = 0; i < sc->n_revs; i++)
+			if (sc->revs[i].revision_id >= 0)
+				c->sc_rid_ix[sc->revs[i].revision_id] =
+				    (uint32_t)i;
+	}
 	/* IsLeaf false exactly when some revision requires this update. */
 	for (size_t k = 0; k < sc->n_pre; k++)
 		if (c->sc_pre_ix[k] != UINT32_MAX)
@@ -133,9 +157,16 @@ catalog_build(struct store *st, uint64_t instance, struct sync_catalog **out,
 size_t
 sync_view_by_rid(const struct sync_view *v, int64_t rid)
 {
+	const struct sync_catalog *c = v->sv_cat;
 	const struct store_sync_catalog *sc = v->sv_sc;
 	size_t lo = 0, hi = sc->n_revs;
 
+	if (c->sc_rid_ix != NULL) {
+		if (rid < 0 || (uint64_t)rid >= c->sc_n_rid_ix ||
+		    c->sc_rid_ix[rid] == UINT32_MAX)
+			return SIZE_MAX;
+		return c->sc_rid_ix[rid];
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 

@@ -7,6 +7,8 @@
 
 #include "common/log.h"
 #include "common/sbuf.h"
+#include "common/strparse.h"
+#include "common/xpress.h"
 #include "wusp/wusp_int.h"
 
 /* The largest answer before SyncUpdates pages: GetConfig is ~1 KiB. */
@@ -61,21 +63,126 @@ style_of(enum vroot v)
 	return v == VROOT_CLIENT ? SOAP_STYLE_WCF : SOAP_STYLE_ASMX;
 }
 
+/* The next SEP-separated element of *S, OWS-trimmed; *S moves past it
+ * and its separator. */
+static struct sv
+next_element(struct sv *s, char sep)
+{
+	struct sv el = { s->p, 0 };
+
+	while (el.n < s->n && s->p[el.n] != sep)
+		el.n++;
+	s->p += el.n;
+	s->n -= el.n;
+	if (s->n > 0) { /* the separator */
+		s->p++;
+		s->n--;
+	}
+	return sv_trim_ows(el);
+}
+
+/*
+ * RFC 9110 12.4.2 qvalue: ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3"0" ] ).
+ * True when above zero; a malformed weight counts as zero ("not
+ * acceptable"), so a garbled header never gets us to compress.
+ */
+static bool
+qvalue_nonzero(struct sv v)
+{
+	bool nonzero;
+
+	if (v.n == 0 || (v.p[0] != '0' && v.p[0] != '1'))
+		return false;
+	nonzero = v.p[0] == '1';
+	if (v.n == 1)
+		return nonzero;
+	if (v.p[1] != '.' || v.n > 5)
+		return false;
+	for (size_t i = 2; i < v.n; i++) {
+		if (v.p[i] < '0' || v.p[i] > '9' ||
+		    (v.p[0] == '1' && v.p[i] != '0'))
+			return false;
+		nonzero |= v.p[i] != '0';
+	}
+	return nonzero;
+}
+
+/*
+ * Whether the request's Accept-Encoding fields (all of them, RFC 9110
+ * 5.3) list the xpress coding with a weight above zero and never with
+ * q=0. Only the explicit token counts: "*" does not, because a client
+ * that sends it has not said it can decode Xpress.
+ */
+static bool
+accepts_xpress(const struct http_req *rq)
+{
+	bool yes = false, no = false;
+
+	for (unsigned i = 0; i < rq->rq_nheaders; i++) {
+		struct sv list = rq->rq_headers[i].value;
+
+		if (!sv_eq_cstr_ci(rq->rq_headers[i].name, "Accept-Encoding"))
+			continue;
+		while (list.n > 0) {
+			struct sv el = next_element(&list, ',');
+			bool ok = true;
+
+			if (!sv_eq_cstr_ci(next_element(&el, ';'), "xpress"))
+				continue;
+			while (el.n > 0) {
+				struct sv param = next_element(&el, ';');
+
+				/* Lenient on "q = 0": still a weight of 0. */
+				if (sv_eq_cstr_ci(next_element(&param, '='),
+					"q"))
+					ok = qvalue_nonzero(sv_trim_ows(param));
+			}
+			yes |= ok;
+			no |= !ok;
+		}
+	}
+	return yes && !no;
+}
+
+/*
+ * Sends BODY as the SOAP answer, Xpress-compressed (MS-WUSP 2.1.1) when
+ * the client accepts it, identity otherwise or if compression fails.
+ * Faults too: WUA sends Accept-Encoding: xpress on every request and
+ * decodes whatever comes back with Content-Encoding: xpress.
+ */
 static int
 reply(const struct handler_ctx *hx, struct http_resp *rs, int status,
     enum soap_style style, struct sbuf *body)
 {
+	const struct sbuf *out = body;
+	struct wsd_err err;
+	struct sbuf z;
 	int rc;
 
+	sbuf_init(&z, xpress_bound(body->sb_len));
+	if (accepts_xpress(hx->hx_req)) {
+		if (xpress_encode((const unsigned char *)sbuf_str(body),
+			body->sb_len, &z, &err) == 0)
+			out = &z;
+		else
+			log_warnx("%s: %s; answering uncompressed", hx->hx_peer,
+			    err.what);
+	}
 	if ((rc = http_resp_start(rs, status, hx->hx_date)) < 0 ||
 	    (rc = http_resp_header(rs, "Cache-Control: %s",
 		 style == SOAP_STYLE_WCF ? "private" : "private, max-age=0")) <
 		0 ||
 	    (rc = http_resp_header(rs,
 		 "Content-Type: text/xml; charset=utf-8")) < 0 ||
-	    (rc = http_resp_end_head(rs, body->sb_len)) < 0 ||
-	    (rc = http_resp_add_mem(rs, body->sb_buf, body->sb_len)) < 0)
+	    (out == &z &&
+		(rc = http_resp_header(rs, "Content-Encoding: xpress")) < 0) ||
+	    (rc = http_resp_header(rs, "Vary: Accept-Encoding")) < 0 ||
+	    (rc = http_resp_end_head(rs, out->sb_len)) < 0 ||
+	    (rc = http_resp_add_mem(rs, out->sb_buf, out->sb_len)) < 0) {
+		sbuf_release(&z);
 		return rc;
+	}
+	sbuf_release(&z);
 	return 0;
 }
 

@@ -67,6 +67,7 @@ struct sync_state {
 	bool *ss_inst;          /* reported installed (non-leaf) */
 	bool *ss_needed;        /* in N */
 	bool *ss_needed_all;    /* in N of the unfiltered scan (or NULL) */
+	bool *ss_in_cache;      /* per revision: the client caches it */
 	int32_t *ss_cached;     /* installed + other cached, sorted, unique */
 	size_t ss_n_cached;
 	uint32_t ss_protocol;
@@ -85,18 +86,6 @@ static int
 cmp_guid(const void *a, const void *b)
 {
 	return strcmp(a, b);
-}
-
-static bool
-is_cached(const struct sync_state *s, int64_t rid)
-{
-	int32_t k;
-
-	if (rid < 0 || rid > INT32_MAX)
-		return false;
-	k = (int32_t)rid;
-	return bsearch(&k, s->ss_cached, s->ss_n_cached, sizeof(k), cmp_i32) !=
-	    NULL;
 }
 
 /* Every prerequisite clause has a member the client reported installed. */
@@ -124,11 +113,22 @@ satisfied(const struct sync_state *s, const struct store_sync_rev *r)
 	return true;
 }
 
+/* N: the revisions with a role whose prerequisites are met. The view's
+ * roles come with the list of revisions that have one. */
 static void
 compute_needed(const struct sync_state *s, const uint8_t *role, bool *needed)
 {
-	const struct store_sync_catalog *sc = s->ss_v->sv_sc;
+	const struct sync_view *v = s->ss_v;
+	const struct store_sync_catalog *sc = v->sv_sc;
 
+	if (role == v->sv_role) {
+		for (size_t k = 0; k < v->sv_n_members; k++) {
+			uint32_t i = v->sv_members[k];
+
+			needed[i] = satisfied(s, &sc->revs[i]);
+		}
+		return;
+	}
 	for (size_t i = 0; i < sc->n_revs; i++)
 		needed[i] = role[i] != SYNC_NONE && satisfied(s, &sc->revs[i]);
 }
@@ -235,7 +235,7 @@ emit_new(struct sync_state *s, bool *truncated)
 	for (size_t i = 0; i < sc->n_revs; i++) {
 		int rc;
 
-		if (!s->ss_needed[i] || is_cached(s, sc->revs[i].revision_id))
+		if (!s->ss_needed[i] || s->ss_in_cache[i])
 			continue;
 		if (pg.pg_count == SYNC_PAGE_MAX) {
 			*truncated = true;
@@ -360,8 +360,16 @@ software_pass(struct sync_state *s, const struct scan_req *q)
 
 	s->ss_inst = calloc(n + 1, sizeof(*s->ss_inst));
 	s->ss_needed = calloc(n + 1, sizeof(*s->ss_needed));
-	if (s->ss_inst == NULL || s->ss_needed == NULL)
+	s->ss_in_cache = calloc(n + 1, sizeof(*s->ss_in_cache));
+	if (s->ss_inst == NULL || s->ss_needed == NULL ||
+	    s->ss_in_cache == NULL)
 		goto done;
+	for (size_t k = 0; k < s->ss_n_cached; k++) {
+		size_t j = sync_view_by_rid(v, s->ss_cached[k]);
+
+		if (j != SIZE_MAX)
+			s->ss_in_cache[j] = true;
+	}
 	/* Only the latest revision of an update satisfies a prerequisite
 	 * (WUSP.md 4.2 item 4); ids of older ones are out of scope. */
 	for (size_t k = 0; k < q->n_inst; k++) {
@@ -590,6 +598,7 @@ sync(struct wusp_ctx *c, const struct cookie *ck,
 	ec = SOAP_ERRC_NONE;
 done:
 	free(s.ss_needed_all);
+	free(s.ss_in_cache);
 	free(s.ss_needed);
 	free(s.ss_inst);
 	free(s.ss_cached);

@@ -118,6 +118,16 @@ class Content(DaemonTestCase):
         cls.fifo_name = '6' * 38 + 'AB.cab'
         os.mkfifo(os.path.join(c, 'AB', cls.fifo_name))
 
+        # SelfUpdate: DATADIR/selfupdate, as an administrator fills it.
+        su = d.path('selfupdate')
+        os.makedirs(os.path.join(su, 'au', 'x86'))
+        cls.wuident = b'MSCF wuident stand-in\n' * 100
+        with open(os.path.join(su, 'wuident.cab'), 'wb') as f:
+            f.write(cls.wuident)
+        with open(os.path.join(su, 'au', 'x86', 'wuaueng.cab'), 'wb') as f:
+            f.write(b'au x86\n')
+        os.symlink('/etc/passwd', os.path.join(su, 'passwd.cab'))
+
     # ------------------------------------------------------------ helpers
     def get(self, url, headers=None, method='GET', tls=False):
         if tls:
@@ -154,6 +164,34 @@ class Content(DaemonTestCase):
         lm = r.header('Last-Modified')
         self.assertIsNotNone(lm, what)
         self.assertIsNotNone(email.utils.parsedate_to_datetime(lm), what)
+
+    def test_selfupdate(self):
+        """SelfUpdate serves DATADIR/selfupdate on both ports, any case,
+        with ranges; nothing outside it, no symlinks, no dot names."""
+        for tls in (False, True):
+            for url in ('/selfupdate/wuident.cab', '/SelfUpdate/WUIDENT.CAB',
+                        '/SELFUPDATE//wuident.cab'):
+                r = self.get(url, tls=tls)
+                self.assertEqual(r.status, 200, '%s %r' % (url, r))
+                self.assertEqual(r.body, self.wuident, url)
+            r = self.get('/selfupdate/au/x86/wuaueng.cab', tls=tls)
+            self.assertEqual((r.status, r.body), (200, b'au x86\n'))
+        r = self.get('/selfupdate/wuident.cab', {'Range': 'bytes=0-3'})
+        self.assertEqual((r.status, r.body), (206, self.wuident[:4]))
+        r = self.get('/selfupdate/wuident.cab', method='HEAD')
+        self.assertEqual((r.status, r.body), (200, b''))
+        self.assertEqual(r.header('Content-Length'), str(len(self.wuident)))
+        for url in ('/selfupdate/missing.cab', '/selfupdate/passwd.cab',
+                    '/selfupdate/', '/selfupdate/au', '/selfupdate/.hidden',
+                    '/selfupdate/..%2fwsusd.conf', '/selfupdate/a/b/c/d/e',
+                    '/selfupdate/wu%00ident.cab', '/selfupdate/wu ident.cab',
+                    '/selfupdate/../wsusd.conf'):
+            r = self.get(url)
+            self.assertIn(r.status, (400, 404), '%s: %r' % (url, r))
+            self.assertNotIn(b'root:', r.body)
+            self.assertNotIn(b'port', r.body)
+        r = self.d.http('POST', '/selfupdate/wuident.cab', body=b'x')
+        self.assertEqual(r.status, 405)
 
     def test_get_whole_http(self):
         r = self.get(self.url)

@@ -12,6 +12,7 @@ wsusutil (gcab CABs) and approved, declined and re-approved with it."""
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -555,6 +556,42 @@ class Sync(unittest.TestCase):
         self.expiration = text(r.body, 'Expiration')
         p = self.sync(renewed, installed, other)
         self.assertEqual(p.changed, {})
+
+    def test_large_answer(self):
+        """A catalog of 400 updates (bench/catalog_gen), all approved: the
+        whole pass, then a rescan under a fresh cookie, whose
+        ChangedUpdates lists every cached revision in one answer well
+        over 64 KiB (answers are not capped at a small buffer)."""
+        gen = os.path.join(os.path.dirname(os.environ['WSUSD']), 'bench',
+                           'catalog_gen')
+        d = Wsusd()
+        subprocess.run([gen, d.dir, '400'], check=True,
+                       stdout=subprocess.DEVNULL)
+        db = sqlite3.connect(os.path.join(d.dir, 'wsusd.db'))
+        db.execute("INSERT INTO approval (update_pk, group_pk, action, "
+                   "admin, created) SELECT u.update_pk, g.group_pk, "
+                   "'Install', 'test', '2026-01-01T00:00:00Z' FROM update_ u, "
+                   "target_group g WHERE u.update_type = 'Software' AND "
+                   "g.name = 'All Computers'")
+        db.commit()
+        db.close()
+        d.start()
+        self.addCleanup(d.cleanup)
+        self.addCleanup(d.stop)
+        cookie = self.session(d)
+        pages, installed, other, cookie = self.full_pass(cookie, d=d)
+        seen = set()
+        for p in pages:
+            seen.update(p.updates())
+        self.assertGreaterEqual(len(seen), 400)
+        p = self.sync(cookie, installed, other, d)
+        self.assertEqual((p.infos, p.changed), ([], {}))
+        fresh = self.session(d)
+        r = self.sync_raw(fresh, installed, other, d)
+        self.assertEqual(r.status, 200)
+        self.assertGreater(len(r.body), 96 * 1024)
+        p = Page(r.body)
+        self.assertEqual(sorted(p.changed), sorted(installed + other))
 
 
 if __name__ == '__main__':
