@@ -1,6 +1,9 @@
 -- wrk script for bench/scan.sh: POSTs SyncUpdates bodies from the files
 -- in BENCH_BODIES (a directory of files named 000000, 000001, ...),
--- round robin, and prints one machine-readable line like wrk.lua.
+-- round robin. done() comes from wrk.lua (BENCH_WRK_LUA): the same
+-- machine-readable BENCH line.
+
+dofile(assert(os.getenv("BENCH_WRK_LUA")))
 
 local dir = assert(os.getenv("BENCH_BODIES"))
 local bodies = {}
@@ -31,14 +34,4 @@ function request()
 	local r = bodies[next_i]
 	next_i = next_i % #bodies + 1
 	return r
-end
-
-function done(summary, latency, requests)
-	local e = summary.errors
-	io.write(string.format(
-	    "BENCH requests=%d bytes=%d duration_us=%d connect=%d read=%d " ..
-	    "write=%d status=%d timeout=%d p50_us=%d p99_us=%d\n",
-	    summary.requests, summary.bytes, summary.duration, e.connect,
-	    e.read, e.write, e.status, e.timeout, latency:percentile(50),
-	    latency:percentile(99)))
 end

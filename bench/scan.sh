@@ -131,7 +131,7 @@ cpu_ticks() { # PID -> utime + stime of the process, in clock ticks
 # $TMP/results, and reports answers that were not a 200.
 run() {
 	c0=$(cpu_ticks "$4")
-	BENCH_BODIES=$3 wrk -t 2 -c "$CONNS" -d "${DUR}s" --timeout 30s \
+	BENCH_WRK_LUA=$ROOT/bench/wrk.lua BENCH_BODIES=$3 wrk -t 2 -c "$CONNS" -d "${DUR}s" --timeout 30s \
 	    -s "$ROOT/bench/scan.lua" "$2" >"$TMP/wrk.out" 2>&1 ||
 	    die "wrk: $(cat "$TMP/wrk.out")"
 	line=$(grep '^BENCH ' "$TMP/wrk.out") || die "wrk: $(cat "$TMP/wrk.out")"
