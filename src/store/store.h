@@ -411,7 +411,8 @@ struct store_sync_rev {
 	enum store_sync_type type;
 	bool is_bundle;
 	/* false when some revision of the catalog lists this UpdateID as a
-	 * prerequisite (WUSP.md 4.2 item 6); computed by the reader */
+	 * prerequisite (WUSP.md 4.2 item 6); true as read, set by
+	 * wusp/sync_cache.c from the prerequisites */
 	bool is_leaf;
 	uint64_t leaf_gen; /* generation at which a prerequisite named it */
 	char created[11];  /* YYYY-MM-DD */

@@ -434,12 +434,3 @@ done:
 	pthread_mutex_unlock(&cache_lock);
 	return rc;
 }
-
-void
-sync_cache_clear(void)
-{
-	pthread_mutex_lock(&cache_lock);
-	catalog_unref(cache_current);
-	cache_current = NULL;
-	pthread_mutex_unlock(&cache_lock);
-}

@@ -79,7 +79,4 @@ size_t sync_view_by_uid(const struct sync_view *v, const char *uid);
 void sync_view_closure(const struct sync_view *v, const bool *in_scope,
     uint8_t *role, uint32_t *queue);
 
-/* Drops every cached catalog (tests, and the daemon at exit). */
-void sync_cache_clear(void);
-
 #endif
