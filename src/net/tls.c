@@ -9,6 +9,12 @@
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"       \
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"       \
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+/* TLS 1.3 in the same order: AES-128-GCM first under server preference
+ * (OpenSSL's default puts AES-256 first), as for TLS 1.2; it costs fewer
+ * cycles per byte on every answer (bench/scan.sh's TLS cost). */
+#define WSD_TLS13_SUITES                                                    \
+	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"                   \
+	"TLS_CHACHA20_POLY1305_SHA256"
 
 static int
 tls_policy(SSL_CTX *ctx)
@@ -19,6 +25,7 @@ tls_policy(SSL_CTX *ctx)
 	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
 	    !SSL_CTX_set_max_proto_version(ctx, 0) ||
 	    !SSL_CTX_set_cipher_list(ctx, WSD_TLS12_CIPHERS) ||
+	    !SSL_CTX_set_ciphersuites(ctx, WSD_TLS13_SUITES) ||
 	    !SSL_CTX_set1_groups_list(ctx, groups))
 		return -1;
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
