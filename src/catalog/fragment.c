@@ -8,6 +8,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "catalog/fragment_int.h"
 #include "common/encode.h"
 #include "common/sbuf.h"
 #include "common/strparse.h"
@@ -386,8 +387,8 @@ is_blank_node(const xmlNode *n)
 	    is_blank_text(n->content);
 }
 
-static bool
-is_name(const xmlNode *n, const char *name)
+bool
+frag_is_name(const xmlNode *n, const char *name)
 {
 	return strcmp((const char *)n->name, name) == 0;
 }
@@ -465,7 +466,7 @@ check_nodes(const xmlNode *n, unsigned depth, unsigned max_depth,
  * any "<!" (CDATA, comments) and "<?" outright. On success *docp owns the
  * tree; the caller frees it with xmlFreeDoc.
  */
-static int
+int
 frag_read(const char *xml, size_t len, unsigned max_depth, bool strict,
     xmlDoc **docp, struct wsd_err *err)
 {
@@ -538,7 +539,7 @@ frag_read(const char *xml, size_t len, unsigned max_depth, bool strict,
 		return wsd_fail(err, WSD_EINVAL, "DOCTYPE in fragment");
 	}
 	root = xmlDocGetRootElement(doc);
-	if (root == NULL || !is_name(root, FRAG_ROOT) || root->ns != NULL ||
+	if (root == NULL || !frag_is_name(root, FRAG_ROOT) || root->ns != NULL ||
 	    root->properties != NULL || root->nsDef != NULL) {
 		xmlFreeDoc(doc);
 		return wsd_fail(err, WSD_EINVAL, "fragment escapes its root");
@@ -554,16 +555,7 @@ frag_read(const char *xml, size_t len, unsigned max_depth, bool strict,
 /* ------------------------------------------------------------------ */
 /* Builders                                                            */
 
-/*
- * Sticky-error writer: after the first failure every call is a no-op,
- * so a builder reads as the fragment it writes and checks once at the end.
- */
-struct emit {
-	struct sbuf *sb;
-	struct wsd_err *err;
-	size_t mark; /* sb length on entry: failures cut back to it */
-	int rc;
-};
+/* struct emit, the sticky-error writer, is in fragment_int.h. */
 
 static void
 e_init(struct emit *e, struct sbuf *sb, struct wsd_err *err)
@@ -574,20 +566,20 @@ e_init(struct emit *e, struct sbuf *sb, struct wsd_err *err)
 	e->rc = 0;
 }
 
-static void
-e_fail(struct emit *e, int code, const char *what)
+void
+frag_e_fail(struct emit *e, int code, const char *what)
 {
 	if (e->rc == 0)
 		e->rc = wsd_fail(e->err, code, what);
 }
 
-static void
-e_raw(struct emit *e, const char *s)
+void
+frag_e_raw(struct emit *e, const char *s)
 {
 	int rc;
 
 	if (e->rc == 0 && (rc = sbuf_adds(e->sb, s)) < 0)
-		e_fail(e, rc, "fragment output buffer full");
+		frag_e_fail(e, rc, "fragment output buffer full");
 }
 
 static void
@@ -598,14 +590,14 @@ e_text(struct emit *e, const char *s)
 }
 
 /* ` name="value"` */
-static void
-e_attr(struct emit *e, const char *name, const char *value)
+void
+frag_e_attr(struct emit *e, const char *name, const char *value)
 {
-	e_raw(e, " ");
-	e_raw(e, name);
-	e_raw(e, "=\"");
+	frag_e_raw(e, " ");
+	frag_e_raw(e, name);
+	frag_e_raw(e, "=\"");
 	e_text(e, value);
-	e_raw(e, "\"");
+	frag_e_raw(e, "\"");
 }
 
 static void
@@ -615,7 +607,7 @@ e_attr_u64(struct emit *e, const char *name, uint64_t v)
 
 	if (e->rc == 0 &&
 	    (rc = sbuf_addf(e->sb, " %s=\"%" PRIu64 "\"", name, v)) < 0)
-		e_fail(e, rc, "fragment output buffer full");
+		frag_e_fail(e, rc, "fragment output buffer full");
 }
 
 static void
@@ -625,13 +617,13 @@ e_attr_bool(struct emit *e, const char *name, enum fragment_tristate v)
 	case FRAGMENT_UNSET:
 		break;
 	case FRAGMENT_FALSE:
-		e_attr(e, name, "false");
+		frag_e_attr(e, name, "false");
 		break;
 	case FRAGMENT_TRUE:
-		e_attr(e, name, "true");
+		frag_e_attr(e, name, "true");
 		break;
 	default:
-		e_fail(e, WSD_EINVAL, "bad boolean value");
+		frag_e_fail(e, WSD_EINVAL, "bad boolean value");
 		break;
 	}
 }
@@ -646,10 +638,10 @@ e_attr_enum(struct emit *e, const char *name, const char *const *t, size_t n,
 	if (v == 0)
 		return;
 	if ((s = name_of(t, n, v)) == NULL) {
-		e_fail(e, WSD_EINVAL, what);
+		frag_e_fail(e, WSD_EINVAL, what);
 		return;
 	}
-	e_attr(e, name, s);
+	frag_e_attr(e, name, s);
 }
 
 /* <name>text</name>, nothing for NULL or "". */
@@ -658,13 +650,13 @@ e_elem_text(struct emit *e, const char *name, const char *text)
 {
 	if (!nonempty(text))
 		return;
-	e_raw(e, "<");
-	e_raw(e, name);
-	e_raw(e, ">");
+	frag_e_raw(e, "<");
+	frag_e_raw(e, name);
+	frag_e_raw(e, ">");
 	e_text(e, text);
-	e_raw(e, "</");
-	e_raw(e, name);
-	e_raw(e, ">");
+	frag_e_raw(e, "</");
+	frag_e_raw(e, name);
+	frag_e_raw(e, ">");
 }
 
 static void
@@ -676,10 +668,10 @@ e_guid_attr(struct emit *e, const char *name, const char *guid,
 	if (e->rc != 0)
 		return;
 	if (guid == NULL || guid_normalize(guid, g) < 0) {
-		e_fail(e, WSD_EINVAL, what);
+		frag_e_fail(e, WSD_EINVAL, what);
 		return;
 	}
-	e_attr(e, name, g);
+	frag_e_attr(e, name, g);
 }
 
 /* <UpdateIdentity UpdateID="..." [RevisionNumber="..."] /> */
@@ -687,15 +679,15 @@ static void
 e_identity(struct emit *e, const char *guid, bool with_rev, uint32_t rev,
     const char *what)
 {
-	e_raw(e, "<UpdateIdentity");
+	frag_e_raw(e, "<UpdateIdentity");
 	e_guid_attr(e, "UpdateID", guid, what);
 	if (with_rev) {
 		if (rev > INT32_MAX)
-			e_fail(e, WSD_EINVAL,
+			frag_e_fail(e, WSD_EINVAL,
 			    "RevisionNumber above 2147483647");
 		e_attr_u64(e, "RevisionNumber", rev);
 	}
-	e_raw(e, " />");
+	frag_e_raw(e, " />");
 }
 
 static void
@@ -704,8 +696,8 @@ e_language(struct emit *e, const char *lang)
 	if (lang == NULL)
 		lang = "en";
 	if (!language_ok(lang))
-		e_fail(e, WSD_EINVAL, "bad language tag");
-	e_attr(e, "DefaultPropertiesLanguage", lang);
+		frag_e_fail(e, WSD_EINVAL, "bad language tag");
+	frag_e_attr(e, "DefaultPropertiesLanguage", lang);
 }
 
 /*
@@ -720,17 +712,17 @@ e_expr_node(struct emit *e, const xmlNode *n)
 	for (const xmlNode *c = n->children; c != NULL; c = c->next)
 		if (!is_blank_node(c))
 			content = true;
-	e_raw(e, "<");
-	e_raw(e, (const char *)n->name);
+	frag_e_raw(e, "<");
+	frag_e_raw(e, (const char *)n->name);
 	for (const xmlAttr *a = n->properties; a != NULL; a = a->next)
-		e_attr(e, (const char *)a->name,
+		frag_e_attr(e, (const char *)a->name,
 		    a->children != NULL ? (const char *)a->children->content
 					: "");
 	if (!content) {
-		e_raw(e, " />");
+		frag_e_raw(e, " />");
 		return;
 	}
-	e_raw(e, ">");
+	frag_e_raw(e, ">");
 	for (const xmlNode *c = n->children; c != NULL && e->rc == 0;
 	     c = c->next) {
 		if (c->type == XML_ELEMENT_NODE)
@@ -738,9 +730,9 @@ e_expr_node(struct emit *e, const xmlNode *n)
 		else if (!is_blank_node(c))
 			e_text(e, (const char *)c->content);
 	}
-	e_raw(e, "</");
-	e_raw(e, (const char *)n->name);
-	e_raw(e, ">");
+	frag_e_raw(e, "</");
+	frag_e_raw(e, (const char *)n->name);
+	frag_e_raw(e, ">");
 }
 
 /* Parses and checks one expression; *topp is its only element. */
@@ -805,7 +797,7 @@ e_expr(struct emit *e, const char *xml)
 	if (e->rc != 0)
 		return;
 	if (xml == NULL) {
-		e_fail(e, WSD_EINVAL, "no applicability rule");
+		frag_e_fail(e, WSD_EINVAL, "no applicability rule");
 		return;
 	}
 	if ((e->rc = expr_read(xml, strlen(xml), &doc, &top, e->err)) < 0)
@@ -819,7 +811,7 @@ static int
 e_finish(struct emit *e)
 {
 	if (e->rc == 0 && e->sb->sb_len - e->mark > WSD_MAX_FRAGMENT_BYTES)
-		e_fail(e, WSD_ETOOBIG,
+		frag_e_fail(e, WSD_ETOOBIG,
 		    "built fragment larger than 1 MiB "
 		    "(WSD_MAX_FRAGMENT_BYTES)");
 	if (e->rc < 0 && e->sb->sb_buf != NULL && e->sb->sb_len >= e->mark) {
@@ -832,7 +824,7 @@ e_finish(struct emit *e)
 static void
 e_prereqs(struct emit *e, const struct fragment_clause *cl, size_t n)
 {
-	e_raw(e, "<Prerequisites>");
+	frag_e_raw(e, "<Prerequisites>");
 	/* Pass 0: direct members (one non-category member); pass 1: the
 	 * AtLeastOne groups. WSUS writes them in that order. */
 	for (int pass = 0; pass < 2; pass++) {
@@ -841,14 +833,14 @@ e_prereqs(struct emit *e, const struct fragment_clause *cl, size_t n)
 			bool cat, direct;
 
 			if (c->n_members == 0 || c->members == NULL) {
-				e_fail(e, WSD_EINVAL,
+				frag_e_fail(e, WSD_EINVAL,
 				    "empty prerequisite clause");
 				return;
 			}
 			cat = c->members[0].is_category;
 			for (size_t j = 1; j < c->n_members; j++)
 				if (c->members[j].is_category != cat)
-					e_fail(e, WSD_EINVAL,
+					frag_e_fail(e, WSD_EINVAL,
 					    "prerequisite clause mixes "
 					    "categories and updates");
 			direct = c->n_members == 1 && !cat;
@@ -859,16 +851,16 @@ e_prereqs(struct emit *e, const struct fragment_clause *cl, size_t n)
 				    "bad prerequisite GUID");
 				continue;
 			}
-			e_raw(e,
+			frag_e_raw(e,
 			    cat ? "<AtLeastOne IsCategory=\"true\">"
 				: "<AtLeastOne>");
 			for (size_t j = 0; j < c->n_members; j++)
 				e_identity(e, c->members[j].guid, false, 0,
 				    "bad prerequisite GUID");
-			e_raw(e, "</AtLeastOne>");
+			frag_e_raw(e, "</AtLeastOne>");
 		}
 	}
-	e_raw(e, "</Prerequisites>");
+	frag_e_raw(e, "</Prerequisites>");
 }
 
 int
@@ -880,9 +872,19 @@ fragment_build_core(struct sbuf *sb, const struct fragment_update *u,
 
 	e_init(&e, sb, err);
 	if (u->type != FRAGMENT_TYPE_SOFTWARE &&
+	    u->type != FRAGMENT_TYPE_DRIVER &&
 	    u->type != FRAGMENT_TYPE_DETECTOID)
 		return wsd_fail(err, WSD_EINVAL,
-		    "core fragment: type must be Software or Detectoid");
+		    "core fragment: type must be Software, Driver or "
+		    "Detectoid");
+	if (u->type == FRAGMENT_TYPE_DRIVER &&
+	    (u->n_drivers == 0 || u->rules != FRAGMENT_RULES_DEFAULT))
+		return wsd_fail(err, WSD_EINVAL,
+		    "core fragment: a Driver needs driver metadata and the "
+		    "default rules");
+	if (u->type != FRAGMENT_TYPE_DRIVER && u->n_drivers > 0)
+		return wsd_fail(err, WSD_EINVAL,
+		    "core fragment: driver metadata on a non-Driver update");
 	if ((u->n_supersedes > 0 && u->supersedes == NULL) ||
 	    (u->n_prereqs > 0 && u->prereqs == NULL) ||
 	    (u->n_bundled > 0 && u->bundled == NULL))
@@ -911,73 +913,77 @@ fragment_build_core(struct sbuf *sb, const struct fragment_update *u,
 		return wsd_fail(err, WSD_ETOOBIG, MSG_RELS);
 
 	e_identity(&e, u->update_id, true, u->revision_number, "bad UpdateID");
-	e_raw(&e, "<Properties");
-	e_attr(&e, "UpdateType", fragment_update_type_name(u->type));
+	frag_e_raw(&e, "<Properties");
+	frag_e_attr(&e, "UpdateType", fragment_update_type_name(u->type));
 	if (u->explicitly_deployable)
-		e_raw(&e, " ExplicitlyDeployable=\"true\"");
+		frag_e_raw(&e, " ExplicitlyDeployable=\"true\"");
 	if (u->auto_select_on_web_sites)
-		e_raw(&e, " AutoSelectOnWebSites=\"true\"");
-	e_raw(&e, " />");
+		frag_e_raw(&e, " AutoSelectOnWebSites=\"true\"");
+	frag_e_raw(&e, " />");
 
 	if (u->n_supersedes + u->n_prereqs + u->n_bundled > 0) {
-		e_raw(&e, "<Relationships>");
+		frag_e_raw(&e, "<Relationships>");
 		if (u->n_supersedes > 0) {
-			e_raw(&e, "<SupersededUpdates>");
+			frag_e_raw(&e, "<SupersededUpdates>");
 			for (size_t i = 0; i < u->n_supersedes; i++)
 				e_identity(&e, u->supersedes[i], false, 0,
 				    "bad superseded GUID");
-			e_raw(&e, "</SupersededUpdates>");
+			frag_e_raw(&e, "</SupersededUpdates>");
 		}
 		if (u->n_prereqs > 0)
 			e_prereqs(&e, u->prereqs, u->n_prereqs);
 		if (u->n_bundled > 0) {
-			e_raw(&e, "<BundledUpdates>");
+			frag_e_raw(&e, "<BundledUpdates>");
 			for (size_t i = 0; i < u->n_bundled; i++) {
 				if (i == 0 ||
 				    u->bundled[i].clause !=
 					u->bundled[i - 1].clause)
-					e_raw(&e,
+					frag_e_raw(&e,
 					    i == 0 ? "<AtLeastOne>"
 						   : "</AtLeastOne>"
 						     "<AtLeastOne>");
 				e_identity(&e, u->bundled[i].guid, true,
 				    u->bundled[i].revision, "bad bundled GUID");
 			}
-			e_raw(&e, "</AtLeastOne></BundledUpdates>");
+			frag_e_raw(&e, "</AtLeastOne></BundledUpdates>");
 		}
-		e_raw(&e, "</Relationships>");
+		frag_e_raw(&e, "</Relationships>");
 	}
 
+	if (u->type == FRAGMENT_TYPE_DRIVER) {
+		frag_emit_driver_rules(&e, u->drivers, u->n_drivers);
+		return e_finish(&e);
+	}
 	switch (u->rules) {
 	case FRAGMENT_RULES_DEFAULT:
-		e_raw(&e,
+		frag_e_raw(&e,
 		    "<ApplicabilityRules><IsInstalled><False />"
 		    "</IsInstalled><IsInstallable><True />"
 		    "</IsInstallable></ApplicabilityRules>");
 		break;
 	case FRAGMENT_RULES_CUSTOM:
 		if (u->is_installed == NULL && u->is_installable == NULL) {
-			e_fail(&e, WSD_EINVAL,
+			frag_e_fail(&e, WSD_EINVAL,
 			    "custom applicability without rules");
 			break;
 		}
-		e_raw(&e, "<ApplicabilityRules>");
+		frag_e_raw(&e, "<ApplicabilityRules>");
 		if (u->is_installed != NULL) {
-			e_raw(&e, "<IsInstalled>");
+			frag_e_raw(&e, "<IsInstalled>");
 			e_expr(&e, u->is_installed);
-			e_raw(&e, "</IsInstalled>");
+			frag_e_raw(&e, "</IsInstalled>");
 		}
 		if (u->is_installable != NULL) {
-			e_raw(&e, "<IsInstallable>");
+			frag_e_raw(&e, "<IsInstallable>");
 			e_expr(&e, u->is_installable);
-			e_raw(&e, "</IsInstallable>");
+			frag_e_raw(&e, "</IsInstallable>");
 		}
-		e_raw(&e, "</ApplicabilityRules>");
+		frag_e_raw(&e, "</ApplicabilityRules>");
 		break;
 	case FRAGMENT_RULES_NONE:
 		break;
 	default:
-		e_fail(&e, WSD_EINVAL, "bad applicability kind");
+		frag_e_fail(&e, WSD_EINVAL, "bad applicability kind");
 		break;
 	}
 	return e_finish(&e);
@@ -989,84 +995,84 @@ e_file(struct emit *e, const struct fragment_file *f)
 	char b64[45], when[21];
 
 	if (f->name == NULL || !file_name_ok(f->name)) {
-		e_fail(e, WSD_EINVAL, "unsafe or empty FileName");
+		frag_e_fail(e, WSD_EINVAL, "unsafe or empty FileName");
 		return;
 	}
 	if (f->size > INT64_MAX) {
-		e_fail(e, WSD_EINVAL, "file Size above 2^63-1");
+		frag_e_fail(e, WSD_EINVAL, "file Size above 2^63-1");
 		return;
 	}
 	if (format_time(f->modified, when) < 0) {
-		e_fail(e, WSD_EINVAL, "file Modified outside 1601..9999");
+		frag_e_fail(e, WSD_EINVAL, "file Modified outside 1601..9999");
 		return;
 	}
 	if (f->patching_type != NULL && !token_ok(f->patching_type)) {
-		e_fail(e, WSD_EINVAL, "bad PatchingType");
+		frag_e_fail(e, WSD_EINVAL, "bad PatchingType");
 		return;
 	}
 	b64_encode(f->sha1, sizeof(f->sha1), b64);
-	e_raw(e, "<File");
-	e_attr(e, "Digest", b64);
-	e_raw(e, " DigestAlgorithm=\"SHA1\"");
-	e_attr(e, "FileName", f->name);
+	frag_e_raw(e, "<File");
+	frag_e_attr(e, "Digest", b64);
+	frag_e_raw(e, " DigestAlgorithm=\"SHA1\"");
+	frag_e_attr(e, "FileName", f->name);
 	e_attr_u64(e, "Size", f->size);
-	e_attr(e, "Modified", when);
+	frag_e_attr(e, "Modified", when);
 	if (f->patching_type != NULL)
-		e_attr(e, "PatchingType", f->patching_type);
+		frag_e_attr(e, "PatchingType", f->patching_type);
 	b64_encode(f->sha256, sizeof(f->sha256), b64);
-	e_raw(e, "><AdditionalDigest Algorithm=\"SHA256\">");
-	e_raw(e, b64);
-	e_raw(e, "</AdditionalDigest></File>");
+	frag_e_raw(e, "><AdditionalDigest Algorithm=\"SHA256\">");
+	frag_e_raw(e, b64);
+	frag_e_raw(e, "</AdditionalDigest></File>");
 }
 
 static void
 e_cmdline(struct emit *e, const struct fragment_cmdline *c)
 {
 	if (!nonempty(c->program)) {
-		e_fail(e, WSD_EINVAL, "InstallCommand without Program");
+		frag_e_fail(e, WSD_EINVAL, "InstallCommand without Program");
 		return;
 	}
 	if (c->n_codes > 0 && c->codes == NULL) {
-		e_fail(e, WSD_EINVAL, "return code count without array");
+		frag_e_fail(e, WSD_EINVAL, "return code count without array");
 		return;
 	}
-	e_raw(e,
+	frag_e_raw(e,
 	    "<HandlerSpecificData type=\"cmd:CommandLineInstallation\">"
 	    "<InstallCommand");
-	e_attr(e, "Program", c->program);
+	frag_e_attr(e, "Program", c->program);
 	if (c->arguments != NULL)
-		e_attr(e, "Arguments", c->arguments);
+		frag_e_attr(e, "Arguments", c->arguments);
 	e_attr_bool(e, "RebootByDefault", c->reboot_by_default);
 	e_attr_enum(e, "DefaultResult", result_names, NAMES_N(result_names),
 	    (int)c->default_result, "bad DefaultResult");
 	if (c->n_codes == 0) {
-		e_raw(e, " />");
+		frag_e_raw(e, " />");
 	} else {
-		e_raw(e, ">");
+		frag_e_raw(e, ">");
 		for (size_t i = 0; i < c->n_codes && e->rc == 0; i++) {
 			const struct fragment_return_code *rcd = &c->codes[i];
 			int rc;
 
 			if (rcd->result == FRAGMENT_RESULT_UNSET) {
-				e_fail(e, WSD_EINVAL,
+				frag_e_fail(e, WSD_EINVAL,
 				    "ReturnCode without Result");
 				return;
 			}
 			if ((rc = sbuf_addf(e->sb,
 				 "<ReturnCode Code=\"%" PRId32 "\"",
 				 rcd->code)) < 0) {
-				e_fail(e, rc, "fragment output buffer full");
+				frag_e_fail(e, rc, "fragment output buffer full");
 				return;
 			}
 			e_attr_enum(e, "Result", result_names,
 			    NAMES_N(result_names), (int)rcd->result,
 			    "bad ReturnCode Result");
 			e_attr_bool(e, "Reboot", rcd->reboot);
-			e_raw(e, " />");
+			frag_e_raw(e, " />");
 		}
-		e_raw(e, "</InstallCommand>");
+		frag_e_raw(e, "</InstallCommand>");
 	}
-	e_raw(e, "</HandlerSpecificData>");
+	frag_e_raw(e, "</HandlerSpecificData>");
 }
 
 int
@@ -1092,10 +1098,10 @@ fragment_build_extended(struct sbuf *sb, const struct fragment_update *u,
 		u->min_download_size > u->max_download_size))
 		return wsd_fail(err, WSD_EINVAL, "bad download sizes");
 
-	e_raw(&e, "<ExtendedProperties");
+	frag_e_raw(&e, "<ExtendedProperties");
 	e_language(&e, u->default_language);
 	if (u->handler != NULL)
-		e_attr(&e, "Handler", u->handler);
+		frag_e_attr(&e, "Handler", u->handler);
 	if (u->has_download_sizes) {
 		e_attr_u64(&e, "MaxDownloadSize", u->max_download_size);
 		e_attr_u64(&e, "MinDownloadSize", u->min_download_size);
@@ -1108,29 +1114,29 @@ fragment_build_extended(struct sbuf *sb, const struct fragment_update *u,
 	children = behavior || nonempty(u->support_url) ||
 	    nonempty(u->security_bulletin_id) || nonempty(u->kb_article_id);
 	if (!children) {
-		e_raw(&e, " />");
+		frag_e_raw(&e, " />");
 	} else {
-		e_raw(&e, ">");
+		frag_e_raw(&e, ">");
 		if (behavior) {
-			e_raw(&e, "<InstallationBehavior");
+			frag_e_raw(&e, "<InstallationBehavior");
 			e_attr_enum(&e, "RebootBehavior", reboot_names,
 			    NAMES_N(reboot_names), (int)u->reboot_behavior,
 			    "bad RebootBehavior");
 			e_attr_enum(&e, "Impact", impact_names,
 			    NAMES_N(impact_names), (int)u->impact,
 			    "bad Impact");
-			e_raw(&e, " />");
+			frag_e_raw(&e, " />");
 		}
 		e_elem_text(&e, "SupportUrl", u->support_url);
 		e_elem_text(&e, "SecurityBulletinID", u->security_bulletin_id);
 		e_elem_text(&e, "KBArticleID", u->kb_article_id);
-		e_raw(&e, "</ExtendedProperties>");
+		frag_e_raw(&e, "</ExtendedProperties>");
 	}
 	if (u->n_files > 0) {
-		e_raw(&e, "<Files>");
+		frag_e_raw(&e, "<Files>");
 		for (size_t i = 0; i < u->n_files; i++)
 			e_file(&e, &u->files[i]);
-		e_raw(&e, "</Files>");
+		frag_e_raw(&e, "</Files>");
 	}
 	if (u->cmdline != NULL)
 		e_cmdline(&e, u->cmdline);
@@ -1150,14 +1156,14 @@ fragment_build_localized(struct sbuf *sb, const struct fragment_localized *l,
 		return wsd_fail(err, WSD_EINVAL,
 		    "localized properties need "
 		    "a Title");
-	e_raw(&e, "<LocalizedProperties>");
+	frag_e_raw(&e, "<LocalizedProperties>");
 	e_elem_text(&e, "Language", l->language);
 	e_elem_text(&e, "Title", l->title);
 	e_elem_text(&e, "Description", l->description);
 	e_elem_text(&e, "UninstallNotes", l->uninstall_notes);
 	e_elem_text(&e, "MoreInfoUrl", l->more_info_url);
 	e_elem_text(&e, "SupportUrl", l->support_url);
-	e_raw(&e, "</LocalizedProperties>");
+	frag_e_raw(&e, "</LocalizedProperties>");
 	return e_finish(&e);
 }
 
@@ -1180,20 +1186,20 @@ fragment_build_category_core(struct sbuf *sb, const struct fragment_category *c,
 		return rc;
 	e_init(&e, sb, err);
 	e_identity(&e, c->update_id, true, c->revision_number, "bad UpdateID");
-	e_raw(&e, "<Properties UpdateType=\"Category\" />");
+	frag_e_raw(&e, "<Properties UpdateType=\"Category\" />");
 	if (c->parent_id != NULL) {
-		e_raw(&e,
+		frag_e_raw(&e,
 		    "<Relationships><Prerequisites>"
 		    "<AtLeastOne IsCategory=\"true\">");
 		e_identity(&e, c->parent_id, false, 0, "bad parent GUID");
-		e_raw(&e, "</AtLeastOne></Prerequisites></Relationships>");
+		frag_e_raw(&e, "</AtLeastOne></Prerequisites></Relationships>");
 	}
-	e_raw(&e, "<ApplicabilityRules><IsInstalled>");
+	frag_e_raw(&e, "<ApplicabilityRules><IsInstalled>");
 	if (c->is_installed == NULL)
-		e_raw(&e, "<True />");
+		frag_e_raw(&e, "<True />");
 	else
 		e_expr(&e, c->is_installed);
-	e_raw(&e, "</IsInstalled></ApplicabilityRules>");
+	frag_e_raw(&e, "</IsInstalled></ApplicabilityRules>");
 	return e_finish(&e);
 }
 
@@ -1207,19 +1213,19 @@ fragment_build_category_extended(struct sbuf *sb,
 	if ((rc = category_check(c, err)) < 0)
 		return rc;
 	e_init(&e, sb, err);
-	e_raw(&e, "<ExtendedProperties");
+	frag_e_raw(&e, "<ExtendedProperties");
 	e_language(&e, c->default_language);
-	e_attr(&e, "Handler", FRAGMENT_HANDLER_CATEGORY);
-	e_raw(&e,
+	frag_e_attr(&e, "Handler", FRAGMENT_HANDLER_CATEGORY);
+	frag_e_raw(&e,
 	    " /><HandlerSpecificData type=\"cat:Category\">"
 	    "<CategoryInformation");
-	e_attr(&e, "CategoryType", fragment_category_type_name(c->type));
+	frag_e_attr(&e, "CategoryType", fragment_category_type_name(c->type));
 	e_attr_bool(&e, "ProhibitsSubcategories", c->prohibits_subcategories);
 	e_attr_bool(&e, "ProhibitsUpdates", c->prohibits_updates);
 	e_attr_bool(&e, "ExcludedByDefault", c->excluded_by_default);
 	if (c->has_display_order)
 		e_attr_u64(&e, "DisplayOrder", c->display_order);
-	e_raw(&e, " /></HandlerSpecificData>");
+	frag_e_raw(&e, " /></HandlerSpecificData>");
 	return e_finish(&e);
 }
 
@@ -1240,8 +1246,8 @@ fragment_build_category_localized(struct sbuf *sb, const char *language,
 /* Parsers                                                             */
 
 /* Value of attribute NAME (checked to be one text node), or NULL. */
-static const char *
-attr_get(const xmlNode *n, const char *name)
+const char *
+frag_attr_get(const xmlNode *n, const char *name)
 {
 	for (const xmlAttr *a = n->properties; a != NULL; a = a->next)
 		if (strcmp((const char *)a->name, name) == 0)
@@ -1300,8 +1306,8 @@ dup_str(const char *s, char **out, struct wsd_err *err)
 
 /* Text content of a simple element (no child elements) into *out,
  * which must still be NULL (else the element was a duplicate). */
-static int
-text_dup(const xmlNode *n, char **out, const char *dup_what,
+int
+frag_text_dup(const xmlNode *n, char **out, const char *dup_what,
     struct wsd_err *err)
 {
 	struct sbuf sb;
@@ -1367,14 +1373,14 @@ parse_identity(const xmlNode *n, char guid[37], bool want_rev, uint32_t *rev,
 	uint64_t r;
 	int rc;
 
-	if (!is_name(n, "UpdateIdentity"))
+	if (!frag_is_name(n, "UpdateIdentity"))
 		return wsd_fail(err, WSD_EINVAL, "expected UpdateIdentity");
-	if ((rc = parse_guid(attr_get(n, "UpdateID"), guid,
+	if ((rc = parse_guid(frag_attr_get(n, "UpdateID"), guid,
 		 "UpdateIdentity without a valid UpdateID", err)) < 0)
 		return rc;
 	if (!want_rev)
 		return 0;
-	if ((rc = parse_u64(attr_get(n, "RevisionNumber"), INT32_MAX, &r,
+	if ((rc = parse_u64(frag_attr_get(n, "RevisionNumber"), INT32_MAX, &r,
 		 "UpdateIdentity without a valid RevisionNumber", err)) < 0)
 		return rc;
 	*rev = (uint32_t)r;
@@ -1459,17 +1465,17 @@ parse_prereqs(struct core_state *st, const xmlNode *list, struct wsd_err *err)
 			return rc;
 		if (n == NULL)
 			return 0;
-		if (is_name(n, "UpdateIdentity")) {
+		if (frag_is_name(n, "UpdateIdentity")) {
 			if ((rc = add_prereq(st, n, ci->n_prereq_clauses, false,
 				 err)) < 0)
 				return rc;
 			ci->n_prereq_clauses++;
 			continue;
 		}
-		if (!is_name(n, "AtLeastOne"))
+		if (!frag_is_name(n, "AtLeastOne"))
 			return wsd_fail(err, WSD_EINVAL,
 			    "unexpected element in Prerequisites");
-		if ((rc = parse_bool(attr_get(n, "IsCategory"), &cat,
+		if ((rc = parse_bool(frag_attr_get(n, "IsCategory"), &cat,
 			 "bad IsCategory", err)) < 0)
 			return rc;
 		before = ci->n_prereqs;
@@ -1523,12 +1529,12 @@ parse_bundled(struct core_state *st, const xmlNode *list, struct wsd_err *err)
 			return rc;
 		if (n == NULL)
 			return 0;
-		if (is_name(n, "UpdateIdentity")) {
+		if (frag_is_name(n, "UpdateIdentity")) {
 			if ((rc = add_bundled(st, n, clause++, err)) < 0)
 				return rc;
 			continue;
 		}
-		if (!is_name(n, "AtLeastOne"))
+		if (!frag_is_name(n, "AtLeastOne"))
 			return wsd_fail(err, WSD_EINVAL,
 			    "unexpected element in BundledUpdates");
 		size_t before = st->ci->n_bundled;
@@ -1563,7 +1569,7 @@ parse_relationships(struct core_state *st, const xmlNode *rel,
 			return rc;
 		if (n == NULL)
 			return 0;
-		for (k = 0; k < 3 && !is_name(n, order[k]); k++)
+		for (k = 0; k < 3 && !frag_is_name(n, order[k]); k++)
 			;
 		if (k == 3)
 			return wsd_fail(err, WSD_EINVAL,
@@ -1612,14 +1618,14 @@ fragment_parse_core(const char *xml, size_t len, struct fragment_core_info *out,
 
 	if ((rc = skip_to_elem(&n, err)) < 0)
 		goto fail;
-	if (n == NULL || !is_name(n, "UpdateIdentity")) {
+	if (n == NULL || !frag_is_name(n, "UpdateIdentity")) {
 		rc = wsd_fail(err, WSD_EINVAL,
 		    "core fragment does not start with UpdateIdentity");
 		goto fail;
 	}
-	if ((rc = parse_guid(attr_get(n, "UpdateID"), out->update_id,
+	if ((rc = parse_guid(frag_attr_get(n, "UpdateID"), out->update_id,
 		 "UpdateIdentity without a valid UpdateID", err)) < 0 ||
-	    (rc = parse_u64(attr_get(n, "RevisionNumber"), INT32_MAX, &r,
+	    (rc = parse_u64(frag_attr_get(n, "RevisionNumber"), INT32_MAX, &r,
 		 "UpdateIdentity without a valid RevisionNumber", err)) < 0)
 		goto fail;
 	out->revision_number = (uint32_t)r;
@@ -1627,22 +1633,22 @@ fragment_parse_core(const char *xml, size_t len, struct fragment_core_info *out,
 	n = n->next;
 	if ((rc = skip_to_elem(&n, err)) < 0)
 		goto fail;
-	if (n == NULL || !is_name(n, "Properties")) {
+	if (n == NULL || !frag_is_name(n, "Properties")) {
 		rc = wsd_fail(err, WSD_EINVAL,
 		    "core fragment without Properties after UpdateIdentity");
 		goto fail;
 	}
-	if (attr_get(n, "UpdateType") == NULL ||
+	if (frag_attr_get(n, "UpdateType") == NULL ||
 	    (t = name_find(type_names, NAMES_N(type_names),
-		 attr_get(n, "UpdateType"))) == 0) {
+		 frag_attr_get(n, "UpdateType"))) == 0) {
 		rc = wsd_fail(err, WSD_EINVAL, "missing or unknown UpdateType");
 		goto fail;
 	}
 	out->type = (enum fragment_update_type)t;
-	if ((rc = parse_bool(attr_get(n, "ExplicitlyDeployable"),
+	if ((rc = parse_bool(frag_attr_get(n, "ExplicitlyDeployable"),
 		 &out->explicitly_deployable, "bad ExplicitlyDeployable",
 		 err)) < 0 ||
-	    (rc = parse_bool(attr_get(n, "AutoSelectOnWebSites"),
+	    (rc = parse_bool(frag_attr_get(n, "AutoSelectOnWebSites"),
 		 &out->auto_select_on_web_sites, "bad AutoSelectOnWebSites",
 		 err)) < 0)
 		goto fail;
@@ -1650,21 +1656,21 @@ fragment_parse_core(const char *xml, size_t len, struct fragment_core_info *out,
 	n = n->next;
 	if ((rc = skip_to_elem(&n, err)) < 0)
 		goto fail;
-	if (n != NULL && is_name(n, "Relationships")) {
+	if (n != NULL && frag_is_name(n, "Relationships")) {
 		if ((rc = parse_relationships(&st, n, err)) < 0)
 			goto fail;
 		n = n->next;
 		if ((rc = skip_to_elem(&n, err)) < 0)
 			goto fail;
 	}
-	if (n != NULL && is_name(n, "ApplicabilityRules")) {
+	if (n != NULL && frag_is_name(n, "ApplicabilityRules")) {
 		out->has_applicability = true;
 		for (const xmlNode *c = n->children; c != NULL; c = c->next) {
 			if (c->type != XML_ELEMENT_NODE)
 				continue;
-			if (is_name(c, "IsInstalled"))
+			if (frag_is_name(c, "IsInstalled"))
 				out->has_is_installed = true;
-			else if (is_name(c, "IsInstallable"))
+			else if (frag_is_name(c, "IsInstallable"))
 				out->has_is_installable = true;
 		}
 		n = n->next;
@@ -1743,23 +1749,23 @@ parse_ext_props(const xmlNode *n, struct fragment_extended_info *ei,
 	char *sev = NULL;
 	int rc, x;
 
-	if ((v = attr_get(n, "DefaultPropertiesLanguage")) != NULL &&
+	if ((v = frag_attr_get(n, "DefaultPropertiesLanguage")) != NULL &&
 	    (rc = dup_str(v, &ei->default_language, err)) < 0)
 		return rc;
-	if ((v = attr_get(n, "Handler")) != NULL &&
+	if ((v = frag_attr_get(n, "Handler")) != NULL &&
 	    (rc = dup_str(v, &ei->handler, err)) < 0)
 		return rc;
-	if ((v = attr_get(n, "MaxDownloadSize")) != NULL) {
+	if ((v = frag_attr_get(n, "MaxDownloadSize")) != NULL) {
 		if ((rc = parse_u64(v, INT64_MAX, &ei->max_download_size,
 			 "bad MaxDownloadSize", err)) < 0)
 			return rc;
 		ei->has_download_sizes = true;
 	}
-	if ((v = attr_get(n, "MinDownloadSize")) != NULL &&
+	if ((v = frag_attr_get(n, "MinDownloadSize")) != NULL &&
 	    (rc = parse_u64(v, INT64_MAX, &ei->min_download_size,
 		 "bad MinDownloadSize", err)) < 0)
 		return rc;
-	if ((rc = parse_severity(attr_get(n, "MsrcSeverity"),
+	if ((rc = parse_severity(frag_attr_get(n, "MsrcSeverity"),
 		 &ei->msrc_severity, err)) < 0)
 		return rc;
 
@@ -1770,31 +1776,31 @@ parse_ext_props(const xmlNode *n, struct fragment_extended_info *ei,
 			return 0;
 		/* Unknown children (UninstallationBehavior, ReleaseNotes,
 		 * ...) are skipped. */
-		if (is_name(c, "InstallationBehavior")) {
+		if (frag_is_name(c, "InstallationBehavior")) {
 			x = 0;
-			if ((rc = parse_enum(attr_get(c, "RebootBehavior"),
+			if ((rc = parse_enum(frag_attr_get(c, "RebootBehavior"),
 				 reboot_names, NAMES_N(reboot_names), &x,
 				 "unknown RebootBehavior", err)) < 0)
 				return rc;
 			ei->reboot_behavior = (enum fragment_reboot)x;
 			x = 0;
-			if ((rc = parse_enum(attr_get(c, "Impact"),
+			if ((rc = parse_enum(frag_attr_get(c, "Impact"),
 				 impact_names, NAMES_N(impact_names), &x,
 				 "unknown Impact", err)) < 0)
 				return rc;
 			ei->impact = (enum fragment_impact)x;
-		} else if (is_name(c, "SupportUrl")) {
-			rc = text_dup(c, &ei->support_url,
+		} else if (frag_is_name(c, "SupportUrl")) {
+			rc = frag_text_dup(c, &ei->support_url,
 			    "duplicate SupportUrl", err);
-		} else if (is_name(c, "SecurityBulletinID")) {
-			rc = text_dup(c, &ei->security_bulletin_id,
+		} else if (frag_is_name(c, "SecurityBulletinID")) {
+			rc = frag_text_dup(c, &ei->security_bulletin_id,
 			    "duplicate SecurityBulletinID", err);
-		} else if (is_name(c, "KBArticleID")) {
-			rc = text_dup(c, &ei->kb_article_id,
+		} else if (frag_is_name(c, "KBArticleID")) {
+			rc = frag_text_dup(c, &ei->kb_article_id,
 			    "duplicate KBArticleID", err);
-		} else if (is_name(c, "MsrcSeverity")) {
+		} else if (frag_is_name(c, "MsrcSeverity")) {
 			/* Some writers use an element; WSUS an attribute. */
-			if ((rc = text_dup(c, &sev, "duplicate MsrcSeverity",
+			if ((rc = frag_text_dup(c, &sev, "duplicate MsrcSeverity",
 				 err)) == 0)
 				rc = parse_severity(sev, &ei->msrc_severity,
 				    err);
@@ -1812,27 +1818,27 @@ parse_file(const xmlNode *n, struct fragment_file_info *f, struct wsd_err *err)
 	const char *v;
 	int rc;
 
-	v = attr_get(n, "Digest");
+	v = frag_attr_get(n, "Digest");
 	if (v == NULL || b64_decode_exact(v, strlen(v), f->sha1, 20) < 0)
 		return wsd_fail(err, WSD_EINVAL,
 		    "File without a valid SHA-1 Digest");
-	v = attr_get(n, "DigestAlgorithm");
+	v = frag_attr_get(n, "DigestAlgorithm");
 	if (v == NULL || strcmp(v, "SHA1") != 0)
 		return wsd_fail(err, WSD_EINVAL,
 		    "File DigestAlgorithm is not SHA1");
-	v = attr_get(n, "FileName");
+	v = frag_attr_get(n, "FileName");
 	if (v == NULL || !file_name_ok(v))
 		return wsd_fail(err, WSD_EINVAL,
 		    "File without a safe FileName");
 	if ((rc = dup_str(v, &f->name, err)) < 0 ||
-	    (rc = parse_u64(attr_get(n, "Size"), INT64_MAX, &f->size,
+	    (rc = parse_u64(frag_attr_get(n, "Size"), INT64_MAX, &f->size,
 		 "File without a valid Size", err)) < 0)
 		return rc;
-	v = attr_get(n, "Modified");
+	v = frag_attr_get(n, "Modified");
 	if (v == NULL || parse_time(v, &f->modified) < 0)
 		return wsd_fail(err, WSD_EINVAL,
 		    "File without a valid Modified time");
-	if ((v = attr_get(n, "PatchingType")) != NULL &&
+	if ((v = frag_attr_get(n, "PatchingType")) != NULL &&
 	    (rc = dup_str(v, &f->patching_type, err)) < 0)
 		return rc;
 
@@ -1843,14 +1849,14 @@ parse_file(const xmlNode *n, struct fragment_file_info *f, struct wsd_err *err)
 			return rc;
 		if (c == NULL)
 			return 0;
-		if (!is_name(c, "AdditionalDigest") ||
-		    (v = attr_get(c, "Algorithm")) == NULL ||
+		if (!frag_is_name(c, "AdditionalDigest") ||
+		    (v = frag_attr_get(c, "Algorithm")) == NULL ||
 		    strcmp(v, "SHA256") != 0)
 			continue; /* other digests: not ours to check */
 		if (f->has_sha256)
 			return wsd_fail(err, WSD_EINVAL,
 			    "File with two SHA256 digests");
-		if ((rc = text_dup(c, &d, "", err)) < 0)
+		if ((rc = frag_text_dup(c, &d, "", err)) < 0)
 			return rc;
 		rc = b64_decode_exact(d, strlen(d), f->sha256, 32);
 		free(d);
@@ -1876,7 +1882,7 @@ parse_files(const xmlNode *list, struct fragment_extended_info *ei,
 			return rc;
 		if (n == NULL)
 			return 0;
-		if (!is_name(n, "File"))
+		if (!frag_is_name(n, "File"))
 			return wsd_fail(err, WSD_EINVAL,
 			    "unexpected element in Files");
 		if (ei->n_files >= WSD_MAX_FRAGMENT_FILES)
@@ -1896,7 +1902,7 @@ static int
 parse_handler_data(const xmlNode *n, struct fragment_extended_info *ei,
     struct wsd_err *err)
 {
-	const char *v = attr_get(n, "type");
+	const char *v = frag_attr_get(n, "type");
 	int rc, x = 0;
 
 	if (v == NULL)
@@ -1911,9 +1917,9 @@ parse_handler_data(const xmlNode *n, struct fragment_extended_info *ei,
 		if (c == NULL)
 			return wsd_fail(err, WSD_EINVAL,
 			    "category without CategoryInformation");
-		if (!is_name(c, "CategoryInformation"))
+		if (!frag_is_name(c, "CategoryInformation"))
 			continue;
-		if ((rc = parse_enum(attr_get(c, "CategoryType"), cat_names,
+		if ((rc = parse_enum(frag_attr_get(c, "CategoryType"), cat_names,
 			 NAMES_N(cat_names), &x, "unknown CategoryType", err)) <
 		    0)
 			return rc;
@@ -1940,7 +1946,7 @@ fragment_parse_extended(const char *xml, size_t len,
 	n = xmlDocGetRootElement(doc)->children;
 	if ((rc = skip_to_elem(&n, err)) < 0)
 		goto fail;
-	if (n == NULL || !is_name(n, "ExtendedProperties")) {
+	if (n == NULL || !frag_is_name(n, "ExtendedProperties")) {
 		rc = wsd_fail(err, WSD_EINVAL,
 		    "extended fragment does not start with "
 		    "ExtendedProperties");
@@ -1951,14 +1957,14 @@ fragment_parse_extended(const char *xml, size_t len,
 	n = n->next;
 	if ((rc = skip_to_elem(&n, err)) < 0)
 		goto fail;
-	if (n != NULL && is_name(n, "Files")) {
+	if (n != NULL && frag_is_name(n, "Files")) {
 		if ((rc = parse_files(n, out, err)) < 0)
 			goto fail;
 		n = n->next;
 		if ((rc = skip_to_elem(&n, err)) < 0)
 			goto fail;
 	}
-	if (n != NULL && is_name(n, "HandlerSpecificData")) {
+	if (n != NULL && frag_is_name(n, "HandlerSpecificData")) {
 		if ((rc = parse_handler_data(n, out, err)) < 0)
 			goto fail;
 		n = n->next;
@@ -2007,7 +2013,7 @@ fragment_parse_localized(const char *xml, size_t len,
 	n = xmlDocGetRootElement(doc)->children;
 	if ((rc = skip_to_elem(&n, err)) < 0)
 		goto fail;
-	if (n == NULL || !is_name(n, "LocalizedProperties")) {
+	if (n == NULL || !frag_is_name(n, "LocalizedProperties")) {
 		rc = wsd_fail(err, WSD_EINVAL,
 		    "localized fragment without LocalizedProperties");
 		goto fail;
@@ -2018,22 +2024,22 @@ fragment_parse_localized(const char *xml, size_t len,
 		if (c == NULL)
 			break;
 		rc = 0; /* unknown children are skipped */
-		if (is_name(c, "Language"))
-			rc = text_dup(c, &out->language, "duplicate Language",
+		if (frag_is_name(c, "Language"))
+			rc = frag_text_dup(c, &out->language, "duplicate Language",
 			    err);
-		else if (is_name(c, "Title"))
-			rc = text_dup(c, &out->title, "duplicate Title", err);
-		else if (is_name(c, "Description"))
-			rc = text_dup(c, &out->description,
+		else if (frag_is_name(c, "Title"))
+			rc = frag_text_dup(c, &out->title, "duplicate Title", err);
+		else if (frag_is_name(c, "Description"))
+			rc = frag_text_dup(c, &out->description,
 			    "duplicate Description", err);
-		else if (is_name(c, "UninstallNotes"))
-			rc = text_dup(c, &out->uninstall_notes,
+		else if (frag_is_name(c, "UninstallNotes"))
+			rc = frag_text_dup(c, &out->uninstall_notes,
 			    "duplicate UninstallNotes", err);
-		else if (is_name(c, "MoreInfoUrl"))
-			rc = text_dup(c, &out->more_info_url,
+		else if (frag_is_name(c, "MoreInfoUrl"))
+			rc = frag_text_dup(c, &out->more_info_url,
 			    "duplicate MoreInfoUrl", err);
-		else if (is_name(c, "SupportUrl"))
-			rc = text_dup(c, &out->support_url,
+		else if (frag_is_name(c, "SupportUrl"))
+			rc = frag_text_dup(c, &out->support_url,
 			    "duplicate SupportUrl", err);
 		if (rc < 0)
 			goto fail;

@@ -77,6 +77,8 @@ struct sbuf;
 	"CommandLineInstallation"
 #define FRAGMENT_HANDLER_CATEGORY                                              \
 	"http://schemas.microsoft.com/msus/2002/12/UpdateHandlers/Category"
+#define FRAGMENT_HANDLER_DRIVER                                                \
+	"http://schemas.microsoft.com/msus/2002/12/UpdateHandlers/WindowsDriver"
 
 enum fragment_update_type {
 	FRAGMENT_TYPE_NONE = 0,
@@ -200,12 +202,59 @@ struct fragment_cmdline {
 	size_t n_codes;
 };
 
+/*
+ * Driver metadata: one d.WindowsDriverMetaData element of a driver's core
+ * fragment, under ApplicabilityRules/Metadata (WUSP.md 6.1; MS-WUSP
+ * 3.1.1.1). The server matches SyncUpdates driver passes on it.
+ */
+#define FRAGMENT_DRIVER_MAX_ENTRIES 1000 /* WindowsDriverMetaData per revision */
+#define FRAGMENT_DRIVER_MAX_CHIDS   256  /* CHIDs (each list) per entry */
+#define FRAGMENT_DRIVER_MAX_SCORES  64   /* FeatureScore per entry */
+#define FRAGMENT_DRIVER_ID_MAX      200  /* HardwareID, as the schema says */
+#define FRAGMENT_DRIVER_STR_MAX     256  /* Class, Company, Provider, ... */
+#define FRAGMENT_DRIVER_OS_MAX      32   /* FeatureScore OperatingSystem */
+
+struct fragment_driver_score {
+	char os[FRAGMENT_DRIVER_OS_MAX + 1]; /* "amd64.10.0", lower case */
+	uint8_t score;                       /* FeatureScore="FF": 0-255 */
+};
+
+/* Builder input (borrowed) and parser output (owned, see
+ * fragment_drivers_release) share this struct. */
+struct fragment_driver {
+	char *hardware_id;    /* HardwareID as written, 1-200 bytes */
+	int32_t date;         /* DriverVerDate yyyy-mm-dd as yyyymmdd */
+	uint64_t version;     /* DriverVerVersion a.b.c.d, 16 bits each:
+				 a << 48 | b << 32 | c << 16 | d */
+	uint32_t whql_id;     /* WhqlDriverID */
+	char *driver_class;   /* Class (catalog class, e.g. "Printers") */
+	char *company, *provider, *manufacturer, *model; /* "" allowed */
+	struct fragment_guid *target_chids; /* TargetComputerHardwareId */
+	size_t n_target_chids;
+	struct fragment_guid *dist_chids; /* DistributionComputerHardwareId */
+	size_t n_dist_chids;
+	struct fragment_driver_score *scores; /* FeatureScore */
+	size_t n_scores;
+};
+
+/* "a.b.c.d" (each 0-65535, decimal) to the packed form above. */
+int fragment_driver_version_parse(const char *s, uint64_t *out)
+    WSD_MUST_CHECK;
+/* Writes the packed VERSION as "a.b.c.d" into BUF (>= 24 bytes). */
+void fragment_driver_version_format(uint64_t version, char *buf,
+    size_t size);
+/* "yyyy-mm-dd" (a real date, years 0001-9999) to yyyymmdd. */
+int fragment_driver_date_parse(const char *s, int32_t *out) WSD_MUST_CHECK;
+/* Writes yyyymmdd as "yyyy-mm-dd" into BUF (>= 11 bytes); -1 (BUF "")
+ * if DATE is not a real date. */
+int fragment_driver_date_format(int32_t date, char *buf, size_t size);
+
 /* A locally published update: its core and extended fragments. */
 struct fragment_update {
 	/* core */
 	const char *update_id;    /* GUID, either case; written lower case */
 	uint32_t revision_number; /* <= INT32_MAX */
-	enum fragment_update_type type; /* SOFTWARE or DETECTOID */
+	enum fragment_update_type type; /* SOFTWARE, DRIVER or DETECTOID */
 	bool explicitly_deployable;     /* written only when true */
 	bool auto_select_on_web_sites;  /* written only when true */
 	const char *const *supersedes;
@@ -222,6 +271,17 @@ struct fragment_update {
 	 */
 	const char *is_installed;
 	const char *is_installable;
+	/*
+	 * DRIVER (needs n_drivers >= 1; rules must be DEFAULT): the
+	 * ApplicabilityRules are the WindowsDriver handler's
+	 * (d.WindowsDriverInstalled, d.WindowsDriverSuperseded,
+	 * d.WindowsDriverInstallable) and Metadata holds one
+	 * d.WindowsDriverMetaData per entry, attributes in the order
+	 * Microsoft's metadata has them, then its d.FeatureScore,
+	 * d.DistributionComputerHardwareId, d.TargetComputerHardwareId.
+	 */
+	const struct fragment_driver *drivers;
+	size_t n_drivers;
 
 	/* extended: ExtendedProperties attributes */
 	const char *default_language; /* NULL: "en" */
@@ -399,6 +459,24 @@ int fragment_parse_extended(const char *xml, size_t len,
 /* Localized: one LocalizedProperties with a Language and a Title. */
 int fragment_parse_localized(const char *xml, size_t len,
     struct fragment_localized_info *out, struct wsd_err *err) WSD_MUST_CHECK;
+
+/*
+ * The d.WindowsDriverMetaData entries of a core fragment (checked as
+ * fragment_parse_core checks it) into *OUT (*N entries; none is 0 with
+ * *OUT NULL). Each entry needs a HardwareID, a DriverVerDate (xs:date,
+ * real calendar date), a four-part DriverVerVersion and the bounds
+ * above; FeatureScore needs OperatingSystem and a one- or two-digit hex
+ * FeatureScore; CHIDs are GUIDs (braces allowed). Unknown attributes and
+ * children (e.g. CompatibleProvider) are skipped, and so is a
+ * d.WindowsDriverMetaData anywhere but under ApplicabilityRules/Metadata.
+ * A bound exceeded (an over-long HardwareID included) is WSD_ETOOBIG.
+ * On failure *OUT is NULL and *N 0. Documented in docs/DRIVERS.md.
+ */
+int fragment_parse_drivers(const char *xml, size_t len,
+    struct fragment_driver **out, size_t *n, struct wsd_err *err)
+    WSD_MUST_CHECK;
+/* NULL-safe. */
+void fragment_drivers_release(struct fragment_driver *d, size_t n);
 
 void fragment_core_info_release(struct fragment_core_info *ci);
 void fragment_extended_info_release(struct fragment_extended_info *ei);

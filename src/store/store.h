@@ -421,6 +421,23 @@ struct store_sync_rev {
 	size_t cat_first, n_cat; /* its categories in catalog->cat */
 };
 
+/*
+ * One row of the driver table (schema 0006): a d.WindowsDriverMetaData
+ * entry of a driver revision. Strings are offsets into the catalog's
+ * pool (NUL-terminated).
+ */
+struct store_sync_driver {
+	size_t rev;          /* index into the catalog's revs */
+	uint32_t hwid;       /* HardwareID as written */
+	uint32_t hwid_key;   /* the same, ASCII lower case */
+	uint32_t drv_class, provider, manufacturer;
+	uint32_t chids;      /* "guid,guid" lower case, "" none */
+	uint32_t scores;     /* "os=HH,os=HH", "" none */
+	bool chid_targeted;  /* CHIDs were given (chids may still be "") */
+	int32_t date;        /* yyyymmdd */
+	uint64_t version;    /* a << 48 | b << 32 | c << 16 | d */
+};
+
 /* Owned by the caller; store_sync_catalog_release frees it. */
 struct store_sync_catalog {
 	uint64_t generation;
@@ -428,6 +445,10 @@ struct store_sync_catalog {
 	size_t n_revs;
 	struct store_sync_ref *pre, *bun, *cat;
 	size_t n_pre, n_bun, n_cat;
+	struct store_sync_driver *drv; /* by revision, then document order */
+	size_t n_drv;
+	char *pool; /* the drivers' strings */
+	size_t pool_len;
 };
 
 int store_sync_catalog(struct store *st, struct store_sync_catalog *out,

@@ -11,6 +11,8 @@
 
 #include "common/encode.h"
 #include "common/log.h"
+#include "catalog/fragment.h"
+#include "common/sbuf.h"
 #include "store/store_sqlite_int.h"
 
 #define ALL_COMPUTERS "a0a08746-4dbe-4a37-9adf-9e7652c0b421"
@@ -314,6 +316,103 @@ put_relations(struct store_sqlite *s, int64_t rid,
 	return 0;
 }
 
+/* "a,b" from the GUIDs of A that B has too (all of A when B is NULL). */
+static int
+chid_list(struct sbuf *sb, const struct fragment_guid *a, size_t na,
+    const struct fragment_guid *b, size_t nb, bool intersect)
+{
+	bool first = true;
+
+	for (size_t i = 0; i < na; i++) {
+		bool keep = !intersect;
+
+		for (size_t k = 0; intersect && !keep && k < nb; k++)
+			keep = strcmp(a[i].s, b[k].s) == 0;
+		if (!keep)
+			continue;
+		if ((!first && sbuf_adds(sb, ",") < 0) ||
+		    sbuf_adds(sb, a[i].s) < 0)
+			return -1;
+		first = false;
+	}
+	return 0;
+}
+
+/*
+ * The driver table rows of a driver revision (schema 0006), derived from
+ * its core fragment: what SyncUpdates' driver pass matches on. The
+ * effective CHIDs are Target and Distribution intersected when both are
+ * given, else whichever is (MS-WUSP 3.1.5.7).
+ */
+static int
+put_drivers(struct store_sqlite *s, int64_t rid,
+    const struct store_revision_in *in, struct wsd_err *err)
+{
+	struct fragment_driver *d = NULL;
+	struct sbuf chids, scores;
+	sqlite3_stmt *q;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = fragment_parse_drivers(in->xml_core, in->xml_core_len, &d,
+		 &n, err)) < 0)
+		return rc;
+	if (n == 0)
+		return wsd_fail(err, WSD_EINVAL,
+		    "driver revision without d.WindowsDriverMetaData");
+	sbuf_init(&chids, 64 * 1024);
+	sbuf_init(&scores, 64 * 1024);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct fragment_driver *e = &d[i];
+		bool both = e->n_target_chids > 0 && e->n_dist_chids > 0;
+
+		sbuf_reset(&chids);
+		sbuf_reset(&scores);
+		if ((e->n_target_chids > 0 ?
+			    chid_list(&chids, e->target_chids,
+				e->n_target_chids, e->dist_chids,
+				e->n_dist_chids, both) :
+			    chid_list(&chids, e->dist_chids, e->n_dist_chids,
+				NULL, 0, false)) < 0) {
+			rc = wsd_fail(err, WSD_ENOMEM, "out of memory");
+			break;
+		}
+		for (size_t k = 0; k < e->n_scores; k++)
+			if (sbuf_addf(&scores, "%s%s=%02X", k ? "," : "",
+				e->scores[k].os, e->scores[k].score) < 0) {
+				rc = wsd_fail(err, WSD_ENOMEM, "out of memory");
+				break;
+			}
+		if (rc < 0)
+			break;
+		if ((rc = sqlite_prep(s, "INSERT INTO driver_metadata "
+				  "(revision_id, seq, hardware_id, "
+				  "driver_date, driver_version, driver_class, "
+				  "provider, manufacturer, chids, "
+				  "chid_targeted, feature_scores) VALUES (?1, "
+				  "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+			 &q, err)) < 0)
+			break;
+		sqlite3_bind_int64(q, 1, rid);
+		sqlite3_bind_int64(q, 2, (int64_t)i);
+		bind_text(q, 3, e->hardware_id);
+		sqlite3_bind_int(q, 4, e->date);
+		sqlite3_bind_int64(q, 5, (int64_t)e->version);
+		bind_text(q, 6, e->driver_class);
+		bind_text(q, 7, e->provider);
+		bind_text(q, 8, e->manufacturer);
+		bind_text(q, 9, sbuf_str(&chids));
+		sqlite3_bind_int(q, 10,
+		    e->n_target_chids > 0 || e->n_dist_chids > 0);
+		bind_text(q, 11, sbuf_str(&scores));
+		rc = run(s, q, err, "cannot store driver metadata");
+	}
+	sbuf_release(&chids);
+	sbuf_release(&scores);
+	fragment_drivers_release(d, n);
+	return rc;
+}
+
 static int
 revision_put_locked(struct store_sqlite *s, const struct store_revision_in *in,
     int64_t *revision_id, bool *existed, struct wsd_err *err)
@@ -451,7 +550,11 @@ revision_put_locked(struct store_sqlite *s, const struct store_revision_in *in,
 	if ((rc = run(s, q, err, "cannot store revision")) < 0)
 		return rc;
 	*revision_id = sqlite3_last_insert_rowid(s->db);
-	return put_relations(s, *revision_id, in, err);
+	if ((rc = put_relations(s, *revision_id, in, err)) < 0)
+		return rc;
+	return strcmp(in->update_type, "Driver") == 0 ?
+	    put_drivers(s, *revision_id, in, err) :
+	    0;
 }
 
 static int

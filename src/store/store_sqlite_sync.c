@@ -201,6 +201,89 @@ load_revs(struct store_sqlite *s, struct store_sync_catalog *out,
 	return 0;
 }
 
+static const char drv_sql[] =
+    "SELECT d.revision_id, d.hardware_id, lower(d.hardware_id),"
+    " d.driver_class, d.provider, d.manufacturer, d.chids,"
+    " d.feature_scores, d.chid_targeted, d.driver_date, d.driver_version"
+    " FROM driver_metadata d JOIN revision r ON r.revision_id = d.revision_id"
+    " JOIN update_ u ON u.update_pk = r.update_pk"
+    " WHERE r.is_latest = 1 AND u.declined = 0"
+    " ORDER BY d.revision_id, d.seq";
+
+/* Appends column I of Q to OUT's pool; *OFF its offset. */
+static int
+pool_add(struct store_sync_catalog *out, size_t *cap, sqlite3_stmt *q, int i,
+    uint32_t *off)
+{
+	const unsigned char *t = sqlite3_column_text(q, i);
+	size_t n = (size_t)sqlite3_column_bytes(q, i);
+
+	if (out->pool_len + n + 1 > UINT32_MAX)
+		return WSD_ETOOBIG;
+	if (out->pool_len + n + 1 > *cap) {
+		size_t ncap = *cap > 0 ? *cap : 4096;
+		char *p;
+
+		while (ncap < out->pool_len + n + 1)
+			ncap *= 2;
+		if ((p = realloc(out->pool, ncap)) == NULL)
+			return WSD_ENOMEM;
+		out->pool = p;
+		*cap = ncap;
+	}
+	if (n > 0)
+		memcpy(out->pool + out->pool_len, t, n);
+	out->pool[out->pool_len + n] = '\0';
+	*off = (uint32_t)out->pool_len;
+	out->pool_len += n + 1;
+	return 0;
+}
+
+static int
+load_drivers(struct store_sqlite *s, struct store_sync_catalog *out,
+    struct wsd_err *err)
+{
+	size_t cap = 0, pcap = 0, ri = 0;
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = sqlite_prep(s, drv_sql, &q, err)) < 0)
+		return rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t rid = sqlite3_column_int64(q, 0);
+		struct store_sync_driver *d;
+
+		while (ri < out->n_revs && out->revs[ri].revision_id < rid)
+			ri++;
+		if (ri == out->n_revs || out->revs[ri].revision_id != rid)
+			continue; /* cannot happen: same filter as load_revs */
+		if ((rc = grow((void **)&out->drv, &cap, out->n_drv,
+			 sizeof(*d))) < 0)
+			break;
+		d = &out->drv[out->n_drv];
+		memset(d, 0, sizeof(*d));
+		d->rev = ri;
+		if ((rc = pool_add(out, &pcap, q, 1, &d->hwid)) < 0 ||
+		    (rc = pool_add(out, &pcap, q, 2, &d->hwid_key)) < 0 ||
+		    (rc = pool_add(out, &pcap, q, 3, &d->drv_class)) < 0 ||
+		    (rc = pool_add(out, &pcap, q, 4, &d->provider)) < 0 ||
+		    (rc = pool_add(out, &pcap, q, 5, &d->manufacturer)) < 0 ||
+		    (rc = pool_add(out, &pcap, q, 6, &d->chids)) < 0 ||
+		    (rc = pool_add(out, &pcap, q, 7, &d->scores)) < 0)
+			break;
+		d->chid_targeted = sqlite3_column_int(q, 8) != 0;
+		d->date = sqlite3_column_int(q, 9);
+		d->version = (uint64_t)sqlite3_column_int64(q, 10);
+		out->n_drv++;
+	}
+	sqlite3_finalize(q);
+	if (rc < 0)
+		return wsd_fail(err, (enum wsd_errc)rc, "driver table too large");
+	if (rc != SQLITE_DONE)
+		return db_fail(s, err, "cannot read the driver table");
+	return 0;
+}
+
 enum ref_kind { REF_PRE, REF_BUN, REF_CAT };
 
 /*
@@ -272,7 +355,8 @@ sqlite_sync_catalog(struct store *st, struct store_sync_catalog *out,
 	    (rc = load_refs(s, bun_sql, REF_BUN, out, &out->bun, &out->n_bun,
 		 err)) < 0 ||
 	    (rc = load_refs(s, cat_sql, REF_CAT, out, &out->cat, &out->n_cat,
-		 err)) < 0)
+		 err)) < 0 ||
+	    (rc = load_drivers(s, out, err)) < 0)
 		store_sync_catalog_release(out);
 	if ((rc = read_end(s, rc, err)) < 0)
 		store_sync_catalog_release(out);
@@ -288,6 +372,8 @@ store_sync_catalog_release(struct store_sync_catalog *c)
 	free(c->pre);
 	free(c->bun);
 	free(c->cat);
+	free(c->drv);
+	free(c->pool);
 	memset(c, 0, sizeof(*c));
 }
 

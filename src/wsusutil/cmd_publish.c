@@ -8,6 +8,11 @@
  * database transaction. A kill in between leaves an unreferenced content
  * file, which cleanup --unneeded-content removes; never a revision whose
  * file is missing or half-written.
+ *
+ * With --driver the update is a Driver update (docs/DRIVERS.md): the
+ * WindowsDriver handler installs the package, and the applicability is
+ * the d.WindowsDriverMetaData entries the server matches devices on, one
+ * per --driver hardware ID, all sharing the other --driver-* values.
  */
 #include "wsusutil/wsusutil.h"
 
@@ -40,6 +45,13 @@
 #define PUBLISH_REVISION 100 /* WSUS numbers revisions from 100 */
 #define PUBLISH_MAX_APPLICABILITY (64 * 1024)
 #define FRAGMENT_CAP (4 * 1024 * 1024)
+#define PUBLISH_MAX_DRIVERS 64 /* --driver, one metadata entry each */
+#define DRIVERS_CLASSIFICATION "ebfc1fc5-71a4-4f7b-9aca-3b9a503104a0"
+
+_Static_assert(PUBLISH_MAX_DRIVERS == 64 && FRAGMENT_DRIVER_MAX_CHIDS == 256 &&
+	FRAGMENT_DRIVER_MAX_SCORES == 64 && FRAGMENT_DRIVER_ID_MAX == 200 &&
+	FRAGMENT_DRIVER_STR_MAX == 256,
+    "messages below say these numbers");
 
 struct publish_args {
 	const char *files[PUBLISH_MAX_FILES];
@@ -50,6 +62,32 @@ struct publish_args {
 	unsigned n_supersedes;
 	const char *prereqs[PUBLISH_MAX_REFS];
 	unsigned n_prereqs;
+	/* --driver: argv's own strings (fragment_driver wants char *) */
+	char *drivers[PUBLISH_MAX_DRIVERS];
+	unsigned n_drivers;
+	const char *driver_date, *driver_version, *driver_class;
+	const char *driver_provider, *driver_manufacturer, *driver_company;
+	const char *driver_model;
+	const char *target_chids[FRAGMENT_DRIVER_MAX_CHIDS];
+	unsigned n_target_chids;
+	const char *dist_chids[FRAGMENT_DRIVER_MAX_CHIDS];
+	unsigned n_dist_chids;
+	const char *scores[FRAGMENT_DRIVER_MAX_SCORES];
+	unsigned n_scores;
+	const char *too_many; /* a repeated option given too often */
+};
+
+/* A driver update's metadata entries, built from publish_args. */
+struct publish_driver {
+	struct fragment_driver entries[PUBLISH_MAX_DRIVERS];
+	struct fragment_guid target[FRAGMENT_DRIVER_MAX_CHIDS];
+	struct fragment_guid dist[FRAGMENT_DRIVER_MAX_CHIDS];
+	struct fragment_driver_score scores[FRAGMENT_DRIVER_MAX_SCORES];
+	char driver_class[FRAGMENT_DRIVER_STR_MAX + 1];
+	char provider[FRAGMENT_DRIVER_STR_MAX + 1];
+	char manufacturer[FRAGMENT_DRIVER_STR_MAX + 1];
+	char company[FRAGMENT_DRIVER_STR_MAX + 1];
+	char model[FRAGMENT_DRIVER_STR_MAX + 1];
 };
 
 static const char CMD[] = "publish";
@@ -64,8 +102,32 @@ usage(void)
 	    "[--description D]\n"
 	    "         [--supersedes UPDATEID]... [--prerequisite UPDATEID]... "
 	    "[--applicability FILE]\n"
-	    "         [--arguments ARGS] [--vendor NAME]\n");
+	    "         [--arguments ARGS] [--vendor NAME]\n"
+	    "       wsusutil publish FILE... --driver HWID... --driver-date "
+	    "YYYY-MM-DD\n"
+	    "         --driver-version A.B.C.D --title T --product P "
+	    "[--classification Drivers]\n"
+	    "         [--driver-class C] [--driver-provider P] "
+	    "[--driver-manufacturer M]\n"
+	    "         [--driver-company C] [--driver-model M] "
+	    "[--target-chid GUID]...\n"
+	    "         [--distribution-chid GUID]... [--feature-score OS=HH]... "
+	    "[--vendor NAME]\n"
+	    "         [--kb N] [--severity S] [--description D] "
+	    "[--supersedes ID]... [--prerequisite ID]...\n");
 	return 2;
+}
+
+/* Appends V to a repeated option's list; past MAX notes TOO_MANY. */
+static void
+add_repeated(struct publish_args *a, const char **list, unsigned *n,
+    unsigned max, const char *v, const char *too_many)
+{
+	if (*n == max) {
+		a->too_many = too_many;
+		return;
+	}
+	list[(*n)++] = v;
 }
 
 static int
@@ -109,9 +171,43 @@ parse_args(int argc, char **argv, struct publish_args *a)
 		else if (strcmp(o, "--prerequisite") == 0 &&
 		    a->n_supersedes + a->n_prereqs < PUBLISH_MAX_REFS)
 			a->prereqs[a->n_prereqs++] = v;
+		else if (strcmp(o, "--driver") == 0 &&
+		    a->n_drivers < PUBLISH_MAX_DRIVERS)
+			a->drivers[a->n_drivers++] = argv[i]; /* == v */
+		else if (strcmp(o, "--driver") == 0)
+			a->too_many = "more than 64 --driver options";
+		else if (strcmp(o, "--driver-date") == 0)
+			a->driver_date = v;
+		else if (strcmp(o, "--driver-version") == 0)
+			a->driver_version = v;
+		else if (strcmp(o, "--driver-class") == 0)
+			a->driver_class = v;
+		else if (strcmp(o, "--driver-provider") == 0)
+			a->driver_provider = v;
+		else if (strcmp(o, "--driver-manufacturer") == 0)
+			a->driver_manufacturer = v;
+		else if (strcmp(o, "--driver-company") == 0)
+			a->driver_company = v;
+		else if (strcmp(o, "--driver-model") == 0)
+			a->driver_model = v;
+		else if (strcmp(o, "--target-chid") == 0)
+			add_repeated(a, a->target_chids, &a->n_target_chids,
+			    FRAGMENT_DRIVER_MAX_CHIDS, v,
+			    "more than 256 --target-chid options");
+		else if (strcmp(o, "--distribution-chid") == 0)
+			add_repeated(a, a->dist_chids, &a->n_dist_chids,
+			    FRAGMENT_DRIVER_MAX_CHIDS, v,
+			    "more than 256 --distribution-chid options");
+		else if (strcmp(o, "--feature-score") == 0)
+			add_repeated(a, a->scores, &a->n_scores,
+			    FRAGMENT_DRIVER_MAX_SCORES, v,
+			    "more than 64 --feature-score options");
 		else
 			return -1;
 	}
+	/* A driver update's classification is Drivers; it may go unsaid. */
+	if (a->n_drivers > 0 && a->classification == NULL)
+		a->classification = "Drivers";
 	if (a->n_files == 0 || a->title == NULL || a->product == NULL ||
 	    a->classification == NULL)
 		return -1;
@@ -307,6 +403,181 @@ sign_and_store(const char *datadir, const char *workdir, const char *crt,
 	return rc;
 }
 
+/* Control characters (the fragment builder refuses them too, but only
+ * after the packages are signed and stored). */
+static bool
+has_control(const char *v)
+{
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return true;
+	return false;
+}
+
+/* Copies option OPT's value V into OUT; -1 after a message if unfit. */
+static int
+driver_str(const char *opt, const char *v,
+    char out[FRAGMENT_DRIVER_STR_MAX + 1])
+{
+	size_t n = strlen(v);
+
+	if (n > FRAGMENT_DRIVER_STR_MAX || has_control(v)) {
+		fprintf(stderr,
+		    "wsusutil: publish: %s is longer than 256 bytes or has "
+		    "control characters\n",
+		    opt);
+		return -1;
+	}
+	memcpy(out, v, n + 1);
+	return 0;
+}
+
+/* A CHID as ComputerHardwareIds prints it, with or without braces. */
+static int
+chid_of(const char *v, struct fragment_guid *g)
+{
+	char tmp[37];
+
+	if (strlen(v) == 38 && v[0] == '{' && v[37] == '}') {
+		memcpy(tmp, v + 1, 36);
+		tmp[36] = '\0';
+		v = tmp;
+	}
+	return guid_normalize(v, g->s);
+}
+
+/* OS=HH (amd64.10.0=FF): the OS lower case, HH one or two hex digits. */
+static int
+score_of(const char *v, struct fragment_driver_score *s)
+{
+	const char *eq = strrchr(v, '=');
+	size_t n, k;
+	int hi, lo;
+
+	if (eq == NULL || (n = (size_t)(eq - v)) == 0 ||
+	    n > FRAGMENT_DRIVER_OS_MAX)
+		return -1;
+	k = strlen(eq + 1);
+	if (k < 1 || k > 2)
+		return -1;
+	hi = k == 2 ? hex_digit((unsigned char)eq[1]) : 0;
+	lo = hex_digit((unsigned char)eq[k]);
+	if (hi < 0 || lo < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] <= ' ' || v[i] >= 0x7f)
+			return -1;
+		s->os[i] =
+		    (v[i] >= 'A' && v[i] <= 'Z') ? (char)(v[i] + 32) : v[i];
+	}
+	s->os[n] = '\0';
+	s->score = (uint8_t)(hi << 4 | lo);
+	return 0;
+}
+
+/*
+ * The metadata entries of a driver update, one per --driver, sharing
+ * everything else; defaults: Class "Other Hardware", Provider,
+ * Manufacturer and Company the --vendor, Model the --title. Returns 0,
+ * or the exit status after a message naming the problem.
+ */
+static int
+driver_build(const struct publish_args *a, struct publish_driver *pd)
+{
+	int32_t date;
+	uint64_t version;
+
+	memset(pd, 0, sizeof(*pd));
+	if (a->applicability != NULL)
+		return wsusutil_fail(CMD,
+		    "--applicability cannot be used with --driver (a "
+		    "driver applies to the devices its --driver IDs name)");
+	if (a->arguments != NULL)
+		return wsusutil_fail(CMD,
+		    "--arguments cannot be used with --driver (the "
+		    "WindowsDriver handler installs it, not a command line)");
+	if (a->driver_date == NULL ||
+	    fragment_driver_date_parse(a->driver_date, &date) < 0)
+		return wsusutil_fail(CMD,
+		    "--driver needs --driver-date YYYY-MM-DD (a real date)");
+	if (a->driver_version == NULL ||
+	    fragment_driver_version_parse(a->driver_version, &version) < 0)
+		return wsusutil_fail(CMD,
+		    "--driver needs --driver-version A.B.C.D (each part "
+		    "0-65535)");
+	if (driver_str("--driver-class",
+		a->driver_class ? a->driver_class : "Other Hardware",
+		pd->driver_class) < 0 ||
+	    driver_str(a->driver_provider ? "--driver-provider" : "--vendor",
+		a->driver_provider ? a->driver_provider : a->vendor,
+		pd->provider) < 0 ||
+	    driver_str(a->driver_manufacturer ? "--driver-manufacturer"
+					      : "--vendor",
+		a->driver_manufacturer ? a->driver_manufacturer : a->vendor,
+		pd->manufacturer) < 0 ||
+	    driver_str(a->driver_company ? "--driver-company" : "--vendor",
+		a->driver_company ? a->driver_company : a->vendor,
+		pd->company) < 0 ||
+	    driver_str(a->driver_model ? "--driver-model"
+				       : "--title (the default --driver-model)",
+		a->driver_model ? a->driver_model : a->title, pd->model) < 0)
+		return 1;
+	for (unsigned i = 0; i < a->n_target_chids; i++)
+		if (chid_of(a->target_chids[i], &pd->target[i]) < 0) {
+			fprintf(stderr,
+			    "wsusutil: publish: --target-chid is not a GUID: "
+			    "%s\n",
+			    a->target_chids[i]);
+			return 1;
+		}
+	for (unsigned i = 0; i < a->n_dist_chids; i++)
+		if (chid_of(a->dist_chids[i], &pd->dist[i]) < 0) {
+			fprintf(stderr,
+			    "wsusutil: publish: --distribution-chid is not a "
+			    "GUID: %s\n",
+			    a->dist_chids[i]);
+			return 1;
+		}
+	for (unsigned i = 0; i < a->n_scores; i++)
+		if (score_of(a->scores[i], &pd->scores[i]) < 0) {
+			fprintf(stderr,
+			    "wsusutil: publish: --feature-score must be OS=HH "
+			    "(e.g. amd64.10.0=FF): %s\n",
+			    a->scores[i]);
+			return 1;
+		}
+	for (unsigned i = 0; i < a->n_drivers; i++) {
+		struct fragment_driver *d = &pd->entries[i];
+
+		if (a->drivers[i][0] == '\0' || has_control(a->drivers[i]))
+			return wsusutil_fail(CMD,
+			    "--driver: empty hardware ID or control "
+			    "characters");
+		if (strlen(a->drivers[i]) > FRAGMENT_DRIVER_ID_MAX) {
+			fprintf(stderr,
+			    "wsusutil: publish: --driver: hardware ID longer "
+			    "than 200 bytes: %s\n",
+			    a->drivers[i]);
+			return 1;
+		}
+		d->hardware_id = a->drivers[i];
+		d->date = date;
+		d->version = version;
+		d->driver_class = pd->driver_class;
+		d->provider = pd->provider;
+		d->manufacturer = pd->manufacturer;
+		d->company = pd->company;
+		d->model = pd->model;
+		d->target_chids = pd->target;
+		d->n_target_chids = a->n_target_chids;
+		d->dist_chids = pd->dist;
+		d->n_dist_chids = a->n_dist_chids;
+		d->scores = pd->scores;
+		d->n_scores = a->n_scores;
+	}
+	return 0;
+}
+
 static int
 read_applicability(const char *path, struct sbuf *installed,
     struct sbuf *installable, struct wsd_err *err)
@@ -341,6 +612,7 @@ cmd_publish(const char *datadir, int argc, char **argv)
 		{ 3010, FRAGMENT_RESULT_SUCCEEDED, FRAGMENT_TRUE },
 	};
 	struct publish_args a;
+	struct publish_driver pd;
 	struct fragment_update fu;
 	struct fragment_cmdline cl;
 	struct fragment_localized fl;
@@ -361,6 +633,18 @@ cmd_publish(const char *datadir, int argc, char **argv)
 
 	if (parse_args(argc, argv, &a) < 0)
 		return usage();
+	if (a.too_many != NULL)
+		return wsusutil_fail(CMD, a.too_many);
+	if (a.n_drivers == 0 &&
+	    (a.driver_date || a.driver_version || a.driver_class ||
+		a.driver_provider || a.driver_manufacturer ||
+		a.driver_company || a.driver_model || a.n_target_chids ||
+		a.n_dist_chids || a.n_scores))
+		return wsusutil_fail(CMD,
+		    "--driver-*, --target-chid, --distribution-chid and "
+		    "--feature-score need --driver");
+	if (a.n_drivers > 0 && (rc = driver_build(&a, &pd)) != 0)
+		return rc;
 	sbuf_init(&core, FRAGMENT_CAP);
 	sbuf_init(&ext, FRAGMENT_CAP);
 	sbuf_init(&loc, FRAGMENT_CAP);
@@ -403,6 +687,11 @@ cmd_publish(const char *datadir, int argc, char **argv)
 	if (store_category_find(st, "UpdateClassification", a.classification,
 		cls, &err) < 0) {
 		rc = wsusutil_fail(CMD, "unknown classification");
+		goto out;
+	}
+	if (a.n_drivers > 0 && strcasecmp(cls, DRIVERS_CLASSIFICATION) != 0) {
+		rc = wsusutil_fail(CMD,
+		    "a driver update's classification must be Drivers");
 		goto out;
 	}
 	/* Everything referred to must exist before anything is written. */
@@ -496,7 +785,8 @@ cmd_publish(const char *datadir, int argc, char **argv)
 		.n_codes = sizeof(codes) / sizeof(codes[0]) };
 	fu.update_id = id;
 	fu.revision_number = PUBLISH_REVISION;
-	fu.type = FRAGMENT_TYPE_SOFTWARE;
+	fu.type =
+	    a.n_drivers > 0 ? FRAGMENT_TYPE_DRIVER : FRAGMENT_TYPE_SOFTWARE;
 	fu.explicitly_deployable = true;
 	fu.auto_select_on_web_sites = true;
 	fu.supersedes = a.supersedes;
@@ -508,7 +798,14 @@ cmd_publish(const char *datadir, int argc, char **argv)
 		fu.is_installed = sbuf_str(&inst);
 		fu.is_installable = sbuf_str(&instable);
 	}
-	fu.handler = FRAGMENT_HANDLER_CMDLINE;
+	if (a.n_drivers > 0) {
+		fu.drivers = pd.entries;
+		fu.n_drivers = a.n_drivers;
+		fu.handler = FRAGMENT_HANDLER_DRIVER;
+	} else {
+		fu.handler = FRAGMENT_HANDLER_CMDLINE;
+		fu.cmdline = &cl;
+	}
 	fu.has_download_sizes = true;
 	fu.max_download_size = total;
 	fu.min_download_size = 0;
@@ -517,7 +814,6 @@ cmd_publish(const char *datadir, int argc, char **argv)
 	fu.kb_article_id = a.kb;
 	fu.files = ff;
 	fu.n_files = a.n_files;
-	fu.cmdline = &cl;
 	fl = (struct fragment_localized){ .language = "en", .title = a.title,
 		.description = a.description };
 	if (fragment_build_core(&core, &fu, &err) < 0 ||
@@ -529,7 +825,7 @@ cmd_publish(const char *datadir, int argc, char **argv)
 	memset(&in, 0, sizeof(in));
 	in.update_id = id;
 	in.revision_number = PUBLISH_REVISION;
-	in.update_type = "Software";
+	in.update_type = a.n_drivers > 0 ? "Driver" : "Software";
 	in.origin = "local";
 	in.explicitly_deployable = true;
 	in.is_leaf = true;

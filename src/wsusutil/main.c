@@ -38,8 +38,9 @@ static const struct wsusutil_cmd cmds[] = {
 	    "FILE... --title T --product P --classification C [--kb N] "
 	    "[--severity S] [--description D] [--supersedes ID]... "
 	    "[--prerequisite ID]... [--applicability FILE] [--arguments A] "
-	    "[--vendor V]",
-	    "sign packages and publish them as a Software update" },
+	    "[--vendor V] | --driver HWID... --driver-date D --driver-version V "
+	    "[--driver-class C] [--driver-provider P] ... (docs/DRIVERS.md)",
+	    "sign packages and publish them as a Software or Driver update" },
 	{ "publishingcert", cmd_publishingcert,
 	    "create [--subject CN] [--days N] [--force] | export FILE [--der]",
 	    "the certificate published packages are signed with" },

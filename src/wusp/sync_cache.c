@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "wusp/driver_match.h"
 
 /* Distinct group sets kept per catalog; past it the views start over
  * (a site has a few dozen groups, and computers sit in one or two). */
@@ -22,6 +23,7 @@ struct sync_catalog {
 	struct store_sync_catalog sc_cat;
 	uint32_t *sc_by_uid; /* revision indexes, ordered by UpdateID */
 	uint32_t *sc_pre_ix, *sc_bun_ix;
+	uint32_t *sc_drv_ix; /* driver entries by hardware id */
 	/* revision id -> index, UINT32_MAX for none; NULL when the ids are
 	 * too sparse (binary search then) */
 	uint32_t *sc_rid_ix;
@@ -46,19 +48,18 @@ catalog_unref(struct sync_catalog *c)
 	free(c->sc_by_uid);
 	free(c->sc_pre_ix);
 	free(c->sc_bun_ix);
+	free(c->sc_drv_ix);
 	free(c->sc_rid_ix);
 	free(c);
 }
 
-/* The catalog a qsort comparator sees: qsort has no context argument,
- * and sorting happens under cache_lock. */
-static const struct store_sync_catalog *sort_cat;
-
 static int
-cmp_uid(const void *a, const void *b)
+cmp_uid(const void *a, const void *b, void *arg)
 {
-	return strcmp(sort_cat->revs[*(const uint32_t *)a].update_id,
-	    sort_cat->revs[*(const uint32_t *)b].update_id);
+	const struct store_sync_catalog *sc = arg;
+
+	return strcmp(sc->revs[*(const uint32_t *)a].update_id,
+	    sc->revs[*(const uint32_t *)b].update_id);
 }
 
 static size_t
@@ -124,9 +125,11 @@ catalog_build(struct store *st, uint64_t instance, struct sync_catalog **out,
 	}
 	for (size_t i = 0; i < sc->n_revs; i++)
 		c->sc_by_uid[i] = (uint32_t)i;
-	sort_cat = sc;
-	qsort(c->sc_by_uid, sc->n_revs, sizeof(*c->sc_by_uid), cmp_uid);
-	sort_cat = NULL;
+	qsort_r(c->sc_by_uid, sc->n_revs, sizeof(*c->sc_by_uid), cmp_uid, sc);
+	if ((rc = driver_index_build(sc, &c->sc_drv_ix)) < 0) {
+		catalog_unref(c);
+		return wsd_fail(err, rc, "driver table too large");
+	}
 	resolve(sc, c->sc_by_uid, sc->pre, sc->n_pre, c->sc_pre_ix);
 	resolve(sc, c->sc_by_uid, sc->bun, sc->n_bun, c->sc_bun_ix);
 	/* Revision ids are allocated densely by the store: a direct map
@@ -196,6 +199,38 @@ raise_role(uint8_t *role, uint32_t *queue, size_t *tail, size_t j,
 		role[j] = (uint8_t)r;
 }
 
+/*
+ * A deployed driver is offered in the driver pass only (MS-WUSP 3.1.5.7:
+ * the software pass returns no Driver revision), but what it requires
+ * (its product, classification, detectoids) reaches the client in the
+ * software pass, so that its prerequisites can be met.
+ */
+static void
+evaluate_prereqs(const struct sync_view *v, uint8_t *role, uint32_t *queue,
+    size_t *tail, size_t i)
+{
+	const struct store_sync_rev *r = &v->sv_sc->revs[i];
+
+	for (size_t k = 0; k < r->n_pre; k++) {
+		uint32_t j = v->sv_pre_ix[r->pre_first + k];
+
+		if (j != UINT32_MAX)
+			raise_role(role, queue, tail, j, SYNC_EVALUATE);
+	}
+}
+
+bool
+sync_view_driver_deployed(const struct sync_view *v, size_t i)
+{
+	const struct store_sync_deploy *d;
+
+	if (v->sv_sc->revs[i].type != STORE_SYNC_DRIVER ||
+	    v->sv_dep_of[i] == UINT32_MAX)
+		return false;
+	d = &v->sv_deps[v->sv_dep_of[i]];
+	return d->approval_id != 0 && strcmp(d->action, "Install") == 0;
+}
+
 void
 sync_view_closure(const struct sync_view *v, const bool *in_scope,
     uint8_t *role, uint32_t *queue)
@@ -214,6 +249,10 @@ sync_view_closure(const struct sync_view *v, const bool *in_scope,
 		    sc->revs[i].type == STORE_SYNC_CATEGORY)
 			raise_role(role, queue, &tail, i, SYNC_EVALUATE);
 		if (v->sv_dep_of[i] != UINT32_MAX &&
+		    v->sv_deps[v->sv_dep_of[i]].approval_id != 0 &&
+		    sc->revs[i].type == STORE_SYNC_DRIVER)
+			evaluate_prereqs(v, role, queue, &tail, i);
+		else if (v->sv_dep_of[i] != UINT32_MAX &&
 		    v->sv_deps[v->sv_dep_of[i]].approval_id != 0)
 			raise_role(role, queue, &tail, i, SYNC_DEPLOYED);
 		else if (v->sv_detect_unapproved &&
@@ -317,6 +356,7 @@ view_build(struct store *st, struct sync_catalog *c,
 	v->sv_detect_unapproved = detect_unapproved;
 	v->sv_pre_ix = c->sc_pre_ix;
 	v->sv_bun_ix = c->sc_bun_ix;
+	v->sv_drv_ix = c->sc_drv_ix;
 	if ((rc = store_sync_deployments(st, head->groups, head->n_groups,
 		 &gen, &v->sv_deps, &v->sv_n_deps, err)) < 0) {
 		view_free(v);
@@ -368,9 +408,12 @@ view_build(struct store *st, struct sync_catalog *c,
 				v->sv_change_gen[j] = g;
 		}
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (v->sv_role[i] != SYNC_NONE)
 			queue[v->sv_n_members++] = (uint32_t)i;
+		if (sync_view_driver_deployed(v, i))
+			v->sv_n_drivers++;
+	}
 	v->sv_members = queue; /* ascending: filled in index order */
 	*out = v;
 	return 0;

@@ -51,9 +51,12 @@ struct sync_view {
 	uint64_t *sv_change_gen;  /* last change of its deployment */
 	uint32_t *sv_members;     /* revisions with a role, ascending */
 	size_t sv_n_members;
+	size_t sv_n_drivers;      /* drivers with an Install approval */
 	/* catalog indexes, shared: per ref of sv_sc->pre/bun the index of
 	 * the revision it names, or UINT32_MAX when not in the catalog */
 	const uint32_t *sv_pre_ix, *sv_bun_ix;
+	/* the catalog's driver entries ordered by hardware id */
+	const uint32_t *sv_drv_ix;
 };
 
 /*
@@ -70,6 +73,10 @@ void sync_view_release(const struct sync_view *v);
 size_t sync_view_by_rid(const struct sync_view *v, int64_t rid);
 /* Index of the revision of UpdateID UID, or SIZE_MAX. */
 size_t sync_view_by_uid(const struct sync_view *v, const char *uid);
+
+/* Revision I is a driver these groups have an Install approval for:
+ * the driver pass may offer it. */
+bool sync_view_driver_deployed(const struct sync_view *v, size_t i);
 
 /*
  * Roles for a category-filtered scan: only deployments (and unapproved

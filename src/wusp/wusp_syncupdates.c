@@ -23,8 +23,17 @@
  * revisions still deployed outside the filter go to
  * DeployedOutOfScopeRevisionIds and only the others out of scope.
  *
- * Driver pass: no drivers are served yet, so Truncated=false, NewCookie
- * and DriverSyncNotNeeded=true, as WSUS answered (WUSP.md 4.1 item 3).
+ * Driver pass (SkipSoftwareSync, MS-WUSP 3.1.5.7): for each device of
+ * SystemSpec the best driver its groups have an Install approval for,
+ * whose prerequisites the client has, if better than the installed one
+ * (driver_match.h). The software pass never returns a driver, only what
+ * deployed drivers require. CachedDriverIDs play the part of the cache;
+ * Deployment carries the matched HardwareIds for protocol >= 1.6.
+ * DriverSyncNotNeeded says whether any driver is in scope: "true" when
+ * the computer's groups have no driver approved (in a filtered scan: in
+ * the filter), as WS2025 answered with none approved (WUSP.md 4.2 item
+ * 12; its "false" in the unfiltered software pages follows no rule we
+ * could derive, and a wrong "true" would hide approved drivers).
  */
 #include "wusp/wusp_int.h"
 
@@ -34,7 +43,9 @@
 
 #include "common/encode.h"
 #include "common/log.h"
+#include "wusp/driver_match.h"
 #include "wusp/sync_cache.h"
+#include "wusp/systemspec.h"
 
 /* Updates per page: what WS2025 sent at most (WUSP.md 4.2 item 13). */
 #define SYNC_PAGE_MAX 30
@@ -46,6 +57,7 @@
 #define SYNC_MAX_OTHER_CACHED 100000
 
 /* Client protocol versions (major << 16 | minor) that change the answer. */
+#define PROTO_1_6 0x00010006u
 #define PROTO_1_7 0x00010007u
 #define PROTO_1_8 0x00010008u
 
@@ -72,6 +84,11 @@ struct sync_state {
 	size_t ss_n_cached;
 	uint32_t ss_protocol;
 	uint64_t ss_anchor; /* changes after this one are news */
+	bool ss_drivers_in_scope;
+	bool ss_anchor_moves; /* NewCookie may carry the new anchor */
+	/* driver pass: per device the matched driver entry, or UINT32_MAX */
+	const uint32_t *ss_best;
+	size_t ss_n_best;
 };
 
 static int
@@ -144,6 +161,37 @@ struct page {
 	bool pg_failed;
 };
 
+/* HardwareIds: the driver-table HardwareIDs of revision I that won a
+ * device (MS-WUSP 2.2.2.2.4), each once; clients from 1.6 on. */
+static int
+emit_hardware_ids(struct soap_writer *w, const struct sync_state *s, size_t i)
+{
+	const struct store_sync_catalog *sc = s->ss_v->sv_sc;
+	bool open = false;
+
+	if (s->ss_best == NULL || s->ss_protocol < PROTO_1_6)
+		return 0;
+	for (size_t k = 0; k < s->ss_n_best; k++) {
+		uint32_t e = s->ss_best[k];
+		bool seen = false;
+
+		if (e == UINT32_MAX || sc->drv[e].rev != i)
+			continue;
+		for (size_t m = 0; m < k && !seen; m++)
+			seen = s->ss_best[m] != UINT32_MAX &&
+			    strcmp(sc->pool + sc->drv[s->ss_best[m]].hwid,
+				sc->pool + sc->drv[e].hwid) == 0;
+		if (seen)
+			continue;
+		if (!open && soap_emit_open(w, "HardwareIds") < 0)
+			return -1;
+		open = true;
+		if (soap_emit_str(w, "string", sc->pool + sc->drv[e].hwid) < 0)
+			return -1;
+	}
+	return open ? soap_emit_close(w, "HardwareIds") : 0;
+}
+
 static int
 emit_deployment(struct soap_writer *w, const struct sync_state *s, size_t i)
 {
@@ -181,7 +229,8 @@ emit_deployment(struct soap_writer *w, const struct sync_state *s, size_t i)
 	    (deadline[0] != '\0' &&
 		soap_emit_str(w, "Deadline", deadline) < 0) ||
 	    soap_emit_bool(w, "IsAssigned", true) < 0 ||
-	    soap_emit_str(w, "LastChangeTime", changed) < 0)
+	    soap_emit_str(w, "LastChangeTime", changed) < 0 ||
+	    emit_hardware_ids(w, s, i) < 0)
 		return -1;
 	/* MUST NOT go to clients below 1.8, MUST be 0 (WUSP.md 4.3). */
 	if (s->ss_protocol >= PROTO_1_8 &&
@@ -379,7 +428,9 @@ software_pass(struct sync_state *s, const struct scan_req *q)
 			s->ss_inst[j] = true;
 	}
 	s->ss_role = v->sv_role;
+	s->ss_drivers_in_scope = v->sv_n_drivers > 0;
 	if (q->filter != NULL) {
+		s->ss_drivers_in_scope = false;
 		role = malloc(n + 1);
 		queue = calloc(n + 1, sizeof(*queue));
 		in_scope = calloc(n + 1, sizeof(*in_scope));
@@ -387,6 +438,9 @@ software_pass(struct sync_state *s, const struct scan_req *q)
 			goto done;
 		filter_scope(v, q->filter, q->n_filter, in_scope);
 		sync_view_closure(v, in_scope, role, queue);
+		for (size_t i = 0; i < n && !s->ss_drivers_in_scope; i++)
+			s->ss_drivers_in_scope = in_scope[i] &&
+			    sync_view_driver_deployed(v, i);
 		if (q->two_groups) {
 			if ((s->ss_needed_all = calloc(n + 1, 1)) == NULL)
 				goto done;
@@ -395,6 +449,19 @@ software_pass(struct sync_state *s, const struct scan_req *q)
 		s->ss_role = role;
 	}
 	compute_needed(s, s->ss_role, s->ss_needed);
+	/* The anchor says "every deployment you cache is known as of this
+	 * generation" (WUSP.md 4.2 item 10: refreshed on every page). A
+	 * filtered scan looked at part of the cache only: it may move the
+	 * anchor unless a cached revision it did not look at changed
+	 * since, which the next unfiltered pass must still report. */
+	s->ss_anchor_moves = true;
+	for (size_t k = 0; q->filter != NULL && k < s->ss_n_cached; k++) {
+		size_t j = sync_view_by_rid(v, s->ss_cached[k]);
+
+		if (j != SIZE_MAX && !s->ss_needed[j] &&
+		    v->sv_change_gen[j] > s->ss_anchor)
+			s->ss_anchor_moves = false;
+	}
 	if ((ec = emit_new(s, &truncated)) != SOAP_ERRC_NONE)
 		goto done;
 	ec = SOAP_ERRC_INTERNAL_SERVER_ERROR;
@@ -407,6 +474,80 @@ software_pass(struct sync_state *s, const struct scan_req *q)
 done:
 	free(in_scope);
 	free(queue);
+	free(role);
+	return ec;
+}
+
+static bool
+driver_eligible(void *arg, size_t i)
+{
+	const struct sync_state *s = arg;
+
+	return sync_view_driver_deployed(s->ss_v, i) &&
+	    satisfied(s, &s->ss_v->sv_sc->revs[i]);
+}
+
+/* The driver pass: NewUpdates, OutOfScopeRevisionIDs (cached drivers
+ * no device needs), ChangedUpdates and Truncated. */
+static enum soap_errc
+driver_pass(struct sync_state *s, const struct scan_req *q,
+    const struct system_spec *spec)
+{
+	const struct sync_view *v = s->ss_v;
+	size_t n = v->sv_sc->n_revs;
+	enum soap_errc ec = SOAP_ERRC_SERVER_BUSY;
+	uint8_t *role = NULL;
+	uint32_t *best = NULL;
+	bool truncated = false;
+
+	s->ss_inst = calloc(n + 1, sizeof(*s->ss_inst));
+	s->ss_needed = calloc(n + 1, sizeof(*s->ss_needed));
+	s->ss_in_cache = calloc(n + 1, sizeof(*s->ss_in_cache));
+	role = calloc(n + 1, 1);
+	best = calloc(spec->n_dev + 1, sizeof(*best));
+	if (s->ss_inst == NULL || s->ss_needed == NULL ||
+	    s->ss_in_cache == NULL || role == NULL || best == NULL)
+		goto done;
+	for (size_t k = 0; k < q->n_inst; k++) {
+		size_t j = sync_view_by_rid(v, q->inst[k]);
+
+		if (j != SIZE_MAX)
+			s->ss_inst[j] = true;
+	}
+	for (size_t k = 0; k < s->ss_n_cached; k++) {
+		size_t j = sync_view_by_rid(v, s->ss_cached[k]);
+
+		if (j != SIZE_MAX)
+			s->ss_in_cache[j] = true;
+	}
+	s->ss_drivers_in_scope = v->sv_n_drivers > 0;
+	if (s->ss_drivers_in_scope)
+		driver_match(v->sv_sc, v->sv_drv_ix, spec, driver_eligible, s,
+		    best);
+	else
+		memset(best, 0xff, spec->n_dev * sizeof(*best));
+	for (size_t k = 0; k < spec->n_dev; k++)
+		if (best[k] != UINT32_MAX) {
+			size_t i = v->sv_sc->drv[best[k]].rev;
+
+			s->ss_needed[i] = true;
+			role[i] = SYNC_DEPLOYED;
+		}
+	s->ss_role = role;
+	s->ss_best = best;
+	s->ss_n_best = spec->n_dev;
+	if ((ec = emit_new(s, &truncated)) != SOAP_ERRC_NONE)
+		goto done;
+	ec = SOAP_ERRC_INTERNAL_SERVER_ERROR;
+	if (emit_out_of_scope(s, "OutOfScopeRevisionIDs", 0) < 0 ||
+	    emit_changed(s) < 0 ||
+	    soap_emit_bool(&s->ss_c->wc_w, "Truncated", truncated) < 0)
+		goto done;
+	ec = SOAP_ERRC_NONE;
+done:
+	s->ss_role = NULL;
+	s->ss_best = NULL;
+	free(best);
 	free(role);
 	return ec;
 }
@@ -481,7 +622,8 @@ read_filter(struct wusp_ctx *c, const struct soap_elem *params,
 
 static enum soap_errc
 sync(struct wusp_ctx *c, const struct cookie *ck,
-    const struct soap_elem *params, bool skip_software, int32_t *ids)
+    const struct soap_elem *params, bool skip_software, int32_t *ids,
+    const struct system_spec *spec)
 {
 	const struct soap_doc *d = c->wc_doc;
 	struct store_sync_head head;
@@ -503,10 +645,14 @@ sync(struct wusp_ctx *c, const struct cookie *ck,
 		 "parameters.InstalledNonLeafUpdateIDs", ids,
 		 SYNC_MAX_INSTALLED, &q.n_inst)) != SOAP_ERRC_NONE)
 		return ec;
-	if (!skip_software &&
-	    (ec = read_ids(c, params, "OtherCachedUpdateIDs",
-		 "parameters.OtherCachedUpdateIDs", ids + q.n_inst,
-		 SYNC_MAX_OTHER_CACHED, &n_other)) != SOAP_ERRC_NONE)
+	/* The driver pass's cache is CachedDriverIDs (never sent by the
+	 * captured client: absent is empty). */
+	if ((ec = read_ids(c, params,
+		 skip_software ? "CachedDriverIDs" : "OtherCachedUpdateIDs",
+		 skip_software ? "parameters.CachedDriverIDs" :
+				 "parameters.OtherCachedUpdateIDs",
+		 ids + q.n_inst, SYNC_MAX_OTHER_CACHED, &n_other)) !=
+	    SOAP_ERRC_NONE)
 		return ec;
 	q.inst = ids;
 	/* Category-filtered scans exist from protocol 1.7 on (WUSP.md 3.6
@@ -550,15 +696,22 @@ sync(struct wusp_ctx *c, const struct cookie *ck,
 	    ck->co_anchor :
 	    0;
 	ec = SOAP_ERRC_SERVER_BUSY;
-	if ((s.ss_cached = calloc(q.n_inst + n_other + 1,
-		 sizeof(*s.ss_cached))) == NULL)
-		goto done;
-	memcpy(s.ss_cached, ids, (q.n_inst + n_other) * sizeof(*ids));
-	qsort(s.ss_cached, q.n_inst + n_other, sizeof(*s.ss_cached), cmp_i32);
-	for (size_t k = 0; k < q.n_inst + n_other; k++)
-		if (s.ss_n_cached == 0 ||
-		    s.ss_cached[s.ss_n_cached - 1] != s.ss_cached[k])
-			s.ss_cached[s.ss_n_cached++] = s.ss_cached[k];
+	{
+		/* The software pass's cache: installed + other cached;
+		 * the driver pass's: the cached drivers. */
+		const int32_t *from = skip_software ? ids + q.n_inst : ids;
+		size_t ncached = skip_software ? n_other : q.n_inst + n_other;
+
+		if ((s.ss_cached = calloc(ncached + 1,
+			 sizeof(*s.ss_cached))) == NULL)
+			goto done;
+		memcpy(s.ss_cached, from, ncached * sizeof(*ids));
+		qsort(s.ss_cached, ncached, sizeof(*s.ss_cached), cmp_i32);
+		for (size_t k = 0; k < ncached; k++)
+			if (s.ss_n_cached == 0 ||
+			    s.ss_cached[s.ss_n_cached - 1] != s.ss_cached[k])
+				s.ss_cached[s.ss_n_cached++] = s.ss_cached[k];
+	}
 
 	ec = SOAP_ERRC_INTERNAL_SERVER_ERROR;
 	if (soap_emit_open_ns(&c->wc_w, "SyncUpdatesResponse", SOAP_NS_CLIENT) <
@@ -566,16 +719,14 @@ sync(struct wusp_ctx *c, const struct cookie *ck,
 	    soap_emit_open(&c->wc_w, "SyncUpdatesResult") < 0)
 		goto done;
 	if (skip_software) {
-		/* No drivers are served (yet): nothing is in scope. */
-		if (soap_emit_bool(&c->wc_w, "Truncated", false) < 0)
+		if ((ec = driver_pass(&s, &q, spec)) != SOAP_ERRC_NONE)
 			goto done;
 	} else {
 		if ((ec = software_pass(&s, &q)) != SOAP_ERRC_NONE)
 			goto done;
 		/* Every change to what this client caches was sent: move
-		 * its anchor. Not after a filtered scan, which looked at
-		 * part of the cache only. */
-		if (filter == NULL) {
+		 * its anchor. */
+		if (s.ss_anchor_moves) {
 			nc.co_anchor = v->sv_generation;
 			nc.co_group_version = v->sv_groups_hash;
 		}
@@ -586,11 +737,9 @@ sync(struct wusp_ctx *c, const struct cookie *ck,
 	if (q.two_groups && s.ss_needed_all != NULL &&
 	    emit_out_of_scope(&s, "DeployedOutOfScopeRevisionIds", 2) < 0)
 		goto done;
-	/* "false" in the software pages and "true" in the driver pass, as
-	 * WS2025 answered the unfiltered scan (WUSP.md 4.2 item 12). */
 	if (ck->co_protocol >= PROTO_1_7 &&
 	    soap_emit_str(&c->wc_w, "DriverSyncNotNeeded",
-		skip_software ? "true" : "false") < 0)
+		s.ss_drivers_in_scope ? "false" : "true") < 0)
 		goto done;
 	if (soap_emit_close(&c->wc_w, "SyncUpdatesResult") < 0 ||
 	    soap_emit_close(&c->wc_w, "SyncUpdatesResponse") < 0)
@@ -615,6 +764,8 @@ wusp_sync_updates(struct wusp_ctx *c)
 	struct wsd_err err;
 	struct cookie ck;
 	enum soap_errc ec;
+	struct system_spec spec;
+	const char *message;
 	bool skip;
 	int32_t *ids;
 
@@ -635,10 +786,19 @@ wusp_sync_updates(struct wusp_ctx *c)
 		c->wc_message = "parameters.SystemSpec";
 		return SOAP_ERRC_INVALID_PARAMETERS;
 	}
+	memset(&spec, 0, sizeof(spec));
+	if (skip && system_spec_parse(d, params, &spec, &message, &err) < 0) {
+		c->wc_message = message;
+		return err.code == WSD_ENOMEM ? SOAP_ERRC_SERVER_BUSY :
+						SOAP_ERRC_INVALID_PARAMETERS;
+	}
 	ids = calloc(SYNC_MAX_INSTALLED + SYNC_MAX_OTHER_CACHED, sizeof(*ids));
-	if (ids == NULL)
+	if (ids == NULL) {
+		system_spec_release(&spec);
 		return SOAP_ERRC_SERVER_BUSY;
-	ec = sync(c, &ck, params, skip, ids);
+	}
+	ec = sync(c, &ck, params, skip, ids, &spec);
 	free(ids);
+	system_spec_release(&spec);
 	return ec;
 }

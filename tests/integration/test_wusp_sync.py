@@ -519,6 +519,53 @@ class Sync(unittest.TestCase):
                 b'dd78b8a1-0b20-45c1-add6-4da72e9364cf', b'not-a-guid'), d)
         self.assertEqual(r.status, 500)
 
+    def test_filtered_scan_anchor(self):
+        """A filtered scan refreshes the anchor like any page (WUSP.md
+        4.2 item 10; the next page does not repeat what it just sent as
+        ChangedUpdates, vectors scan/000006-8), except over a cached
+        deployment outside its filter that changed: the next unfiltered
+        pass must still report that one."""
+        d = Wsusd()
+        d.start()
+        self.addCleanup(d.cleanup)
+        self.addCleanup(d.stop)
+        harness.run_wsusutil(d.dir, 'publishingcert', 'create',
+                             check=False)
+        e = self.publish('AnchE', d=d)
+        f = self.publish('AnchF', d=d, product='Anch Other')
+        for u in (e, f):
+            harness.run_wsusutil(d.dir, 'approve', u, '--group',
+                                 'All Computers')
+        cats = self.categories(d)
+        # Fresh cookie, filtered pass page by page: no ChangedUpdates.
+        cookie = self.session(d)
+        inst, oth = [], []
+        for _ in range(10):
+            p = self.sync_filtered(cookie, [cats['Sync Product']], False,
+                                   inst, oth, d)
+            self.assertEqual(p.changed, {})
+            cookie = p.cookie
+            new = p.updates()
+            for rid, _, leaf, _ in new.values():
+                (inst if leaf == 'false' else oth).append(rid)
+            if not new:
+                break
+        pages, inst, oth, cookie = self.full_pass(cookie, inst, oth, d)
+        seen = {}
+        for p in pages:
+            seen.update(p.updates())
+        self.assertIn(f, seen)
+        # F (outside the filter) changes; a filtered scan does not
+        # report it and must not hide it from the next full pass.
+        harness.run_wsusutil(d.dir, 'approve', f, '--group',
+                             'All Computers', '--deadline', '2031-01-01')
+        p = self.sync_filtered(cookie, [cats['Sync Product']], False,
+                               inst, oth, d)
+        self.assertEqual(p.changed, {})
+        p = self.sync(p.cookie, inst, oth, d)
+        self.assertEqual(list(p.changed), [seen[f][0]])
+        self.assertEqual(self.sync(p.cookie, inst, oth, d).changed, {})
+
     def test_cookie_renewal_keeps_anchor(self):
         """GetCookie with the old cookie carries what the client was
         told: a rescan after renewal sends no ChangedUpdates."""
