@@ -5,9 +5,12 @@
  *
  * Once per process a temporary data directory is made with a database
  * (store_open) holding a little catalog: one computer (COMPUTER below,
- * "fuzz.example.test"), one Product category and one Software update in
- * it, approved for Install to "All Computers", so SyncUpdates and
- * GetExtendedUpdateInfo have something to return. The cookie keys are
+ * "fuzz.example.test"), one Product category, and one Software update
+ * and one Driver update in it (the driver requires the product; its
+ * three d.WindowsDriverMetaData entries match devices of the driverpass
+ * seeds), both approved for Install to "All Computers", so SyncUpdates
+ * (both passes, driver matching included) and GetExtendedUpdateInfo
+ * have something to return. The cookie keys are
  * loaded (created) there, and a runtime and handler context like a
  * worker's are built around them. The directory is removed at exit. The
  * database is shared by all inputs and operations write to it
@@ -71,6 +74,7 @@
 #define COMPUTER "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 #define PRODUCT  "5e1f6a10-0000-4000-8000-00000000f001"
 #define UPDATE   "5e1f6a10-0000-4000-8000-00000000f002"
+#define DRIVER   "5e1f6a10-0000-4000-8000-00000000f003"
 
 /* Spliced bodies never grow past this; the rest is copied verbatim. */
 #define SPLICE_MAX (1024 * 1024)
@@ -171,6 +175,43 @@ catalog(struct wsd_err *err)
 	    "\" /></Categories></Relationships>"
 	    "<ApplicabilityRules><IsInstalled><False /></IsInstalled>"
 	    "<IsInstallable><True /></IsInstallable></ApplicabilityRules>";
+	/*
+	 * A driver for devices of flow/000014 (the driverpass seeds): the
+	 * ICH9 USB controller by its hardware id, volmgr by a compatible id
+	 * for computers with the capture's 5th CHID, and the Microsoft
+	 * printer (same Provider and Manufacturer as installed); the
+	 * product is its prerequisite.
+	 */
+	static const char drv_core[] =
+	    "<UpdateIdentity UpdateID=\"" DRIVER "\" RevisionNumber=\"1\" />"
+	    "<Properties UpdateType=\"Driver\" ExplicitlyDeployable=\"true\" "
+	    "AutoSelectOnWebSites=\"true\" />"
+	    "<Relationships><Prerequisites><AtLeastOne IsCategory=\"true\">"
+	    "<UpdateIdentity UpdateID=\"" PRODUCT "\" /></AtLeastOne>"
+	    "</Prerequisites></Relationships>"
+	    "<ApplicabilityRules><IsInstalled><d.WindowsDriverInstalled />"
+	    "</IsInstalled><IsSuperseded><d.WindowsDriverSuperseded />"
+	    "</IsSuperseded><IsInstallable><d.WindowsDriverInstallable />"
+	    "</IsInstallable><Metadata>"
+	    "<d.WindowsDriverMetaData HardwareID=\"PCI\\VEN_8086&amp;DEV_2935"
+	    "&amp;SUBSYS_11001AF4&amp;REV_03\" DriverVerDate=\"2024-01-15\" "
+	    "DriverVerVersion=\"10.0.1.0\" WhqlDriverID=\"0\" Class=\"USB\" "
+	    "Company=\"Fuzz\" Provider=\"Fuzz\" Manufacturer=\"Fuzz\" "
+	    "Model=\"USB\"><d.FeatureScore FeatureScore=\"FE\" "
+	    "OperatingSystem=\"amd64.10.0\" /></d.WindowsDriverMetaData>"
+	    "<d.WindowsDriverMetaData HardwareID=\"DETECTED\\volmgr\" "
+	    "DriverVerDate=\"2020-01-01\" DriverVerVersion=\"1.0.0.0\" "
+	    "WhqlDriverID=\"0\" Class=\"System\" Company=\"Fuzz\" "
+	    "Provider=\"Fuzz\" Manufacturer=\"Fuzz\" Model=\"volmgr\">"
+	    "<d.TargetComputerHardwareId>3673e5af-4b17-57f3-b9a4-7de906abf68b"
+	    "</d.TargetComputerHardwareId></d.WindowsDriverMetaData>"
+	    "<d.WindowsDriverMetaData HardwareID=\"{6d170653-5280-44c2-ba44-"
+	    "2c04bc9d46da}\" DriverVerDate=\"2024-01-01\" "
+	    "DriverVerVersion=\"11.0.0.0\" WhqlDriverID=\"0\" "
+	    "Class=\"Printers\" Company=\"Microsoft\" Provider=\"Microsoft\" "
+	    "Manufacturer=\"Microsoft\" Model=\"Printer\" />"
+	    "</Metadata></ApplicabilityRules>";
+	static const struct store_prereq drv_pre[] = { { 0, PRODUCT, true } };
 	struct store_revision_in in;
 	int64_t rid;
 	bool existed;
@@ -205,7 +246,26 @@ catalog(struct wsd_err *err)
 	in.categories = cats;
 	if (store_revision_put(store, &in, &rid, &existed, err) < 0)
 		return false;
-	return store_approval_set(store, UPDATE, "All Computers", "Install",
+	if (store_approval_set(store, UPDATE, "All Computers", "Install",
+		NULL, "fuzz", err) != 0)
+		return false;
+	memset(&in, 0, sizeof(in));
+	in.update_id = DRIVER;
+	in.revision_number = 1;
+	in.update_type = "Driver";
+	in.origin = "local";
+	in.explicitly_deployable = true;
+	in.is_leaf = true;
+	in.title = "Fuzz driver";
+	in.xml_core = drv_core;
+	in.xml_core_len = sizeof(drv_core) - 1;
+	in.n_categories = 1;
+	in.categories = cats;
+	in.n_prereqs = 1;
+	in.prereqs = drv_pre;
+	if (store_revision_put(store, &in, &rid, &existed, err) < 0)
+		return false;
+	return store_approval_set(store, DRIVER, "All Computers", "Install",
 	    NULL, "fuzz", err) == 0;
 }
 
