@@ -45,13 +45,11 @@ import copy
 import json
 import os
 import re
-import subprocess
 import sys
-import tempfile
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import wusp_client as wc  # noqa: E402
 import xpress_ref  # noqa: E402
 
 try:
@@ -60,17 +58,13 @@ try:
 except ImportError as e:  # reported as a failure in setUpClass
     LXML_ERROR = e
 
-SHARED = os.path.join(harness.REPO, '..', 'shared', 'protocol')
-VEC = os.path.join(SHARED, 'vectors', 'native-capture-wsus-rs')
-WSDL_DIR = os.path.join(SHARED, 'wsdl')
+WSDL_DIR = os.path.join(harness.REPO, '..', 'shared', 'protocol', 'wsdl')
 SOAP = 'http://schemas.xmlsoap.org/soap/envelope/'
 XS = 'http://www.w3.org/2001/XMLSchema'
 WSDL = 'http://schemas.xmlsoap.org/wsdl/'
-CLIENT = 'http://www.microsoft.com/SoftwareDistribution/Server/' \
-         'ClientWebService'
-AUTH = 'http://www.microsoft.com/SoftwareDistribution/Server/' \
-       'SimpleAuthWebService'
-REPORTING = 'http://www.microsoft.com/SoftwareDistribution'
+CLIENT = wc.CLIENT
+AUTH = wc.AUTH
+REPORTING = wc.REPORTING
 C = '{%s}' % CLIENT
 NS_PREFIX = {SOAP: 'soap', CLIENT: 'cws', AUTH: 'auth', REPORTING: 'rep'}
 REAL_CATEGORY = 'dd78b8a1-0b20-45c1-add6-4da72e9364cf'  # scan/000005-9
@@ -137,12 +131,8 @@ WSDL_FILES = {
 # ---------------------------------------------------------------- captures
 
 def vec(kind, n, what, binary=True):
-    p = os.path.join(VEC, kind, n, what)
-    if not os.path.exists(p):
-        raise unittest.SkipTest('capture not found: %s (../shared must sit '
-                                'beside the repository)' % p)
-    with open(p, 'rb') as f:
-        data = f.read()
+    """Capture KIND/N/WHAT (wc.capture), as text unless BINARY."""
+    data = wc.capture(kind, n, what)
     return data if binary else data.decode('utf-8')
 
 
@@ -317,35 +307,20 @@ class Conformance(harness.DaemonTestCase):
 
     # -- catalog -------------------------------------------------------
 
-    @classmethod
-    def publish(cls, d, title, product, *extra):
+    @staticmethod
+    def publish(d, title, product, *extra):
         """One approved update with a one-file CAB; returns its id."""
-        src = os.path.join(cls.tmp, title + '.txt')
-        with open(src, 'w') as f:
-            f.write('payload of %s\n' % title)
-        cab = os.path.join(cls.tmp, title + '.cab')
-        subprocess.run(['gcab', '-c', '-n', cab, src], check=True,
-                       cwd=cls.tmp, timeout=60)
-        out = harness.run_wsusutil(
-            d.dir, 'publish', cab, '--title', title, '--product', product,
-            '--classification', 'Updates', *extra).stdout.decode()
-        uid = re.search(r'[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}',
-                        out).group(0)
-        harness.run_wsusutil(d.dir, 'approve', uid, '--group',
-                             'All Computers')
-        return uid
+        return wc.publish(d, title, *extra, product=product,
+                          payload='payload of %s\n' % title,
+                          approve_for='All Computers')
 
     @classmethod
     def populate(cls, d):
         """Before start: P1 with A (file) and B (file, prerequisite A)."""
-        harness.run_wsusutil(d.dir, 'publishingcert', 'create', check=False)
-        cls.tmp = tempfile.mkdtemp(prefix='wsusd-conf-', dir=d.base)
+        wc.publishing_cert(d)
         a = cls.publish(d, 'ConfA', 'Conformance P1')
         cls.publish(d, 'ConfB', 'Conformance P1', '--prerequisite', a)
-        cats = json.loads(harness.run_wsusutil(
-            d.dir, 'updates', 'list', '--categories', '--json').stdout)
-        cls.product = [u['update_id'] for u in cats
-                       if u['title'] == 'Conformance P1'][0]
+        cls.product = wc.categories(d)['Conformance P1']
         assert len(cls.product) == len(REAL_CATEGORY)
 
     @classmethod
@@ -604,8 +579,8 @@ class Conformance(harness.DaemonTestCase):
     def test_replays_cover_every_capture(self):
         """Every exchange of the capture set has a replay and a test."""
         on_disk = sorted('%s/%s' % (k, n) for k in ('scan', 'flow')
-                         for n in os.listdir(os.path.join(VEC, k))
-                         if os.path.isfile(os.path.join(VEC, k, n,
+                         for n in os.listdir(os.path.join(wc.VEC, k))
+                         if os.path.isfile(os.path.join(wc.VEC, k, n,
                                                         'request.body')))
         self.assertEqual(sorted(self.replays), on_disk)
         for kind, n, op in EXCHANGES:

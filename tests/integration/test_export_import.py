@@ -31,6 +31,7 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import wusp_client as wc  # noqa: E402
 
 SECURITY = '0fa1201d-4330-4fa8-8ae9-b877473b6441'
 TABLES = ('update_', 'revision', 'revision_localized', 'file',
@@ -273,11 +274,7 @@ class ExportImport(unittest.TestCase):
 
     @classmethod
     def publish(cls, name, payload, title, *extra):
-        src = os.path.join(cls.base, name + '.txt')
-        with open(src, 'wb') as f:
-            f.write(payload)
-        cab = os.path.join(cls.base, name)
-        subprocess.run(['gcab', '-c', '-n', cab, src], check=True)
+        cab = wc.make_cab(cls.base, name + '.txt', payload, name)
         rc, out, err = wsusutil(cls.src, 'publish', cab, '--title', title,
                                 '--product', 'Contoso Suite',
                                 '--classification', 'Security Updates',

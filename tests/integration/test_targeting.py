@@ -6,16 +6,13 @@ names as the TargetGroup policy writes them; unknown names ignored)."""
 
 import json
 import os
-import re
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-import test_wusp_session as S  # noqa: E402
+import wusp_client as wc  # noqa: E402
 from harness import Wsusd  # noqa: E402
-
-AUTH = S.AUTH
 
 
 class Targeting(unittest.TestCase):
@@ -27,14 +24,13 @@ class Targeting(unittest.TestCase):
             harness.run_wsusutil(d.dir, 'groups', 'add', g)
         d.start()
         self.addCleanup(d.stop)
-        body = S.capture('000002', 'request.body').decode()
+        body = wc.capture('scan', '000002').decode()
         if target is not None:
             body = body.replace('<dnsName>', '<targetGroupName>%s'
                                 '</targetGroupName><dnsName>' % target)
-        r = harness.request(d.https_port, 'POST',
-                            '/SimpleAuthWebService/SimpleAuth.asmx',
-                            {'SOAPAction': '"%s/GetAuthorizationCookie"' %
-                             AUTH}, body.encode(), tls=d.ctx())
+        r = harness.request(d.https_port, 'POST', wc.AUTH_PATH, {
+            'SOAPAction': '"%s/GetAuthorizationCookie"' % wc.AUTH},
+            body.encode(), tls=d.ctx())
         self.assertEqual(r.status, 200, r.body)
         cs = json.loads(harness.run_wsusutil(d.dir, 'computers', 'list',
                                              '--json').stdout)

@@ -28,9 +28,7 @@ import datetime
 import hashlib
 import json
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +39,7 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import wusp_client as wc  # noqa: E402
 
 try:
     import lxml.etree
@@ -58,11 +57,9 @@ ZEEP_MISSING = ('python3-zeep is not installed for %s (%s): install the '
                 'this test with /usr/bin/python3')
 
 WSDL_DIR = os.path.join(harness.REPO, '..', 'shared', 'protocol', 'wsdl')
-CLIENT = 'http://www.microsoft.com/SoftwareDistribution/Server/' \
-         'ClientWebService'
-AUTH = 'http://www.microsoft.com/SoftwareDistribution/Server/' \
-       'SimpleAuthWebService'
-CLIENT_PATH = '/ClientWebService/client.asmx'
+CLIENT = wc.CLIENT
+AUTH = wc.AUTH
+CLIENT_PATH = wc.CLIENT_PATH
 PROTOCOL_VERSION = '2.90'  # the captured Windows 11 client's
 CLIENT_ID = '0c0ffee0-5a1e-4b0b-9e57-2f6d5a7e0001'
 DNS_NAME = 'zeep-client.example.test'
@@ -220,24 +217,13 @@ class Flow(harness.DaemonTestCase):
     # -- catalog (wsusutil, as test_wusp_sync.py) ------------------------
 
     def publish_and_approve(self):
-        harness.run_wsusutil(self.d.dir, 'publishingcert', 'create',
-                             check=False)
-        src = os.path.join(self.tmp, 'payload.txt')
-        with open(src, 'wb') as f:
-            f.write(b'zeep payload ' + os.urandom(64).hex().encode())
-        cab = os.path.join(self.tmp, 'payload.cab')
-        subprocess.run(['gcab', '-c', '-n', cab, src], check=True,
-                       cwd=self.tmp, timeout=60)
-        out = harness.run_wsusutil(
-            self.d.dir, 'publish', cab, '--title', TITLE, '--product',
-            'Zeep Product', '--classification', 'Updates').stdout.decode()
-        m = re.search(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-'
-                      r'[0-9a-f]{12}', out)
-        self.assertIsNotNone(m, out)
-        uid = m.group(0)
-        harness.run_wsusutil(self.d.dir, 'approve', uid, '--group',
-                             'All Computers')
-        return uid
+        """TITLE (a CAB of payload.txt, random bytes), approved for All
+        Computers; returns its update id."""
+        wc.publishing_cert(self.d)
+        return wc.publish(
+            self.d, TITLE, product='Zeep Product', member='payload.txt',
+            payload=b'zeep payload ' + os.urandom(64).hex().encode(),
+            cab='payload.cab', approve_for='All Computers')
 
     # -- the session ---------------------------------------------------
 

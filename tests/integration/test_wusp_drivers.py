@@ -6,21 +6,19 @@ Driver updates are published for real (`wsusutil publish --driver`),
 approved with wsusutil, and matched against the devices of the captured
 Windows 11 driver-pass request (flow/000014: 75 devices, their installed
 drivers, the computer's CHIDs). The session and the software pass are
-the ones test_wusp_sync.py models."""
+the ones test_wusp_sync.py models, from wusp_client."""
 
 import os
 import re
-import subprocess
 import sys
 import unittest
-import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-import test_wusp_sync as ws  # noqa: E402
+import wusp_client as wc  # noqa: E402
 from harness import Wsusd  # noqa: E402
+from wusp_client import NS, capture, shape  # noqa: E402
 
-NS = ws.NS
 # Devices of flow/000014 (ids as the client sends them).
 ICH9_USB = r'PCI\VEN_8086&DEV_2935&SUBSYS_11001AF4&REV_03'  # has *DEV_2935
 ICH9_USB2_COMPAT = r'PCI\VEN_8086&DEV_2936'  # compatible id of another
@@ -30,7 +28,7 @@ CHID_OF_CLIENT = '3673e5af-4b17-57f3-b9a4-7de906abf68b'  # 5th of 6
 CHID_OTHER = '11111111-2222-3333-4444-555555555555'
 
 
-class DriverPage(ws.Page):
+class DriverPage(wc.Page):
     """A SyncUpdatesResult with the driver pass's extras."""
 
     def drivers(self):
@@ -50,57 +48,55 @@ class DriverPage(ws.Page):
 
 
 class Drivers(unittest.TestCase):
-    session = ws.Sync.session
-    post = ws.Sync.post
-    sync_raw = ws.Sync.sync_raw
-    sync = ws.Sync.sync
-    full_pass = ws.Sync.full_pass
-    fault = ws.Sync.fault
     # One daemon with a publishing certificate, as test_wusp_sync's.
-    setUpClass = ws.Sync.__dict__['setUpClass']
-    tearDownClass = ws.Sync.__dict__['tearDownClass']
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Wsusd()
+        cls.d.start()
+        wc.publishing_cert(cls.d)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        cls.d.cleanup()
+
+    # -- session and software pass, as test_wusp_sync.py ---------------
+
+    def session(self, d=None):
+        """GetConfig .. RegisterComputer, 200 each; keeps the cookie's
+        Expiration, which every NewCookie must repeat."""
+        s = wc.Client(d or self.d).session()
+        self.expiration = s.expiration
+        return s.cookie
+
+    def full_pass(self, cookie, d=None):
+        """The unfiltered software pass (wc.full_pass), each page checked
+        by wc.sync_page: 200, SyncInfo's order, the Expiration kept."""
+        return wc.software_pass(wc.Client(d or self.d), cookie,
+                                self.expiration)
+
+    # -- drivers ---------------------------------------------------------
 
     def publish_driver(self, title, hwids, date, version, *extra,
                        approve=True):
-        src = os.path.join(self.tmp, title + '.inf')
-        with open(src, 'w') as f:
-            f.write('; %s\n' % title)
-        cab = os.path.join(self.tmp, title + '.cab')
-        subprocess.run(['gcab', '-c', '-n', cab, src], check=True,
-                       cwd=self.tmp)
-        args = ['publish', cab, '--title', title, '--product',
-                'Driver Product', '--classification', 'Drivers',
-                '--driver-date', date, '--driver-version', version]
+        """A driver update (a CAB of TITLE.inf) for the HWIDS, approved
+        for All Computers unless not APPROVE."""
+        args = ['--driver-date', date, '--driver-version', version]
         for h in hwids:
             args += ['--driver', h]
-        out = harness.run_wsusutil(self.d.dir, *args, *extra)
-        uid = re.search(r'[0-9a-f]{8}-[0-9a-f-]{27}',
-                        out.stdout.decode()).group(0)
-        if approve:
-            harness.run_wsusutil(self.d.dir, 'approve', uid, '--group',
-                                 'All Computers')
-        return uid
+        return wc.publish(self.d, title, *args, *extra,
+                          product='Driver Product', classification='Drivers',
+                          member=title + '.inf', payload='; %s\n' % title,
+                          approve_for='All Computers' if approve else None)
 
-    def driver_pass(self, cookie, installed, cached=None, devices=None):
-        """The captured driver pass with our cookie and installed list;
-        DEVICES replaces SystemSpec when given."""
-        body = ws.capture('flow', '000014', 'request.body').decode()
-        body = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
-                      '<EncryptedData>%s</EncryptedData>' % cookie, body)
-        body = re.sub(
-            r'<InstalledNonLeafUpdateIDs>.*</InstalledNonLeafUpdateIDs>',
-            '<InstalledNonLeafUpdateIDs>%s</InstalledNonLeafUpdateIDs>' %
-            ''.join('<int>%d</int>' % i for i in installed), body)
-        if devices is not None:
-            body = re.sub(r'<SystemSpec>.*</SystemSpec>',
-                          lambda m: '<SystemSpec>%s</SystemSpec>' % devices,
-                          body)
-        if cached is not None:
-            body = body.replace(
-                '</SystemSpec>', '</SystemSpec><CachedDriverIDs>%s'
-                '</CachedDriverIDs>' % ''.join('<int>%d</int>' % i
-                                               for i in cached), 1)
-        return self.post('SyncUpdates', body.encode())
+    def driver_pass(self, cookie, installed, cached=None, devices=None,
+                    d=None):
+        """The captured driver pass (flow/000014) with our cookie and
+        installed list; DEVICES replaces SystemSpec, CACHED adds
+        CachedDriverIDs, when given."""
+        return wc.Client(d or self.d).call('SyncUpdates', wc.driver_sync_body(
+            cookie, installed, cached, devices))
 
     def driver_page(self, *a, **kw):
         r = self.driver_pass(*a, **kw)
@@ -143,14 +139,12 @@ class Drivers(unittest.TestCase):
                                   'Printers')
         cookie = self.session()
         pages, installed, other, cookie = self.full_pass(cookie)
-        seen = {}
-        for p in pages:
-            seen.update(p.updates())
+        seen = wc.updates_of(pages)
         # The software pass never carries a driver, but what approved
         # drivers require (product, classification) as Evaluate.
         for u in (usb, hidden, other_pc, chid, old, foreign, prn):
             self.assertNotIn(u, seen)
-        cats = ws.Sync.categories(self)
+        cats = wc.categories(self.d)
         self.assertEqual(seen[cats['Driver Product']][1], 'Evaluate')
         self.assertEqual(seen[cats['Drivers']][1], 'Evaluate')
         self.assertEqual(pages[-1].result.find(
@@ -229,18 +223,18 @@ class Drivers(unittest.TestCase):
                '<DriverVerVersion>abc</DriverVerVersion></installedDriver>'
                '</Device>')
         r = self.driver_pass(cookie, [], devices=bad)
-        self.assertEqual(self.fault(r), ('InvalidParameters',
-                                         'parameters.SystemSpec'))
+        self.assertEqual(wc.fault(r), ('InvalidParameters',
+                                       'parameters.SystemSpec'))
         r = self.driver_pass(cookie, [], devices='<Device><HardwareIDs>'
                              '<string>X</string></HardwareIDs></Device>' *
                              4097)
-        self.assertEqual(self.fault(r), ('InvalidParameters',
-                                         'parameters.SystemSpec'))
+        self.assertEqual(wc.fault(r), ('InvalidParameters',
+                                       'parameters.SystemSpec'))
         body = ('<Device><HardwareIDs>%s</HardwareIDs></Device>' %
                 ('<string>X</string>' * 65))
         r = self.driver_pass(cookie, [], devices=body)
-        self.assertEqual(self.fault(r), ('InvalidParameters',
-                                         'parameters.SystemSpec'))
+        self.assertEqual(wc.fault(r), ('InvalidParameters',
+                                       'parameters.SystemSpec'))
         # The daemon is fine afterwards.
         self.assertEqual(self.driver_pass(cookie, []).status, 200)
 
@@ -251,19 +245,14 @@ class Drivers(unittest.TestCase):
         d.start()
         self.addCleanup(d.cleanup)
         self.addCleanup(d.stop)
-        saved, self.d = self.d, d
-        try:
-            cookie = self.session()
-            p = self.driver_page(cookie, [])
-            real = ws.capture('flow', '000014', 'response.body')
-            self.assertEqual(ws.shape(p.root),
-                             ws.shape(ET.fromstring(real)))
-            self.assertEqual(p.not_needed(), 'true')
-            pages, _, _, _ = self.full_pass(cookie)
-            self.assertEqual(pages[-1].result.find(
-                NS + 'DriverSyncNotNeeded').text, 'true')
-        finally:
-            self.d = saved
+        cookie = self.session(d)
+        p = self.driver_page(cookie, [], d=d)
+        real = capture('flow', '000014', 'response.body')
+        self.assertEqual(shape(p.root), shape(real))
+        self.assertEqual(p.not_needed(), 'true')
+        pages, _, _, _ = self.full_pass(cookie, d)
+        self.assertEqual(pages[-1].result.find(
+            NS + 'DriverSyncNotNeeded').text, 'true')
 
 
 if __name__ == '__main__':

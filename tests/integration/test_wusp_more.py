@@ -4,39 +4,25 @@ RefreshCache, GetExtendedUpdateInfo2, SyncPrinterCatalog,
 ReportEventBatch2, GetRequiredInventoryType and ReportInventory. Each
 answer must have the element order of the WSDL (schema/ORDER.md); each
 cookie-taking operation refuses a bad cookie; caps answer
-InvalidParameters. Session helpers come from test_wusp_session."""
+InvalidParameters. The session start is wusp_client's, as in
+test_wusp_session (without RegisterComputer)."""
 
-import json
 import os
-import re
-import subprocess
 import sys
 import sqlite3
-import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
+import wusp_client as wc  # noqa: E402
 from harness import Wsusd  # noqa: E402
-import test_wusp_session as S  # noqa: E402
+from wusp_client import cookie_xml, envelope, fault_code  # noqa: E402
 
-CLIENT = S.CLIENT
-SD = 'http://www.microsoft.com/SoftwareDistribution'
-CLIENT_PATH = '/ClientWebService/client.asmx'
-REPORT_PATH = '/ReportingWebService/ReportingWebService.asmx'
+CLIENT = wc.CLIENT
+SD = wc.REPORTING
+CLIENT_PATH = wc.CLIENT_PATH
+REPORT_PATH = wc.REPORT_PATH
 UNKNOWN = 'dd78b8a1-0b20-45c1-add6-4da72e9364cf'
-
-
-def envelope(op, ns, inner):
-    return ('<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">'
-            '<s:Body><%s xmlns="%s">%s</%s></s:Body></s:Envelope>'
-            % (op, ns, inner, op)).encode()
-
-
-def cookie_xml(c):
-    return ('<cookie><Expiration>2026-10-04T16:03:35Z</Expiration>'
-            '<EncryptedData>%s</EncryptedData></cookie>' % c)
 
 
 def identities(ids):
@@ -63,19 +49,12 @@ def response(body, name):
 
 
 class More(unittest.TestCase):
-    # The session helpers of test_wusp_session, not its tests.
-    post = S.Session.post
-    getconfig = S.Session.getconfig
-    authcookie = S.Session.authcookie
-    getcookie = S.Session.getcookie
-    register = S.Session.register
-    session = S.Session.session
-    fault_code = S.Session.fault_code
 
     @classmethod
     def setUpClass(cls):
         cls.d = Wsusd()
         cls.d.start()
+        cls.c = wc.Client(cls.d)
         cls.published = None
 
     @classmethod
@@ -83,28 +62,21 @@ class More(unittest.TestCase):
         cls.d.stop()
         cls.d.cleanup()
 
+    def session(self):
+        """A cookie from GetConfig, GetAuthorizationCookie and GetCookie
+        (200 each), without RegisterComputer."""
+        return self.c.session(register=False).cookie
+
     def publish(self, title, *extra):
-        tmp = tempfile.mkdtemp()
-        self.addCleanup(subprocess.run, ['rm', '-rf', tmp])
-        src = os.path.join(tmp, 'a.txt')
-        with open(src, 'w') as f:
-            f.write(title)
-        cab = os.path.join(tmp, 'p.cab')
-        subprocess.run(['gcab', '-c', '-n', cab, src], check=True,
-                       timeout=60)
-        harness.run_wsusutil(self.d.dir, 'publish', cab, '--title', title,
-                             '--product', 'More Product',
-                             '--classification', 'Updates', *extra)
-        ups = json.loads(harness.run_wsusutil(
-            self.d.dir, 'updates', 'list', '--json').stdout)
-        return [u['update_id'] for u in ups if u['title'] == title][0]
+        """A CAB of a.txt holding TITLE, in More Product."""
+        return wc.publish(self.d, title, *extra, product='More Product',
+                          member='a.txt', cab='p.cab')
 
     def catalog(self):
         """A (base) and B (with A as prerequisite), published once:
         {title: (update_id, revision_number, revision_id)}."""
         if More.published is None:
-            harness.run_wsusutil(self.d.dir, 'publishingcert', 'create',
-                                 check=False)
+            wc.publishing_cert(self.d)
             a = self.publish('MoreA')
             self.publish('MoreB', '--prerequisite', a)
             db = sqlite3.connect(self.d.path('wsusd.db'))
@@ -121,11 +93,12 @@ class More(unittest.TestCase):
         return More.published
 
     def client(self, op, inner):
-        return self.post(CLIENT_PATH, CLIENT + '/' + op,
-                         envelope(op, CLIENT, inner))
+        return self.c.post(CLIENT_PATH, CLIENT + '/' + op,
+                           envelope(op, CLIENT, inner))
 
     def reporting(self, op, inner):
-        return self.post(REPORT_PATH, SD + '/' + op, envelope(op, SD, inner))
+        return self.c.post(REPORT_PATH, SD + '/' + op,
+                           envelope(op, SD, inner))
 
     def refresh(self, cookie, ids):
         return self.client('RefreshCache', cookie_xml(cookie) +
@@ -135,7 +108,7 @@ class More(unittest.TestCase):
 
     def test_refresh_cache(self):
         cat = self.catalog()
-        _, cookie = self.session()
+        cookie = self.session()
         a, b = cat['MoreA'], cat['MoreB']
         r = self.refresh(cookie, [(b[0].upper(), b[1]), (a[0], a[1]),
                                   (UNKNOWN, 1), (a[0], a[1] + 7)])
@@ -161,7 +134,7 @@ class More(unittest.TestCase):
                                (b[0], b[1]): (b[2], 'true')})
 
     def test_refresh_cache_empty_and_cap(self):
-        _, cookie = self.session()
+        cookie = self.session()
         r = self.refresh(cookie, [(UNKNOWN, 1)])
         self.assertEqual(r.status, 200, r.body)
         resp = response(r.body, 'RefreshCacheResponse')
@@ -174,10 +147,10 @@ class More(unittest.TestCase):
             'RefreshCache', cookie_xml(cookie) + '<globalIDs>%s</globalIDs>'
             % ('<UpdateIdentity/>' * n))
         r = many(10000)
-        self.assertEqual(self.fault_code(r), 'InvalidParameters')
+        self.assertEqual(fault_code(r), 'InvalidParameters')
         self.assertNotIn(b'too many', r.body)
         r = many(10001)
-        self.assertEqual(self.fault_code(r), 'InvalidParameters')
+        self.assertEqual(fault_code(r), 'InvalidParameters')
         self.assertIn(b'too many', r.body)
         # Many real identities, none known. (Kept at ~125 KB: larger TLS
         # bodies can stall in the HTTP layer, reported separately.)
@@ -200,7 +173,7 @@ class More(unittest.TestCase):
 
     def test_extended_update_info2(self):
         cat = self.catalog()
-        _, cookie = self.session()
+        cookie = self.session()
         b = cat['MoreB']
         r = self.extinfo2(cookie, [(b[0], b[1]), (UNKNOWN, 3)])
         self.assertEqual(r.status, 200, r.body)
@@ -241,17 +214,17 @@ class More(unittest.TestCase):
         self.assertEqual(children(resp[0]), [])
         # Over MaxExtendedUpdatesPerRequest (50): refused.
         r = self.extinfo2(cookie, [(UNKNOWN, i) for i in range(51)])
-        self.assertEqual(self.fault_code(r), 'InvalidParameters')
+        self.assertEqual(fault_code(r), 'InvalidParameters')
         r = self.extinfo2(cookie, [(UNKNOWN, i) for i in range(50)])
         self.assertEqual(r.status, 200, r.body)
         # Missing infoTypes: refused.
         r = self.extinfo2(cookie, [(b[0], b[1])], types=())
-        self.assertEqual(self.fault_code(r), 'InvalidParameters')
+        self.assertEqual(fault_code(r), 'InvalidParameters')
 
     # -- SyncPrinterCatalog ---------------------------------------------
 
     def test_sync_printer_catalog(self):
-        _, cookie = self.session()
+        cookie = self.session()
         r = self.client('SyncPrinterCatalog', cookie_xml(cookie) +
                         '<installedNonLeafUpdateIDs><int>1</int>'
                         '</installedNonLeafUpdateIDs><printerUpdateIDs/>')
@@ -271,7 +244,7 @@ class More(unittest.TestCase):
     # -- Reporting ------------------------------------------------------
 
     def test_required_inventory_type(self):
-        _, cookie = self.session()
+        cookie = self.session()
         r = self.reporting('GetRequiredInventoryType', cookie_xml(cookie) +
                            '<rulesId>%s</rulesId><rulesVersion>1'
                            '</rulesVersion>' % UNKNOWN)
@@ -285,10 +258,10 @@ class More(unittest.TestCase):
         self.assertEqual(resp[0].text, '0')
         # rulesId is required.
         r = self.reporting('GetRequiredInventoryType', cookie_xml(cookie))
-        self.assertEqual(self.fault_code(r), 'InvalidParameters')
+        self.assertEqual(fault_code(r), 'InvalidParameters')
 
     def test_report_inventory(self):
-        _, cookie = self.session()
+        cookie = self.session()
         r = self.reporting('ReportInventory', cookie_xml(cookie) +
                            '<clientTime>2026-10-04T15:20:47Z</clientTime>'
                            '<inventory><IsCompressed>false</IsCompressed>'
@@ -300,12 +273,7 @@ class More(unittest.TestCase):
         self.assertEqual(resp[0].text, 'true')
 
     def events(self):
-        db = sqlite3.connect(self.d.path('wsusd.db'))
-        try:
-            return db.execute('SELECT count(*) FROM client_event'
-                              ).fetchone()[0]
-        finally:
-            db.close()
+        return wc.stored_events(self.d)
 
     def test_report_event_batch2(self):
         ev = ('<ReportingEvent><BasicData><TargetID><Sid>e1da06a3-5601-'
@@ -334,14 +302,14 @@ class More(unittest.TestCase):
                            '<clientTime>2026-10-04T15:20:47Z</clientTime>'
                            '<eventBatch>%s</eventBatch>' %
                            ('<ReportingEvent/>' * 1001))
-        self.assertEqual(self.fault_code(r), 'InvalidParameters')
+        self.assertEqual(fault_code(r), 'InvalidParameters')
         r = self.reporting('ReportEventBatch2', '<eventBatch/>')
-        self.assertEqual(self.fault_code(r), 'InvalidParameters')
+        self.assertEqual(fault_code(r), 'InvalidParameters')
 
     # -- Cookies --------------------------------------------------------
 
     def test_bad_cookies(self):
-        _, cookie = self.session()
+        cookie = self.session()
         flipped = cookie[:10] + ('A' if cookie[10] != 'A' else 'B') + \
             cookie[11:]
         calls = [
@@ -358,13 +326,13 @@ class More(unittest.TestCase):
         for i, call in enumerate(calls):
             with self.subTest(op=i):
                 self.assertEqual(call(cookie).status, 200)
-                self.assertEqual(self.fault_code(call(flipped)),
+                self.assertEqual(fault_code(call(flipped)),
                                  'InvalidCookie')
-                self.assertEqual(self.fault_code(call('AAAA')),
+                self.assertEqual(fault_code(call('AAAA')),
                                  'InvalidCookie')
         # No cookie element at all.
         r = self.client('RefreshCache', '<globalIDs/>')
-        self.assertEqual(self.fault_code(r), 'InvalidCookie')
+        self.assertEqual(fault_code(r), 'InvalidCookie')
         # Unknown operations still answer as before.
         r = self.client('RefreshCache2', cookie_xml(cookie))
         self.assertEqual(r.status, 500)

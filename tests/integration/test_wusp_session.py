@@ -7,49 +7,25 @@ same elements in the same order and namespaces (values may differ).
 Then the faults a client acts on: bad and foreign cookies, ConfigChanged,
 unknown operations, malformed bodies."""
 
+import base64
+import hashlib
+import json
 import os
 import re
 import sqlite3
 import sys
+import time
 import unittest
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import wusp_client as wc  # noqa: E402
 from harness import Wsusd  # noqa: E402
+from wusp_client import capture, shape, text  # noqa: E402
 
-VEC = os.path.join(harness.REPO, '..', 'shared', 'protocol', 'vectors',
-                   'native-capture-wsus-rs')
-CLIENT = 'http://www.microsoft.com/SoftwareDistribution/Server/' \
-         'ClientWebService'
-AUTH = 'http://www.microsoft.com/SoftwareDistribution/Server/' \
-       'SimpleAuthWebService'
-
-
-def capture(n, what):
-    p = os.path.join(VEC, 'scan', n, what)
-    if not os.path.exists(p):
-        raise unittest.SkipTest('capture not found: %s (../shared must '
-                                'sit beside the repository)' % p)
-    with open(p, 'rb') as f:
-        return f.read()
-
-
-def shape(xml):
-    """Element paths in document order: (depth, {ns}tag)."""
-    out = []
-
-    def walk(e, d):
-        out.append((d, e.tag))
-        for c in e:
-            walk(c, d + 1)
-    walk(ET.fromstring(xml), 0)
-    return out
-
-
-def text(xml, tag):
-    e = ET.fromstring(xml).find('.//{*}' + tag)
-    return None if e is None else (e.text or '')
+CLIENT = wc.CLIENT
+CLIENT_PATH = wc.CLIENT_PATH
 
 
 class Session(unittest.TestCase):
@@ -58,92 +34,55 @@ class Session(unittest.TestCase):
     def setUpClass(cls):
         cls.d = Wsusd()
         cls.d.start()
+        # Posts the captured requests; getconfig() and authcookie()
+        # check for a 200, getcookie() and register() do not.
+        cls.c = wc.Client(cls.d)
 
     @classmethod
     def tearDownClass(cls):
         cls.d.stop()
         cls.d.cleanup()
 
-    def post(self, path, action, body):
-        r = harness.request(self.d.https_port, 'POST', path, {
-            'Content-Type': 'text/xml; charset=utf-8',
-            'SOAPAction': '"%s"' % action}, body, tls=self.d.ctx())
-        return r
-
-    def getconfig(self):
-        r = self.post('/ClientWebService/client.asmx', CLIENT + '/GetConfig',
-                      capture('000001', 'request.body'))
-        self.assertEqual(r.status, 200, r.body)
-        return r
-
-    def authcookie(self):
-        r = self.post('/SimpleAuthWebService/SimpleAuth.asmx',
-                      AUTH + '/GetAuthorizationCookie',
-                      capture('000002', 'request.body'))
-        self.assertEqual(r.status, 200, r.body)
-        return text(r.body, 'CookieData')
-
-    def getcookie(self, auth, last_change, old=None):
-        body = capture('000003', 'request.body').decode()
-        body = re.sub(r'<CookieData>[^<]*</CookieData>',
-                      '<CookieData>%s</CookieData>' % auth, body)
-        body = re.sub(r'<lastChange>[^<]*</lastChange>',
-                      '<lastChange>%s</lastChange>' % last_change, body)
-        if old is not None:
-            body = body.replace('</Expiration></oldCookie>',
-                                '</Expiration><EncryptedData>%s'
-                                '</EncryptedData></oldCookie>' % old)
-        return self.post('/ClientWebService/client.asmx',
-                         CLIENT + '/GetCookie', body.encode())
-
-    def register(self, cookie):
-        body = capture('000004', 'request.body').decode()
-        body = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
-                      '<EncryptedData>%s</EncryptedData>' % cookie, body)
-        return self.post('/ClientWebService/client.asmx',
-                         CLIENT + '/RegisterComputer', body.encode())
-
     def session(self):
-        lc = text(self.getconfig().body, 'LastChange')
-        r = self.getcookie(self.authcookie(), lc)
-        self.assertEqual(r.status, 200, r.body)
-        return lc, text(r.body, 'EncryptedData')
+        """GetConfig, GetAuthorizationCookie, GetCookie (200 each), no
+        RegisterComputer: (LastChange, cookie)."""
+        s = self.c.session(register=False)
+        return s.last_change, s.cookie
 
     def test_shapes_match_the_real_server(self):
-        r = self.getconfig()
+        r = self.c.getconfig()
         self.assertEqual(shape(r.body),
-                         shape(capture('000001', 'response.body')))
+                         shape(capture('scan', '000001', 'response.body')))
         self.assertEqual(r.header('Cache-Control'), 'private')
         self.assertTrue(r.body.startswith(b'<s:Envelope xmlns:s='))
         lc = text(r.body, 'LastChange')
         # LastChange is stable between calls.
-        self.assertEqual(text(self.getconfig().body, 'LastChange'), lc)
+        self.assertEqual(text(self.c.getconfig().body, 'LastChange'), lc)
 
-        r = self.post('/SimpleAuthWebService/SimpleAuth.asmx',
-                      AUTH + '/GetAuthorizationCookie',
-                      capture('000002', 'request.body'))
+        r = self.c.call('GetAuthorizationCookie', capture('scan', '000002'))
         self.assertEqual(r.status, 200)
         self.assertEqual(shape(r.body),
-                         shape(capture('000002', 'response.body')))
+                         shape(capture('scan', '000002', 'response.body')))
         self.assertTrue(r.body.startswith(b'<?xml version="1.0" '
                                           b'encoding="utf-8"?><soap:'))
         self.assertEqual(r.header('Cache-Control'), 'private, max-age=0')
         auth = text(r.body, 'CookieData')
-        real = text(capture('000002', 'response.body'), 'CookieData')
+        real = text(capture('scan', '000002', 'response.body'),
+                    'CookieData')
         self.assertEqual(len(auth), len(real))  # 664, as WSUS's
 
-        r = self.getcookie(auth, lc)
+        r = self.c.getcookie(auth, lc)
         self.assertEqual(r.status, 200, r.body)
         self.assertEqual(shape(r.body),
-                         shape(capture('000003', 'response.body')))
+                         shape(capture('scan', '000003', 'response.body')))
         cookie = text(r.body, 'EncryptedData')
         self.assertEqual(len(cookie), len(text(
-            capture('000003', 'response.body'), 'EncryptedData')))
+            capture('scan', '000003', 'response.body'), 'EncryptedData')))
 
-        r = self.register(cookie)
+        r = self.c.register(cookie)
         self.assertEqual(r.status, 200, r.body)
         self.assertEqual(shape(r.body),
-                         shape(capture('000004', 'response.body')))
+                         shape(capture('scan', '000004', 'response.body')))
         db = sqlite3.connect(self.d.path('wsusd.db'))
         rows = db.execute("SELECT computer_id, dns_name FROM computer "
                           "WHERE computer_id = "
@@ -162,37 +101,33 @@ class Session(unittest.TestCase):
                                'Standard PC (Q35 + ICH9, 2009)', 'AMD64',
                                '1507.2601.30012.0'))
 
-    def fault_code(self, r):
-        self.assertEqual(r.status, 500, r.body)
-        return text(r.body, 'ErrorCode')
-
     def test_cookie_faults(self):
         lc, cookie = self.session()
         # One bit flipped in the base64 text -> InvalidCookie.
         flipped = cookie[:10] + ('A' if cookie[10] != 'A' else 'B') + \
             cookie[11:]
-        self.assertEqual(self.fault_code(self.register(flipped)),
+        self.assertEqual(wc.fault_code(self.c.register(flipped)),
                          'InvalidCookie')
-        self.assertEqual(self.fault_code(self.register('AAAA')),
+        self.assertEqual(wc.fault_code(self.c.register('AAAA')),
                          'InvalidCookie')
         # An authorization cookie is not a client cookie.
-        self.assertEqual(self.fault_code(self.register(self.authcookie())),
+        self.assertEqual(wc.fault_code(self.c.register(self.c.authcookie())),
                          'InvalidCookie')
         # The captured (sanitised) cookie of the real server.
-        real = text(capture('000004', 'request.body'), 'EncryptedData')
-        self.assertEqual(self.fault_code(self.register(real)),
+        real = text(capture('scan', '000004'), 'EncryptedData')
+        self.assertEqual(wc.fault_code(self.c.register(real)),
                          'InvalidCookie')
         # GetCookie with a stale lastChange -> ConfigChanged.
-        r = self.getcookie(self.authcookie(), '2020-01-01T00:00:00Z')
-        self.assertEqual(self.fault_code(r), 'ConfigChanged')
+        r = self.c.getcookie(self.c.authcookie(), '2020-01-01T00:00:00Z')
+        self.assertEqual(wc.fault_code(r), 'ConfigChanged')
         # A bad authorization cookie -> InvalidAuthorizationCookie.
-        r = self.getcookie('AAAA' + self.authcookie()[4:], lc)
-        self.assertEqual(self.fault_code(r), 'InvalidAuthorizationCookie')
+        r = self.c.getcookie('AAAA' + self.c.authcookie()[4:], lc)
+        self.assertEqual(wc.fault_code(r), 'InvalidAuthorizationCookie')
         # Renewing with the old cookie works; a forged old one does not.
-        r = self.getcookie(self.authcookie(), lc, old=cookie)
+        r = self.c.getcookie(self.c.authcookie(), lc, old=cookie)
         self.assertEqual(r.status, 200, r.body)
-        r = self.getcookie(self.authcookie(), lc, old=flipped)
-        self.assertEqual(self.fault_code(r), 'InvalidCookie')
+        r = self.c.getcookie(self.c.authcookie(), lc, old=flipped)
+        self.assertEqual(wc.fault_code(r), 'InvalidCookie')
 
     def test_cookie_from_another_server(self):
         other = Wsusd()
@@ -200,22 +135,18 @@ class Session(unittest.TestCase):
         other.start()
         self.addCleanup(other.stop)
         lc, cookie = self.session()
-        body = capture('000004', 'request.body').decode()
-        body = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
-                      '<EncryptedData>%s</EncryptedData>' % cookie, body)
-        r = harness.request(other.https_port, 'POST',
-                            '/ClientWebService/client.asmx', {
-                                'SOAPAction': '"%s/RegisterComputer"' %
-                                CLIENT}, body.encode(), tls=other.ctx())
-        self.assertEqual(self.fault_code(r), 'InvalidCookie')
+        body = wc.with_cookie(capture('scan', '000004'), cookie)
+        r = harness.request(other.https_port, 'POST', CLIENT_PATH, {
+            'SOAPAction': '"%s/RegisterComputer"' % CLIENT}, body.encode(),
+            tls=other.ctx())
+        self.assertEqual(wc.fault_code(r), 'InvalidCookie')
 
     def test_bad_requests(self):
         # Unknown operation: the ASMX "did not recognize" fault.
         body = (b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/'
                 b'envelope/"><s:Body><GetConfig2 xmlns="' +
                 CLIENT.encode() + b'"/></s:Body></s:Envelope>')
-        r = self.post('/ClientWebService/client.asmx', CLIENT + '/GetConfig2',
-                      body)
+        r = self.c.post(CLIENT_PATH, CLIENT + '/GetConfig2', body)
         self.assertEqual(r.status, 500)
         self.assertIn(b'did not recognize', r.body)
         # XXE and garbage: a fault, nothing read, daemon alive.
@@ -225,28 +156,25 @@ class Session(unittest.TestCase):
                b'xmlns="' + CLIENT.encode() + b'"><protocolVersion>&e;'
                b'</protocolVersion></GetConfig></s:Body></s:Envelope>')
         for b in (xxe, b'not xml at all', b''):
-            r = self.post('/ClientWebService/client.asmx',
-                          CLIENT + '/GetConfig', b)
+            r = self.c.call('GetConfig', b)
             self.assertEqual(r.status, 500, b)
             self.assertNotIn(b'root:', r.body)
         # Missing clientId -> InvalidParameters naming it.
-        body = capture('000002', 'request.body').replace(
+        body = capture('scan', '000002').replace(
             b'<clientId>e1da06a3-5601-43c9-bac3-52d5db701494</clientId>', b'')
-        r = self.post('/SimpleAuthWebService/SimpleAuth.asmx',
-                      AUTH + '/GetAuthorizationCookie', body)
-        self.assertEqual(self.fault_code(r), 'InvalidParameters')
-        self.assertEqual(self.getconfig().status, 200)
+        r = self.c.call('GetAuthorizationCookie', body)
+        self.assertEqual(wc.fault_code(r), 'InvalidParameters')
+        self.assertEqual(self.c.getconfig().status, 200)
 
     def category_scan(self, groups):
         items = ''.join('<CategoryRelationship><IndexOfAndGroup>%d'
                         '</IndexOfAndGroup><CategoryId>%s</CategoryId>'
                         '</CategoryRelationship>' % (g, i) for g, i in groups)
-        body = capture('000005', 'request.body').decode()
+        body = capture('scan', '000005').decode()
         body = re.sub(r'<requestedCategories>.*</requestedCategories>',
                       '<requestedCategories>%s</requestedCategories>' %
                       items, body)
-        r = self.post('/ClientWebService/client.asmx',
-                      CLIENT + '/StartCategoryScan', body.encode())
+        r = self.c.call('StartCategoryScan', body)
         self.assertEqual(r.status, 200, r.body)
         root = ET.fromstring(r.body)
         ids = lambda n: [e.text for e in root.iter() if
@@ -255,25 +183,12 @@ class Session(unittest.TestCase):
             ids('requestedCategoryIdsInError')
 
     def product(self):
-        import json
-        import subprocess
-        import tempfile
-        rc = harness.run_wsusutil(self.d.dir, 'publishingcert', 'create',
-                                  check=False)
-        tmp = tempfile.mkdtemp()
-        src = os.path.join(tmp, 'a.txt')
-        with open(src, 'w') as f:
-            f.write('x')
-        cab = os.path.join(tmp, 'p.cab')
-        subprocess.run(['gcab', '-c', '-n', cab, src], check=True)
-        harness.run_wsusutil(self.d.dir, 'publish', cab, '--title', 'T',
-                             '--product', 'Scan Product',
-                             '--classification', 'Updates')
-        out = harness.run_wsusutil(self.d.dir, 'updates', 'list',
-                                   '--categories', '--json').stdout
-        del rc
-        return [u['update_id'] for u in json.loads(out)
-                if u['title'] == 'Scan Product'][0]
+        """Publishes update T (a CAB of a.txt) in product Scan Product;
+        returns the product's id."""
+        wc.publishing_cert(self.d)
+        wc.publish(self.d, 'T', product='Scan Product', member='a.txt',
+                   payload='x', cab='p.cab')
+        return wc.categories(self.d)['Scan Product']
 
     def test_start_category_scan(self):
         unknown = 'dd78b8a1-0b20-45c1-add6-4da72e9364cf'
@@ -285,7 +200,7 @@ class Session(unittest.TestCase):
         r, pref, err = self.category_scan([(0, prod)])
         self.assertEqual((pref, err), ([prod], []))
         self.assertEqual(shape(r.body),
-                         shape(capture('000005', 'response.body')))
+                         shape(capture('scan', '000005', 'response.body')))
         # Product + classification in one group: the product only.
         _, pref, err = self.category_scan([(0, prod), (0, updates)])
         self.assertEqual((pref, err), ([prod], []))
@@ -296,21 +211,13 @@ class Session(unittest.TestCase):
         # Any other shape empties the answer.
         _, pref, err = self.category_scan([(0, prod), (1, updates)])
         self.assertEqual((pref, err), ([], []))
-        body = capture('000005', 'request.body').replace(
+        body = capture('scan', '000005').replace(
             b'<requestedCategories>', b'<x>').replace(
             b'</requestedCategories>', b'</x>')
-        r = self.post('/ClientWebService/client.asmx',
-                      CLIENT + '/StartCategoryScan', body)
-        self.assertEqual(self.fault_code(r), 'InvalidParameters')
-
-    def flow(self, n, what):
-        p = os.path.join(VEC, 'flow', n, what)
-        with open(p, 'rb') as f:
-            return f.read()
+        r = self.c.call('StartCategoryScan', body)
+        self.assertEqual(wc.fault_code(r), 'InvalidParameters')
 
     def test_extended_info_and_file_locations(self):
-        import base64
-        import hashlib
         self.product()  # publishes one update with a CAB
         db = sqlite3.connect(self.d.path('wsusd.db'))
         (rid, sha1, name), = db.execute(
@@ -320,14 +227,11 @@ class Session(unittest.TestCase):
             "ORDER BY r.revision_id DESC LIMIT 1").fetchall()
         db.close()
         lc, cookie = self.session()
-        body = self.flow('000015', 'request.body').decode()
-        body = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
-                      '<EncryptedData>%s</EncryptedData>' % cookie, body)
+        body = wc.with_cookie(capture('flow', '000015'), cookie)
         body = re.sub(r'<revisionIDs>.*</revisionIDs>',
                       '<revisionIDs><int>%d</int><int>999999</int>'
                       '</revisionIDs>' % rid, body)
-        r = self.post('/ClientWebService/client.asmx',
-                      CLIENT + '/GetExtendedUpdateInfo', body.encode())
+        r = self.c.call('GetExtendedUpdateInfo', body)
         self.assertEqual(r.status, 200, r.body)
         root = ET.fromstring(r.body)
         ups = [u for u in root.iter() if u.tag.endswith('}Update')]
@@ -336,7 +240,7 @@ class Session(unittest.TestCase):
         self.assertTrue(xmls[0].startswith('<ExtendedProperties'))
         self.assertTrue(xmls[1].startswith('<LocalizedProperties>'))
         # Same element shapes as the real server's, per Update and location.
-        real = ET.fromstring(self.flow('000015', 'response.body'))
+        real = ET.fromstring(capture('flow', '000015', 'response.body'))
         rup = [u for u in real.iter() if u.tag.endswith('}Update')][0]
         self.assertEqual([c.tag for c in ups[0]], [c.tag for c in rup])
         locs = [e for e in root.iter() if e.tag.endswith('}FileLocation')]
@@ -361,62 +265,47 @@ class Session(unittest.TestCase):
         many = ''.join('<int>%d</int>' % i for i in range(1, 52))
         big = re.sub(r'<revisionIDs>.*</revisionIDs>',
                      '<revisionIDs>%s</revisionIDs>' % many, body)
-        r = self.post('/ClientWebService/client.asmx',
-                      CLIENT + '/GetExtendedUpdateInfo', big.encode())
-        self.assertEqual(self.fault_code(r), 'InvalidParameters')
+        r = self.c.call('GetExtendedUpdateInfo', big)
+        self.assertEqual(wc.fault_code(r), 'InvalidParameters')
         # GetFileLocations: known digest -> location; bad digest refused.
         def gfl(digests):
             items = ''.join('<base64Binary>%s</base64Binary>' % d
                             for d in digests)
-            b = ('<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/'
-                 'envelope/"><s:Body><GetFileLocations xmlns="%s"><cookie>'
-                 '<Expiration>2026-10-04T16:03:35Z</Expiration>'
-                 '<EncryptedData>%s</EncryptedData></cookie><fileDigests>%s'
-                 '</fileDigests></GetFileLocations></s:Body></s:Envelope>'
-                 % (CLIENT, cookie, items))
-            return self.post('/ClientWebService/client.asmx',
-                             CLIENT + '/GetFileLocations', b.encode())
+            return self.c.call('GetFileLocations', wc.envelope(
+                'GetFileLocations', CLIENT, wc.cookie_xml(cookie) +
+                '<fileDigests>%s</fileDigests>' % items))
         r = gfl([base64.b64encode(sha1).decode(),
                  base64.b64encode(b'\x01' * 20).decode()])
         self.assertEqual(r.status, 200, r.body)
         self.assertEqual([e.text for e in ET.fromstring(r.body).iter()
                           if e.tag.endswith('}Url')], [url])
         self.assertIsNotNone(text(r.body, 'EncryptedData'))
-        self.assertEqual(self.fault_code(gfl(['AAAA'])), 'InvalidParameters')
+        self.assertEqual(wc.fault_code(gfl(['AAAA'])), 'InvalidParameters')
 
     def report(self, body):
-        return self.post('/ReportingWebService/ReportingWebService.asmx',
-                         'http://www.microsoft.com/SoftwareDistribution/'
-                         'ReportEventBatch', body)
+        return self.c.call('ReportEventBatch', body)
 
     def events(self):
-        db = sqlite3.connect(self.d.path('wsusd.db'))
-        try:
-            return db.execute('SELECT count(*) FROM client_event'
-                              ).fetchone()[0]
-        finally:
-            db.close()
+        return wc.stored_events(self.d)
 
     def test_report_event_batch(self):
         lc, cookie = self.session()
-        raw = self.flow('000016', 'request.body').decode()
-        body = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
-                      '<EncryptedData>%s</EncryptedData>' % cookie, raw)
+        raw = capture('flow', '000016').decode()
+        body = wc.with_cookie(raw, cookie)
         n = body.count('<ReportingEvent>')
         before = self.events()
         r = self.report(body.encode())
         self.assertEqual(r.status, 200, r.body)
         self.assertEqual(shape(r.body),
-                         shape(self.flow('000016', 'response.body')))
+                         shape(capture('flow', '000016', 'response.body')))
         self.assertEqual(text(r.body, 'ReportEventBatchResult'), 'true')
         self.assertEqual(self.events(), before + n)
         # A resend stores nothing twice.
         self.assertEqual(self.report(body.encode()).status, 200)
         self.assertEqual(self.events(), before + n)
         # The WSDL's other path answers too.
-        r = self.post('/ReportingWebService/WebService.asmx',
-                      'http://www.microsoft.com/SoftwareDistribution/'
-                      'ReportEventBatch', body.encode())
+        r = self.c.post('/ReportingWebService/WebService.asmx',
+                        wc.REPORTING + '/ReportEventBatch', body)
         self.assertEqual(r.status, 200)
         # S2: a SoapFormatter-shaped 200 KiB MiscData without a valid
         # cookie is refused before the batch is read; nothing stored.
@@ -426,19 +315,18 @@ class Session(unittest.TestCase):
         evil = re.sub(r'<EventInstanceID>[^<]*', '<EventInstanceID>'
                       '11111111-2222-3333-4444-555555555555', evil, count=1)
         r = self.report(evil.encode())
-        self.assertEqual(self.fault_code(r), 'InvalidCookie')
+        self.assertEqual(wc.fault_code(r), 'InvalidCookie')
         # With a valid cookie the oversized event is refused whole.
-        evil = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
-                      '<EncryptedData>%s</EncryptedData>' % cookie, evil)
-        self.assertEqual(self.fault_code(self.report(evil.encode())),
+        evil = wc.with_cookie(evil, cookie)
+        self.assertEqual(wc.fault_code(self.report(evil.encode())),
                          'InvalidParameters')
         # Another computer's TargetID with this cookie (S9).
         other = body.replace('e1da06a3-5601-43c9-bac3-52d5db701494',
                              '99999999-5601-43c9-bac3-52d5db701494')
-        self.assertEqual(self.fault_code(self.report(other.encode())),
+        self.assertEqual(wc.fault_code(self.report(other.encode())),
                          'InvalidParameters')
         self.assertEqual(self.events(), before + n)
-        self.assertEqual(self.getconfig().status, 200)
+        self.assertEqual(self.c.getconfig().status, 200)
 
     def event(self, cookie, eid, update, misc, inst):
         return ('<ReportingEvent><BasicData><TargetID><Sid>e1da06a3-5601-'
@@ -455,7 +343,6 @@ class Session(unittest.TestCase):
                     ''.join('<string>%s</string>' % m for m in misc)))
 
     def test_status_report(self):
-        import json
         self.product()
         ups = json.loads(harness.run_wsusutil(
             self.d.dir, 'updates', 'list', '--json').stdout)
@@ -463,14 +350,11 @@ class Session(unittest.TestCase):
         lc, cookie = self.session()
 
         def send(events):
-            b = ('<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/'
-                 'envelope/"><s:Body><ReportEventBatch xmlns="http://www.'
-                 'microsoft.com/SoftwareDistribution"><cookie><Expiration>'
-                 '2026-10-04T16:03:35Z</Expiration><EncryptedData>%s'
-                 '</EncryptedData></cookie><clientTime>2026-10-04T15:20:47Z'
-                 '</clientTime><eventBatch>%s</eventBatch></ReportEventBatch>'
-                 '</s:Body></s:Envelope>' % (cookie, ''.join(events)))
-            r = self.report(b.encode())
+            b = wc.envelope('ReportEventBatch', wc.REPORTING,
+                            wc.cookie_xml(cookie) + '<clientTime>2026-10-04'
+                            'T15:20:47Z</clientTime><eventBatch>%s'
+                            '</eventBatch>' % ''.join(events))
+            r = self.report(b)
             self.assertEqual(r.status, 200, r.body)
 
         def status():
@@ -498,7 +382,6 @@ class Session(unittest.TestCase):
         self.assertIn('unknown computer', p.stderr.decode())
 
     def test_cookie_key_rotation(self):
-        import time
         lc, cookie = self.session()
 
         def rotate():
@@ -508,19 +391,18 @@ class Session(unittest.TestCase):
             time.sleep(0.5)  # the reload is asynchronous
         rotate()
         # One rotation: the old key still opens cookies (overlap window).
-        self.assertEqual(self.register(cookie).status, 200)
+        self.assertEqual(self.c.register(cookie).status, 200)
         rotate()
         # Two: issued under a rotated-out key -> InvalidCookie.
-        self.assertEqual(self.fault_code(self.register(cookie)),
+        self.assertEqual(wc.fault_code(self.c.register(cookie)),
                          'InvalidCookie')
         lc, fresh = self.session()
-        self.assertEqual(self.register(fresh).status, 200)
+        self.assertEqual(self.c.register(fresh).status, 200)
 
     def test_not_over_plain_http(self):
-        r = harness.request(self.d.http_port, 'POST',
-                            '/ClientWebService/client.asmx',
+        r = harness.request(self.d.http_port, 'POST', CLIENT_PATH,
                             {'SOAPAction': '"%s/GetConfig"' % CLIENT},
-                            capture('000001', 'request.body'))
+                            capture('scan', '000001'))
         self.assertEqual(r.status, 403)
 
 

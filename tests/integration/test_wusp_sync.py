@@ -9,102 +9,19 @@ page returns with IsLeaf=false are reported back as installed non-leaf,
 the others as other cached. Updates are published for real with
 wsusutil (gcab CABs) and approved, declined and re-approved with it."""
 
-import json
 import os
-import re
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import unittest
-import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import wusp_client as wc  # noqa: E402
 from harness import Wsusd  # noqa: E402
+from wusp_client import NS, Page, capture, shape, text  # noqa: E402
 
-VEC = os.path.join(harness.REPO, '..', 'shared', 'protocol', 'vectors',
-                   'native-capture-wsus-rs')
-CLIENT = 'http://www.microsoft.com/SoftwareDistribution/Server/' \
-         'ClientWebService'
-AUTH = 'http://www.microsoft.com/SoftwareDistribution/Server/' \
-       'SimpleAuthWebService'
-NS = '{%s}' % CLIENT
 COMPANY_SEEDED_UPDATES = 'cd5ffd1e-e932-4e3a-bf74-18bf0b1bbd83'
-
-
-def capture(kind, n, what):
-    p = os.path.join(VEC, kind, n, what)
-    if not os.path.exists(p):
-        raise unittest.SkipTest('capture not found: %s (../shared must '
-                                'sit beside the repository)' % p)
-    with open(p, 'rb') as f:
-        return f.read()
-
-
-def shape(e, d=0):
-    """Element paths of E in document order: (depth, {ns}tag)."""
-    out = [(d, e.tag)]
-    for c in e:
-        out += shape(c, d + 1)
-    return out
-
-
-def text(xml, tag):
-    e = ET.fromstring(xml).find('.//{*}' + tag)
-    return None if e is None else (e.text or '')
-
-
-def with_cache(body, installed, other):
-    """BODY (a SyncUpdates request) with the client's cache lists."""
-    ids = ''
-    if installed:
-        ids += '<InstalledNonLeafUpdateIDs>%s</InstalledNonLeafUpdateIDs>' \
-            % ''.join('<int>%d</int>' % i for i in installed)
-    if other:
-        ids += '<OtherCachedUpdateIDs>%s</OtherCachedUpdateIDs>' % \
-            ''.join('<int>%d</int>' % i for i in other)
-    return body.replace('</ExpressQuery>', '</ExpressQuery>' + ids, 1)
-
-
-class Page:
-    """A parsed SyncUpdatesResult."""
-
-    def __init__(self, body):
-        self.root = ET.fromstring(body)
-        self.result = self.root.find('.//' + NS + 'SyncUpdatesResult')
-        assert self.result is not None, body
-        self.children = [c.tag[len(NS):] for c in self.result]
-        self.infos = self.result.findall(NS + 'NewUpdates/' + NS +
-                                         'UpdateInfo')
-        self.truncated = self.result.find(NS + 'Truncated').text
-        oos = self.result.find(NS + 'OutOfScopeRevisionIDs')
-        self.out_of_scope = [] if oos is None else \
-            [int(i.text) for i in oos]
-        self.cookie = self.result.find(NS + 'NewCookie/' + NS +
-                                       'EncryptedData').text
-        # ChangedUpdates: {revision id: (action, IsLeaf)}; no Xml there.
-        self.changed = {}
-        for i in self.result.findall(NS + 'ChangedUpdates/' + NS +
-                                     'UpdateInfo'):
-            assert i.find(NS + 'Xml') is None
-            self.changed[int(i.find(NS + 'ID').text)] = (
-                i.find(NS + 'Deployment/' + NS + 'Action').text,
-                i.find(NS + 'IsLeaf').text)
-        self.expiration = self.result.find(NS + 'NewCookie/' + NS +
-                                           'Expiration').text
-
-    def updates(self):
-        """{UpdateID: (revision id, action, IsLeaf, deployment id)}."""
-        out = {}
-        for i in self.infos:
-            xml = i.find(NS + 'Xml').text
-            uid = re.search(r'UpdateID="([^"]+)"', xml).group(1).lower()
-            out[uid] = (int(i.find(NS + 'ID').text),
-                        i.find(NS + 'Deployment/' + NS + 'Action').text,
-                        i.find(NS + 'IsLeaf').text,
-                        int(i.find(NS + 'Deployment/' + NS + 'ID').text))
-        return out
 
 
 class Sync(unittest.TestCase):
@@ -113,9 +30,7 @@ class Sync(unittest.TestCase):
     def setUpClass(cls):
         cls.d = Wsusd()
         cls.d.start()
-        cls.tmp = tempfile.mkdtemp()
-        harness.run_wsusutil(cls.d.dir, 'publishingcert', 'create',
-                             check=False)
+        wc.publishing_cert(cls.d)
 
     @classmethod
     def tearDownClass(cls):
@@ -125,112 +40,43 @@ class Sync(unittest.TestCase):
     # -- session, as test_wusp_session.py replays it --------------------
 
     def post(self, action, body, d=None):
-        d = d or self.d
-        path = '/ClientWebService/client.asmx'
-        if action == 'GetAuthorizationCookie':
-            path = '/SimpleAuthWebService/SimpleAuth.asmx'
-            ns = AUTH
-        else:
-            ns = CLIENT
-        return harness.request(d.https_port, 'POST', path, {
-            'Content-Type': 'text/xml; charset=utf-8',
-            'SOAPAction': '"%s/%s"' % (ns, action)}, body, tls=d.ctx())
+        return wc.Client(d or self.d).call(action, body)
 
     def session(self, d=None, register=True):
-        r = self.post('GetConfig', capture('scan', '000001', 'request.body'),
-                      d)
-        self.assertEqual(r.status, 200, r.body)
-        lc = text(r.body, 'LastChange')
-        r = self.post('GetAuthorizationCookie',
-                      capture('scan', '000002', 'request.body'), d)
-        self.assertEqual(r.status, 200, r.body)
-        auth = text(r.body, 'CookieData')
-        body = capture('scan', '000003', 'request.body').decode()
-        body = re.sub(r'<CookieData>[^<]*</CookieData>',
-                      '<CookieData>%s</CookieData>' % auth, body)
-        body = re.sub(r'<lastChange>[^<]*</lastChange>',
-                      '<lastChange>%s</lastChange>' % lc, body)
-        r = self.post('GetCookie', body.encode(), d)
-        self.assertEqual(r.status, 200, r.body)
-        cookie = text(r.body, 'EncryptedData')
-        self.expiration = text(r.body, 'Expiration')
-        if register:
-            body = capture('scan', '000004', 'request.body').decode()
-            body = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
-                          '<EncryptedData>%s</EncryptedData>' % cookie, body)
-            r = self.post('RegisterComputer', body.encode(), d)
-            self.assertEqual(r.status, 200, r.body)
-        return cookie
+        """GetConfig .. GetCookie (.. RegisterComputer), 200 each; keeps
+        the cookie's Expiration, which every NewCookie must repeat."""
+        s = wc.Client(d or self.d).session(register=register)
+        self.expiration = s.expiration
+        return s.cookie
 
     # -- SyncUpdates requests ------------------------------------------
 
     def sync_raw(self, cookie, installed=(), other=(), d=None):
-        d = d or self.d
-        body = capture('scan', '000006', 'request.body').decode()
-        body = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
-                      '<EncryptedData>%s</EncryptedData>' % cookie, body)
-        # The unfiltered scan (flow/000001) sends no FilterCategoryIds.
-        body = re.sub(r'<FilterCategoryIds>.*</FilterCategoryIds>', '',
-                      body)
-        body = with_cache(body, installed, other)
-        return self.post('SyncUpdates', body.encode(), d)
+        """scan/000006 with COOKIE and the cache lists, without its
+        FilterCategoryIds (as the unfiltered scan flow/000001)."""
+        return self.post('SyncUpdates',
+                         wc.sync_body(cookie, installed, other), d)
 
     def sync(self, cookie, installed=(), other=(), d=None):
-        r = self.sync_raw(cookie, installed, other, d)
-        self.assertEqual(r.status, 200, r.body)
-        p = Page(r.body)
-        # Element order of SyncInfo (WUSP.md 3.6).
-        order = ['NewUpdates', 'OutOfScopeRevisionIDs', 'ChangedUpdates',
-                 'Truncated', 'NewCookie', 'DeployedOutOfScopeRevisionIds',
-                 'DriverSyncNotNeeded']
-        self.assertEqual(p.children, [c for c in order if c in p.children])
-        self.assertEqual(p.children[-1], 'DriverSyncNotNeeded')
-        self.assertEqual(p.expiration, self.expiration)
-        return p
+        """A software page: 200, SyncInfo's children in order with
+        DriverSyncNotNeeded last, the session's Expiration kept
+        (wc.sync_page)."""
+        return wc.sync_page(self.sync_raw(cookie, installed, other, d),
+                            self.expiration)
 
     def full_pass(self, cookie, installed=(), other=(), d=None):
         """The client's loop (WUSP.md 4.1 item 1), bounded: every page,
-        and the installed/other sets it ends with."""
-        installed, other, pages = list(installed), list(other), []
-        for _ in range(20):
-            p = self.sync(cookie, installed, other, d)
-            cookie = p.cookie
-            pages.append(p)
-            nonleaf = False
-            for uid, (rid, act, leaf, _) in p.updates().items():
-                if leaf == 'false':
-                    installed.append(rid)
-                    nonleaf = True
-                else:
-                    other.append(rid)
-            gone = set(p.out_of_scope)
-            installed = [i for i in installed if i not in gone]
-            other = [i for i in other if i not in gone]
-            if p.truncated == 'false' and not nonleaf:
-                return pages, installed, other, cookie
-        self.fail('software pass did not end in 20 pages')
+        and the installed/other sets it ends with (wc.full_pass)."""
+        return wc.full_pass(lambda c, i, o: self.sync(c, i, o, d), cookie,
+                            installed, other)
 
     # -- catalog -------------------------------------------------------
 
     def publish(self, title, *extra, d=None, product='Sync Product'):
-        d = d or self.d
-        src = os.path.join(self.tmp, title + '.txt')
-        with open(src, 'w') as f:
-            f.write(title)
-        cab = os.path.join(self.tmp, title + '.cab')
-        subprocess.run(['gcab', '-c', '-n', cab, src], check=True,
-                       cwd=self.tmp)
-        out = harness.run_wsusutil(d.dir, 'publish', cab, '--title',
-                                   title, '--product', product,
-                                   '--classification', 'Updates',
-                                   *extra).stdout.decode()
-        return re.search(r'[0-9a-f]{8}-[0-9a-f-]{27}', out).group(0)
+        return wc.publish(d or self.d, title, *extra, product=product)
 
     def categories(self, d=None):
-        out = harness.run_wsusutil((d or self.d).dir, 'updates', 'list',
-                                   '--categories', '--json').stdout
-        out = out.decode()
-        return {u['title']: u['update_id'] for u in json.loads(out)}
+        return wc.categories(d or self.d)
 
     def test_iterative_pass(self):
         a = self.publish('SyncA')
@@ -359,8 +205,7 @@ class Sync(unittest.TestCase):
         self.addCleanup(other.cleanup)
         other.start()
         self.addCleanup(other.stop)
-        harness.run_wsusutil(other.dir, 'publishingcert', 'create',
-                             check=False)
+        wc.publishing_cert(other)
         ids = set()
         for i in range(31):
             u = self.publish('Many%02d' % i, d=other)
@@ -379,7 +224,6 @@ class Sync(unittest.TestCase):
         self.assertEqual(sent, ids)
 
     def is_company(self, uid):
-        import sqlite3
         db = sqlite3.connect(self.d.path('wsusd.db'))
         try:
             row = db.execute('SELECT category_type FROM update_ WHERE '
@@ -388,21 +232,17 @@ class Sync(unittest.TestCase):
             db.close()
         return row is not None and row[0] == 'Company'
 
-    def fault(self, r):
-        self.assertEqual(r.status, 500, r.body)
-        return text(r.body, 'ErrorCode'), text(r.body, 'Message')
-
     def test_faults(self):
         cookie = self.session()
         flipped = cookie[:10] + ('A' if cookie[10] != 'A' else 'B') + \
             cookie[11:]
-        self.assertEqual(self.fault(self.sync_raw(flipped))[0],
+        self.assertEqual(wc.fault_code(self.sync_raw(flipped)),
                          'InvalidCookie')
-        self.assertEqual(self.fault(self.sync_raw('AAAA'))[0],
+        self.assertEqual(wc.fault_code(self.sync_raw('AAAA')),
                          'InvalidCookie')
         r = self.sync_raw(cookie, installed=range(1, 402))
-        self.assertEqual(self.fault(r), ('InvalidParameters',
-                                     'parameters.InstalledNonLeafUpdateIDs'))
+        self.assertEqual(wc.fault(r), ('InvalidParameters',
+                                   'parameters.InstalledNonLeafUpdateIDs'))
         # 400 is accepted (WUSP.md 4.2 item 14).
         r = self.sync_raw(cookie, installed=range(1, 401))
         self.assertEqual(r.status, 200, r.body)
@@ -414,18 +254,14 @@ class Sync(unittest.TestCase):
         self.addCleanup(other.stop)
         cookie = self.session(other, register=False)
         r = self.sync_raw(cookie, d=other)
-        self.assertEqual(self.fault(r)[0], 'RegistrationRequired')
+        self.assertEqual(wc.fault_code(r), 'RegistrationRequired')
 
     def test_driver_pass(self):
         cookie = self.session()
-        body = capture('flow', '000014', 'request.body').decode()
-        body = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
-                      '<EncryptedData>%s</EncryptedData>' % cookie, body)
-        r = self.post('SyncUpdates', body.encode())
+        r = self.post('SyncUpdates', wc.driver_sync_body(cookie))
         self.assertEqual(r.status, 200, r.body)
         real = capture('flow', '000014', 'response.body')
-        self.assertEqual(shape(ET.fromstring(r.body)),
-                         shape(ET.fromstring(real)))
+        self.assertEqual(shape(r.body), shape(real))
         self.assertEqual(text(r.body, 'Truncated'), 'false')
         self.assertEqual(text(r.body, 'DriverSyncNotNeeded'), 'true')
         self.assertEqual(text(r.body, 'Expiration'), self.expiration)
@@ -433,24 +269,12 @@ class Sync(unittest.TestCase):
 
     def sync_filtered(self, cookie, cats, two, installed=(), other=(),
                       d=None):
-        """A category-filtered scan, as the OOBE scan (scan/000006)."""
-        body = capture('scan', '000006', 'request.body').decode()
-        body = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
-                      '<EncryptedData>%s</EncryptedData>' % cookie, body)
-        body = re.sub(r'<FilterCategoryIds>.*</FilterCategoryIds>',
-                      '<FilterCategoryIds>%s</FilterCategoryIds>' % ''.join(
-                          '<CategoryIdentifier><Id>%s</Id>'
-                          '</CategoryIdentifier>' % c for c in cats), body)
-        body = re.sub(r'<NeedTwoGroupOutOfScopeUpdates>[a-z]*<',
-                      '<NeedTwoGroupOutOfScopeUpdates>%s<' %
-                      ('true' if two else 'false'), body)
-        body = with_cache(body, installed, other)
-        r = self.post('SyncUpdates', body.encode(), d)
+        """A category-filtered scan, as the OOBE scan (scan/000006):
+        FilterCategoryIds CATS, NeedTwoGroupOutOfScopeUpdates TWO."""
+        r = self.post('SyncUpdates', wc.sync_body(
+            cookie, installed, other, categories=cats, two_groups=two), d)
         self.assertEqual(r.status, 200, r.body)
-        p = Page(r.body)
-        dep = p.result.find(NS + 'DeployedOutOfScopeRevisionIds')
-        p.deployed_oos = [] if dep is None else [int(i.text) for i in dep]
-        return p
+        return Page(r.body)
 
     def test_unapproved_and_filtered(self):
         """detect_unapproved = yes: unapproved software goes out as
@@ -461,8 +285,7 @@ class Sync(unittest.TestCase):
         d.start()
         self.addCleanup(d.cleanup)
         self.addCleanup(d.stop)
-        harness.run_wsusutil(d.dir, 'publishingcert', 'create',
-                             check=False)
+        wc.publishing_cert(d)
         e = self.publish('FiltE', d=d)
         f = self.publish('FiltF', d=d, product='Other Product')
         harness.run_wsusutil(d.dir, 'approve', e, '--group',
@@ -472,9 +295,7 @@ class Sync(unittest.TestCase):
             cats['Other Product']
         cookie = self.session(d)
         pages, installed, other, cookie = self.full_pass(cookie, d=d)
-        seen = {}
-        for p in pages:
-            seen.update(p.updates())
+        seen = wc.updates_of(pages)
         self.assertEqual(seen[e][1], 'Install')
         self.assertEqual(seen[f][1], 'PreDeploymentCheck')
         self.assertGreater(seen[f][3], 0)
@@ -529,8 +350,7 @@ class Sync(unittest.TestCase):
         d.start()
         self.addCleanup(d.cleanup)
         self.addCleanup(d.stop)
-        harness.run_wsusutil(d.dir, 'publishingcert', 'create',
-                             check=False)
+        wc.publishing_cert(d)
         e = self.publish('AnchE', d=d)
         f = self.publish('AnchF', d=d, product='Anch Other')
         for u in (e, f):
@@ -551,9 +371,7 @@ class Sync(unittest.TestCase):
             if not new:
                 break
         pages, inst, oth, cookie = self.full_pass(cookie, inst, oth, d)
-        seen = {}
-        for p in pages:
-            seen.update(p.updates())
+        seen = wc.updates_of(pages)
         self.assertIn(f, seen)
         # F (outside the filter) changes; a filtered scan does not
         # report it and must not hide it from the next full pass.
@@ -581,23 +399,11 @@ class Sync(unittest.TestCase):
         p = self.sync(fresh, installed, other)
         self.assertNotEqual(p.changed, {})
         # Renewal with the old cookie keeps the anchor.
-        r = self.post('GetConfig', capture('scan', '000001',
-                                           'request.body'))
-        lc = text(r.body, 'LastChange')
-        r = self.post('GetAuthorizationCookie',
-                      capture('scan', '000002', 'request.body'))
-        auth = text(r.body, 'CookieData')
-        body = capture('scan', '000003', 'request.body').decode()
-        body = re.sub(r'<CookieData>[^<]*</CookieData>',
-                      '<CookieData>%s</CookieData>' % auth, body)
-        body = re.sub(r'<lastChange>[^<]*</lastChange>',
-                      '<lastChange>%s</lastChange>' % lc, body)
-        body = re.sub(r'<oldCookie>.*</oldCookie>',
-                      '<oldCookie><Expiration>%s</Expiration><EncryptedData>'
-                      '%s</EncryptedData></oldCookie>' %
-                      (self.expiration, cookie), body)
-        self.assertIn('<oldCookie><Expiration>', body)
-        r = self.post('GetCookie', body.encode())
+        c = wc.Client(self.d)
+        lc = text(c.getconfig().body, 'LastChange')
+        # GetCookie (scan/000003) whose oldCookie is the one we hold.
+        r = c.getcookie(c.authcookie(), lc, old=cookie,
+                        expiration=self.expiration)
         self.assertEqual(r.status, 200, r.body)
         renewed = text(r.body, 'EncryptedData')
         self.expiration = text(r.body, 'Expiration')
@@ -627,9 +433,7 @@ class Sync(unittest.TestCase):
         self.addCleanup(d.stop)
         cookie = self.session(d)
         pages, installed, other, cookie = self.full_pass(cookie, d=d)
-        seen = set()
-        for p in pages:
-            seen.update(p.updates())
+        seen = wc.updates_of(pages)
         self.assertGreaterEqual(len(seen), 400)
         p = self.sync(cookie, installed, other, d)
         self.assertEqual((p.infos, p.changed), ([], {}))

@@ -16,38 +16,21 @@ see test_compressed_request_refused."""
 import os
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
-import unittest
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import wusp_client as wc  # noqa: E402
 import xpress_ref  # noqa: E402
-from harness import Wsusd  # noqa: E402
+from wusp_client import text  # noqa: E402
 
-VEC = os.path.join(harness.REPO, '..', 'shared', 'protocol', 'vectors',
-                   'native-capture-wsus-rs')
-CLIENT = 'http://www.microsoft.com/SoftwareDistribution/Server/' \
-         'ClientWebService'
-AUTH = 'http://www.microsoft.com/SoftwareDistribution/Server/' \
-       'SimpleAuthWebService'
 BLOCK = 16352  # uncompressed bytes per block (IIS, and wsusd)
 
 
-def capture(n, what='request.body'):
-    p = os.path.join(VEC, 'scan', n, what)
-    if not os.path.exists(p):
-        raise unittest.SkipTest('capture not found: %s (../shared must '
-                                'sit beside the repository)' % p)
-    with open(p, 'rb') as f:
-        return f.read()
-
-
-def text(xml, tag):
-    e = ET.fromstring(xml).find('.//{*}' + tag)
-    return None if e is None else (e.text or '')
+def capture(n):
+    """The request of scan/N."""
+    return wc.capture('scan', n)
 
 
 def mask_cookies(xml):
@@ -58,22 +41,9 @@ def mask_cookies(xml):
 
 class Xpress(harness.DaemonTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.tmp = tempfile.mkdtemp(prefix='wsusd-xpress-')
-        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
-
     def post(self, action, body, headers=()):
-        path = '/ClientWebService/client.asmx'
-        ns = CLIENT
-        if action == 'GetAuthorizationCookie':
-            path = '/SimpleAuthWebService/SimpleAuth.asmx'
-            ns = AUTH
-        h = [('Content-Type', 'text/xml; charset=utf-8'),
-             ('SOAPAction', '"%s/%s"' % (ns, action))] + list(headers)
-        return harness.request(self.d.https_port, 'POST', path, h, body,
-                               tls=self.d.ctx())
+        """ACTION to its service with Content-Type, SOAPAction, HEADERS."""
+        return wc.Client(self.d).call(action, body, headers)
 
     def assertIdentity(self, r):
         self.assertIsNone(r.header('Content-Encoding'), r)
@@ -180,73 +150,23 @@ class Xpress(harness.DaemonTestCase):
 
     # -- a session and a multi-block SyncUpdates page ------------------
 
-    def publish(self, title):
-        src = os.path.join(self.tmp, title + '.txt')
-        with open(src, 'w') as f:
-            f.write(title)
-        cab = os.path.join(self.tmp, title + '.cab')
-        subprocess.run(['gcab', '-c', '-n', cab, src], check=True,
-                       cwd=self.tmp)
-        out = harness.run_wsusutil(self.d.dir, 'publish', cab, '--title',
-                                   title, '--product', 'Xpress Product',
-                                   '--classification',
-                                   'Updates').stdout.decode()
-        return re.search(r'[0-9a-f]{8}-[0-9a-f-]{27}', out).group(0)
-
     def session(self, ae):
-        """GetConfig .. RegisterComputer, all answers compressed."""
-        r = self.post('GetConfig', capture('000001'), ae)
-        lc = text(self.assertXpress(r), 'LastChange')
-        r = self.post('GetAuthorizationCookie', capture('000002'), ae)
-        self.assertEqual(r.status, 200)
-        auth = text(self.assertXpress(r), 'CookieData')
-        body = capture('000003').decode()
-        body = re.sub(r'<CookieData>[^<]*</CookieData>',
-                      '<CookieData>%s</CookieData>' % auth, body)
-        body = re.sub(r'<lastChange>[^<]*</lastChange>',
-                      '<lastChange>%s</lastChange>' % lc, body)
-        r = self.post('GetCookie', body.encode(), ae)
-        self.assertEqual(r.status, 200)
-        cookie = text(self.assertXpress(r), 'EncryptedData')
-        body = capture('000004').decode()
-        body = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
-                      '<EncryptedData>%s</EncryptedData>' % cookie, body)
-        r = self.post('RegisterComputer', body.encode(), ae)
-        self.assertEqual(r.status, 200)
-        self.assertXpress(r)
-        return cookie
-
-    def sync_body(self, cookie, installed, other):
-        body = capture('000006').decode()
-        body = re.sub(r'<EncryptedData>[^<]*</EncryptedData>',
-                      '<EncryptedData>%s</EncryptedData>' % cookie, body)
-        body = re.sub(r'<FilterCategoryIds>.*</FilterCategoryIds>', '',
-                      body)
-        ids = ''
-        if installed:
-            ids += '<InstalledNonLeafUpdateIDs>%s' \
-                   '</InstalledNonLeafUpdateIDs>' % ''.join(
-                       '<int>%d</int>' % i for i in installed)
-        if other:
-            ids += '<OtherCachedUpdateIDs>%s</OtherCachedUpdateIDs>' % \
-                ''.join('<int>%d</int>' % i for i in other)
-        return body.replace('</ExpressQuery>', '</ExpressQuery>' + ids,
-                            1).encode()
+        """GetConfig .. RegisterComputer with headers AE, all answers
+        200 and compressed (each checked by assertXpress)."""
+        return wc.Client(self.d, ae, read=self.assertXpress).session().cookie
 
     def test_sync_updates(self):
         if shutil.which('gcab') is None:
             self.skipTest('gcab not installed')
-        harness.run_wsusutil(self.d.dir, 'publishingcert', 'create',
-                             check=False)
+        wc.publishing_cert(self.d)
         for i in range(30):
-            u = self.publish('Xpress%02d' % i)
-            harness.run_wsusutil(self.d.dir, 'approve', u, '--group',
-                                 'All Computers')
+            wc.publish(self.d, 'Xpress%02d' % i, product='Xpress Product',
+                       approve_for='All Computers')
         ae = [('Accept-Encoding', 'xpress')]
         cookie = self.session(ae)
         installed, other, sizes = [], [], []
         for _ in range(10):  # the client's loop, bounded
-            body = self.sync_body(cookie, installed, other)
+            body = wc.sync_body(cookie, installed, other)
             plain = self.post('SyncUpdates', body)
             self.assertEqual(plain.status, 200, plain)
             r = self.post('SyncUpdates', body, ae)
