@@ -9,8 +9,13 @@ local dir = assert(os.getenv("BENCH_BODIES"))
 local bodies = {}
 local next_i = 1
 local path = "/ClientWebService/client.asmx"
+-- As the Windows Update Agent sends them (captures scan/000001): with
+-- Accept-Encoding: xpress, so answers are compressed as real ones are.
 local headers = {
 	["Content-Type"] = "text/xml; charset=utf-8",
+	["Accept-Encoding"] = "xpress",
+	["User-Agent"] = "Windows-Update-Agent/1507.2601.30012.0 " ..
+	    "Client-Protocol/2.90",
 	["SOAPAction"] = '"http://www.microsoft.com/SoftwareDistribution/' ..
 	    'Server/ClientWebService/SyncUpdates"',
 }

@@ -31,7 +31,7 @@ DUR=${SCAN_DURATION:-10}
 ROUNDS=${SCAN_ROUNDS:-3}
 PORT=${SCAN_PORT:-18531}
 PORT2=$((PORT + 10))
-DOC=$ROOT/docs/PERFORMANCE.md
+DOC=${SCAN_DOC:-$ROOT/docs/PERFORMANCE.md}
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wsusd-scan.XXXXXX")
 PIDS=""
@@ -156,6 +156,37 @@ while [ $r -le "$ROUNDS" ]; do
 	run cold_http "$HTTP_URL" "$BODIES/cold" "$P_HTTP"
 	r=$((r + 1))
 done
+# wuagent simulate (issue #6): real agents (each registers, takes a
+# cookie, makes its full pass, then rescans) instead of replayed bodies,
+# over HTTPS and HTTP; with its own CPU, so server figures read net of
+# the driver.
+SIM=${WUAGENT:-$BUILD/wuagent}
+SIM_CLIENTS=${SCAN_SIM_CLIENTS:-200}
+SIM_DUR=${SCAN_SIM_DURATION:-30}
+sim() { # NAME URL PID [FLAGS]
+	c0=$(cpu_ticks "$3")
+	"$SIM" --server "$2" --ca-file "$D/tls/ca.pem" $4 simulate \
+	    --clients "$SIM_CLIENTS" --duration "$SIM_DUR" >"$TMP/sim.out" \
+	    2>&1 || die "wuagent simulate: $(cat "$TMP/sim.out")"
+	c1=$(cpu_ticks "$3")
+	python3 - "$1" $((c1 - c0)) "$TMP/sim.out" >>"$TMP/results" <<'SIMPY'
+import re, sys
+t = open(sys.argv[3]).read()
+g = lambda p: re.search(p, t).group(1)
+print(sys.argv[1], 'secs=%s scans=%s cold=%s warm=%s p50=%s p99=%s '
+      'client_cpu=%s errors=%s cpu_ticks=%s' % (
+          g(r'clients, ([0-9.]+) s'), g(r'scans: (\d+)'),
+          g(r'cold (\d+)'), g(r'warm (\d+)'), g(r'p50 ([0-9.]+)'),
+          g(r'p99 ([0-9.]+)'), g(r'client CPU: ([0-9.]+) s'),
+          g(r'errors: (\d+)'), sys.argv[2]))
+SIMPY
+}
+if [ -x "$SIM" ]; then
+	echo "scan: wuagent simulate, $SIM_CLIENTS agents, ${SIM_DUR}s each way"
+	sim sim_https "https://localhost:$PORT" "$P_HTTPS" ""
+	sim sim_http "http://localhost:$((PORT2 - 1))" "$P_HTTP" \
+	    --allow-insecure-http
+fi
 RSS_HTTPS=$(awk '/^VmHWM:/ { print $2 }' "/proc/$P_HTTPS/status")
 RSS_HTTP=$(awk '/^VmHWM:/ { print $2 }' "/proc/$P_HTTP/status")
 
@@ -203,6 +234,27 @@ rows = [
     ('Peak RSS of wsusd (HTTPS run)', '%.0f MiB' % rss, '<= 256 MiB',
      met(rss <= 256)),
 ]
+if 'sim_https' in res:
+    s, h = res['sim_https'][0], res['sim_http'][0]
+    f = lambda kv, k: float(kv[k])
+    scans = lambda kv: max(1, int(kv['scans']))
+    srv = lambda kv: int(kv['cpu_ticks']) * 10.0 / scans(kv)  # ms at 100 Hz
+    rows += [
+        ('wuagent simulate, $SIM_CLIENTS agents: scans/s HTTPS / HTTP '
+         '(cold + warm)', '%.0f / %.0f' % (scans(s) / f(s, 'secs'),
+                                          scans(h) / f(h, 'secs')), '', ''),
+        ('wuagent simulate: cold passes, warm rescans (HTTPS)',
+         '%s, %s' % (s['cold'], s['warm']), '', ''),
+        ('wuagent simulate: SyncUpdates p50 / p99 (ms, HTTPS)',
+         '%s / %s' % (s['p50'], s['p99']), '', ''),
+        ('wuagent simulate: client CPU per scan (ms, HTTPS)',
+         '%.2f' % (f(s, 'client_cpu') * 1000 / scans(s)), '', ''),
+        ('wuagent simulate: server CPU per scan (ms) HTTPS / HTTP, TLS cost',
+         '%.2f / %.2f, %+.1f%%' % (srv(s), srv(h),
+                                  100 * (srv(s) / srv(h) - 1)), '', ''),
+        ('wuagent simulate: errors', '%s / %s' % (s['errors'], h['errors']),
+         '0', met(s['errors'] == '0' and h['errors'] == '0')),
+    ]
 out = ['<!-- scan:begin -->',
        'SyncUpdates (bench/scan.sh): $N updates, $APPROVED approved for All '
        'Computers, $COMPUTERS registered computers, $CONNS concurrent '

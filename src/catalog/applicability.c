@@ -8,6 +8,7 @@
 #include "common/sbuf.h"
 #include "common/strparse.h"
 #include "common/wsd_err.h"
+#include "common/xmlesc.h"
 
 /*
  * Quoted strings one line may hold. The longest rules (file-version-regsz,
@@ -69,49 +70,8 @@ line_fail(struct line *l, enum wsd_errc code, const char *what)
 static const char *
 check_chars(struct sv s)
 {
-	const unsigned char *p = (const unsigned char *)s.p;
-	size_t i = 0;
-
-	while (i < s.n) {
-		unsigned char c = p[i];
-		uint32_t cp;
-		size_t k;
-
-		if (c < 0x80) {
-			if ((c < 0x20 && c != '\t') || c == 0x7f)
-				return "control character";
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			k = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			k = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3;
-			cp = c & 0x07;
-		} else
-			return "invalid UTF-8";
-		if (s.n - i - 1 < k)
-			return "invalid UTF-8";
-		for (size_t j = 1; j <= k; j++) {
-			if ((p[i + j] & 0xc0) != 0x80)
-				return "invalid UTF-8";
-			cp = (cp << 6) | (p[i + j] & 0x3f);
-		}
-		if ((k == 2 && cp < 0x800) ||
-		    (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return "invalid UTF-8";
-		if (cp <= 0x9f)
-			return "control character";
-		if (cp == 0xfffe || cp == 0xffff)
-			return "character not allowed in XML";
-		i += k + 1;
-	}
-	return NULL;
+	return xmlesc_bad_what(
+	    xmlesc_check(s.p, s.n, XMLESC_NO_C1 | XMLESC_NO_NL));
 }
 
 static bool
@@ -432,13 +392,52 @@ static const struct folder {
 	{ "%ProgramData%", 35 },        /* CSIDL_COMMON_APPDATA */
 };
 
+static const char posix_only_exists_what[] =
+    "a Linux path (/...) is only allowed in file-exists (wuagent evaluates "
+    "no other file rule)";
+
 /*
- * A file path: %Folder%\rest becomes Path="rest" Csidl="n"; X:\rest stays
- * as written, without Csidl. Anything else (relative, UNC, \rest) is
- * refused: its meaning on the client would be a guess.
+ * A Linux path for wuagent, which tests it with access(F_OK) as written
+ * (docs/AGENT.md): absolute, in canonical enough form that what the
+ * publisher reads is what is tested. check_chars and tok_string already
+ * refuse control characters and strings over 1024 bytes; both are checked
+ * again so that this rule does not rest on the tokenizer (a Linux file
+ * name may legally hold any byte but '/' and NUL).
  */
 static int
-get_file_path(struct line *l, struct sv *path, int *csidl)
+check_posix_path(struct line *l, struct sv s)
+{
+	size_t i, start;
+
+	assert(s.n > 0 && s.p[0] == '/');
+	if (s.n > WSD_MAX_APPL_STRING)
+		return line_fail(l, WSD_ETOOBIG,
+		    "string too long (at most 1024 bytes)");
+	for (i = 0; i < s.n; i++)
+		if ((unsigned char)s.p[i] < 0x20 || s.p[i] == 0x7f)
+			return line_fail(l, WSD_EINVAL, "control character");
+	for (start = 1; start <= s.n; start = i + 1) {
+		for (i = start; i < s.n && s.p[i] != '/'; i++)
+			;
+		if (i == start && i < s.n)
+			return line_fail(l, WSD_EINVAL,
+			    "'//' in a Linux path (write one /)");
+		if (i - start == 2 && s.p[start] == '.' &&
+		    s.p[start + 1] == '.')
+			return line_fail(l, WSD_EINVAL,
+			    "'..' in a Linux path (write the path without it)");
+	}
+	return 0;
+}
+
+/*
+ * A file path: %Folder%\rest becomes Path="rest" Csidl="n"; X:\rest stays
+ * as written, without Csidl; with POSIX_OK, /rest (a Linux path for
+ * wuagent) stays as written, without Csidl. Anything else (relative, UNC,
+ * \rest) is refused: its meaning on the client would be a guess.
+ */
+static int
+get_file_path(struct line *l, bool posix_ok, struct sv *path, int *csidl)
 {
 	struct sv s;
 	int rc;
@@ -447,6 +446,15 @@ get_file_path(struct line *l, struct sv *path, int *csidl)
 		return rc;
 	if (s.n == 0)
 		return line_fail(l, WSD_EINVAL, "empty path");
+	if (s.p[0] == '/') {
+		if (!posix_ok)
+			return line_fail(l, WSD_EINVAL, posix_only_exists_what);
+		if ((rc = check_posix_path(l, s)) < 0)
+			return rc;
+		*path = s;
+		*csidl = -1;
+		return 0;
+	}
 	if (s.p[0] == '%') {
 		const char *close = memchr(s.p + 1, '%', s.n - 1);
 		struct sv var;
@@ -479,6 +487,14 @@ get_file_path(struct line *l, struct sv *path, int *csidl)
 		*csidl = -1;
 		return 0;
 	}
+	/*
+	 * "opt/x", "./x": meant for Linux, but relative. A string with a
+	 * drive or a backslash gets the Windows message.
+	 */
+	if (posix_ok && memchr(s.p, '/', s.n) != NULL &&
+	    memchr(s.p, '\\', s.n) == NULL && (s.n < 2 || s.p[1] != ':'))
+		return line_fail(l, WSD_EINVAL,
+		    "a Linux path must be absolute (start with /)");
 	return line_fail(l, WSD_EINVAL,
 	    "path must be absolute (C:\\...) or start with a known folder "
 	    "(%ProgramFiles%\\...)");
@@ -494,6 +510,8 @@ get_rel_path(struct line *l, struct sv *path)
 		return rc;
 	if (path->n == 0)
 		return line_fail(l, WSD_EINVAL, "empty path");
+	if (path->p[0] == '/')
+		return line_fail(l, WSD_EINVAL, posix_only_exists_what);
 	if (path->p[0] == '\\' || path->p[0] == '%' ||
 	    memchr(path->p, ':', path->n) != NULL)
 		return line_fail(l, WSD_EINVAL,
@@ -509,36 +527,10 @@ get_rel_path(struct line *l, struct sv *path)
 static int
 xml_attr(struct sbuf *sb, const char *name, struct sv v)
 {
-	size_t st = 0;
 	int rc;
 
-	if ((rc = sbuf_addf(sb, " %s=\"", name)) < 0)
-		return rc;
-	for (size_t i = 0; i < v.n; i++) {
-		const char *rep;
-
-		switch (v.p[i]) {
-		case '&':
-			rep = "&amp;";
-			break;
-		case '<':
-			rep = "&lt;";
-			break;
-		case '>':
-			rep = "&gt;";
-			break;
-		case '"':
-			rep = "&quot;";
-			break;
-		default:
-			continue;
-		}
-		if ((rc = sbuf_add(sb, v.p + st, i - st)) < 0 ||
-		    (rc = sbuf_adds(sb, rep)) < 0)
-			return rc;
-		st = i + 1;
-	}
-	if ((rc = sbuf_add(sb, v.p + st, v.n - st)) < 0)
+	if ((rc = sbuf_addf(sb, " %s=\"", name)) < 0 ||
+	    (rc = xmlesc_add(sb, v.p, v.n, XMLESC_QUOT, NULL)) < 0)
 		return rc;
 	return sbuf_add(sb, "\"", 1);
 }
@@ -574,6 +566,27 @@ xml_reg(struct sbuf *sb, struct sv subkey, const struct sv *value)
 	if (value != NULL)
 		return xml_attr(sb, "Value", *value);
 	return 0;
+}
+
+/*
+ * <b.WindowsVersion Comparison [MajorVersion] [MinorVersion] [BuildNumber]
+ * [ProductType] />: the first NV parts of V, ProductType when PTYPE > 0.
+ * Attribute order as in flow/000001 and scan/000008.
+ */
+static int
+xml_windows_version(struct sbuf *sb, const char *cmp, const uint32_t v[4],
+    size_t nv, unsigned long ptype)
+{
+	int rc;
+
+	if ((rc = sbuf_adds(sb, "<b.WindowsVersion")) < 0 ||
+	    (rc = xml_attr_s(sb, "Comparison", cmp)) < 0 ||
+	    (nv > 0 && (rc = xml_attr_u(sb, "MajorVersion", v[0])) < 0) ||
+	    (nv > 1 && (rc = xml_attr_u(sb, "MinorVersion", v[1])) < 0) ||
+	    (nv > 2 && (rc = xml_attr_u(sb, "BuildNumber", v[2])) < 0) ||
+	    (ptype > 0 && (rc = xml_attr_u(sb, "ProductType", ptype)) < 0))
+		return rc;
+	return sbuf_adds(sb, " />");
 }
 
 /* ------------------------------------------------------------------ */
@@ -628,15 +641,29 @@ rule_windows(struct line *l, struct sbuf *sb)
 		    "expected a comparison operator (<, <=, =, >=, >)");
 	if ((rc = end_of_rule(l)) < 0)
 		return rc;
-	/* Attribute order as in flow/000001 and scan/000008. */
-	if ((rc = sbuf_adds(sb, "<b.WindowsVersion")) < 0 ||
-	    (rc = xml_attr_s(sb, "Comparison", cmp)) < 0 ||
-	    (nv > 0 && (rc = xml_attr_u(sb, "MajorVersion", v[0])) < 0) ||
-	    (nv > 1 && (rc = xml_attr_u(sb, "MinorVersion", v[1])) < 0) ||
-	    (nv > 2 && (rc = xml_attr_u(sb, "BuildNumber", v[2])) < 0) ||
-	    (ptype > 0 && (rc = xml_attr_u(sb, "ProductType", ptype)) < 0))
+	return xml_windows_version(sb, cmp, v, nv, ptype);
+}
+
+/*
+ * linux -> <Not><b.WindowsVersion Comparison="GreaterThanOrEqualTo"
+ * MajorVersion="0" /></Not>, the element `not windows >= 0` writes (the
+ * same writer): false on every Windows, and the marker by which wuagent
+ * takes an update as meant for Linux (docs/AGENT.md). `not linux` is
+ * refused in compile_rule.
+ */
+static int
+rule_linux(struct line *l, struct sbuf *sb)
+{
+	static const uint32_t v0[4] = { 0, 0, 0, 0 };
+	int rc;
+
+	if ((rc = end_of_rule(l)) < 0)
 		return rc;
-	return sbuf_adds(sb, " />");
+	if ((rc = sbuf_adds(sb, "<Not>")) < 0 ||
+	    (rc = xml_windows_version(sb, "GreaterThanOrEqualTo", v0, 1, 0)) <
+		0)
+		return rc;
+	return sbuf_adds(sb, "</Not>");
 }
 
 static const char version_what[] =
@@ -649,7 +676,7 @@ rule_file_exists(struct line *l, struct sbuf *sb)
 	struct sv path;
 	int csidl, rc;
 
-	if ((rc = get_file_path(l, &path, &csidl)) < 0 ||
+	if ((rc = get_file_path(l, true, &path, &csidl)) < 0 ||
 	    (rc = end_of_rule(l)) < 0)
 		return rc;
 	if ((rc = sbuf_adds(sb, "<b.FileExists")) < 0 ||
@@ -670,7 +697,7 @@ rule_file_version(struct line *l, struct sbuf *sb)
 	size_t nv;
 	int csidl, rc;
 
-	if ((rc = get_file_path(l, &path, &csidl)) < 0 ||
+	if ((rc = get_file_path(l, false, &path, &csidl)) < 0 ||
 	    (rc = get_scalar_op(l, &cmp)) < 0 ||
 	    (rc = get_version(l, 4, version_what, v, &nv)) < 0 ||
 	    (rc = end_of_rule(l)) < 0)
@@ -825,19 +852,29 @@ rule_registry_expand_sz(struct line *l, struct sbuf *sb)
 	return sbuf_adds(sb, " />");
 }
 
+static const char not_linux_what[] =
+    "'not linux' is refused: an update only for Windows says so with a "
+    "windows rule (windows >= 6.1)";
+
 static const struct rule_type {
 	const char *name;
 	int (*compile)(struct line *, struct sbuf *);
+	const char *not_what; /* why `not NAME` is refused, or NULL */
 } rule_types[] = {
-	{ "windows", rule_windows },
-	{ "file-exists", rule_file_exists },
-	{ "file-version", rule_file_version },
-	{ "file-exists-regsz", rule_file_exists_regsz },
-	{ "file-version-regsz", rule_file_version_regsz },
-	{ "registry-key", rule_registry_key },
-	{ "registry-value", rule_registry_value },
-	{ "registry-dword", rule_registry_dword },
-	{ "registry-expand-sz", rule_registry_expand_sz },
+	{ "windows", rule_windows, NULL },
+	/*
+	 * Not(Not(WindowsVersion >= 0)) would be "any Windows", and wuagent
+	 * would still find its Not(b.WindowsVersion) marker inside it.
+	 */
+	{ "linux", rule_linux, not_linux_what },
+	{ "file-exists", rule_file_exists, NULL },
+	{ "file-version", rule_file_version, NULL },
+	{ "file-exists-regsz", rule_file_exists_regsz, NULL },
+	{ "file-version-regsz", rule_file_version_regsz, NULL },
+	{ "registry-key", rule_registry_key, NULL },
+	{ "registry-value", rule_registry_value, NULL },
+	{ "registry-dword", rule_registry_dword, NULL },
+	{ "registry-expand-sz", rule_registry_expand_sz, NULL },
 };
 
 /* ------------------------------------------------------------------ */
@@ -878,6 +915,8 @@ compile_rule(struct line *l, struct sbuf *rule, bool *is_any)
 			break;
 	if (i == sizeof(rule_types) / sizeof(rule_types[0]))
 		return line_fail(l, WSD_EINVAL, "unknown rule type");
+	if (neg && rule_types[i].not_what != NULL)
+		return line_fail(l, WSD_EINVAL, rule_types[i].not_what);
 	l->pos++;
 	sbuf_reset(rule);
 	if ((neg && (rc = sbuf_adds(rule, "<Not>")) < 0) ||

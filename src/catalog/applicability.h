@@ -13,7 +13,9 @@
  * Only rule elements whose attribute shape was seen in the native
  * captures or is stated by the public BaseApplicabilityRules/BaseTypes
  * schema pages are produced; docs/APPLICABILITY.md lists the source of
- * each.
+ * each. Two uses are wsusd's own conventions for Linux updates, read by
+ * wuagent (docs/AGENT.md): `linux` as Not(b.WindowsVersion >= 0), and
+ * b.FileExists with an absolute POSIX Path and no Csidl.
  *
  * The rule file is untrusted text: it is size-checked first, must be
  * UTF-8 without control characters, and every line is parsed once into

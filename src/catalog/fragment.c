@@ -12,6 +12,7 @@
 #include "common/encode.h"
 #include "common/sbuf.h"
 #include "common/strparse.h"
+#include "common/xmlesc.h"
 
 #define FRAG_STR_(x) #x
 #define FRAG_STR(x)  FRAG_STR_(x)
@@ -120,45 +121,6 @@ fragment_category_type_name(enum fragment_category_type t)
 /* ------------------------------------------------------------------ */
 /* Text checks and escaping                                            */
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t
-utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t len;
-	uint32_t c, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		c = s[0] & 0x1f;
-		min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		c = s[0] & 0x0f;
-		min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		c = s[0] & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (uint32_t)(s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
 /*
  * Appends s escaped for text or a double-quoted attribute value. Tab, LF
  * and CR become character references: they survive attribute-value
@@ -167,61 +129,18 @@ utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
 static int
 add_escaped(struct sbuf *sb, const char *s, struct wsd_err *err)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0, run = 0;
+	enum xmlesc_bad bad;
 	int rc;
 
-	while (i < n) {
-		const char *rep = NULL;
-		uint32_t cp;
-		size_t k = utf8_char(p + i, n - i, &cp);
-
-		if (k == 0)
-			return wsd_fail(err, WSD_EINVAL,
-			    "invalid UTF-8 in text");
-		switch (cp) {
-		case '&':
-			rep = "&amp;";
-			break;
-		case '<':
-			rep = "&lt;";
-			break;
-		case '>':
-			rep = "&gt;";
-			break;
-		case '"':
-			rep = "&quot;";
-			break;
-		case '\t':
-			rep = "&#9;";
-			break;
-		case '\n':
-			rep = "&#10;";
-			break;
-		case '\r':
-			rep = "&#13;";
-			break;
-		default:
-			if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
-			    cp == 0xfffe || cp == 0xffff)
-				return wsd_fail(err, WSD_EINVAL,
-				    "control character in text");
-			break;
-		}
-		if (rep == NULL) {
-			run += k;
-			i += k;
-			continue;
-		}
-		if ((rc = sbuf_add(sb, p + i - run, run)) < 0 ||
-		    (rc = sbuf_adds(sb, rep)) < 0)
-			return wsd_fail(err, rc, "fragment output buffer full");
-		run = 0;
-		i += k;
-	}
-	if ((rc = sbuf_add(sb, p + i - run, run)) < 0)
+	rc = xmlesc_add(sb, s, strlen(s),
+	    XMLESC_QUOT | XMLESC_WS | XMLESC_NO_C1, &bad);
+	if (rc == 0)
+		return 0;
+	if (bad == XMLESC_OK)
 		return wsd_fail(err, rc, "fragment output buffer full");
-	return 0;
+	return wsd_fail(err, rc,
+	    bad == XMLESC_BAD_UTF8 ? "invalid UTF-8 in text"
+				   : "control character in text");
 }
 
 static bool

@@ -478,6 +478,58 @@ int fragment_parse_drivers(const char *xml, size_t len,
 /* NULL-safe. */
 void fragment_drivers_release(struct fragment_driver *d, size_t n);
 
+/*
+ * Evaluating a core fragment's ApplicabilityRules (an agent's job,
+ * wuagent's agent_eval.c): IsInstalled and IsInstallable are boolean
+ * expressions of True, False, And, Or, Not and rule elements; RULE
+ * decides each rule element (its name as written, e.g. "b.FileExists",
+ * and its attributes). Empty And is true, empty Or false. Nesting is
+ * bounded by the reader (WSD_MAX_FRAGMENT_DEPTH).
+ */
+struct fragment_rule {
+	const char *name;
+	size_t n_attrs;
+	const char *const *attrs; /* name, value, name, value, ... */
+};
+
+struct fragment_applicability {
+	bool has_is_installed, is_installed;
+	bool has_is_installable, is_installable;
+	/* IsInstallable holds Not(b.WindowsVersion ...): the publisher
+	 * marked the update as not for Windows (docs/AGENT.md). */
+	bool not_windows;
+};
+
+int fragment_eval_applicability(const char *xml, size_t len,
+    bool (*rule)(void *, const struct fragment_rule *), void *arg,
+    struct fragment_applicability *out, struct wsd_err *err)
+    WSD_MUST_CHECK;
+
+/*
+ * The install command of an extended fragment (fragment_cmdline.c): its
+ * HandlerSpecificData type="cmd:CommandLineInstallation" InstallCommand,
+ * as e_cmdline writes it (Program, Arguments, RebootByDefault,
+ * DefaultResult, ReturnCode Code/Result/Reboot). The fragment is read
+ * as fragment_parse_extended reads it; WSD_ENOTFOUND when it has no such
+ * HandlerSpecificData. Program must be non-empty; Code is a decimal
+ * int32; at most WSD_MAX_FRAGMENT_RETURN_CODES ReturnCode elements.
+ * Output owned by OUT (fragment_cmdline_info_release, NULL-safe).
+ */
+#define WSD_MAX_FRAGMENT_RETURN_CODES 256
+
+struct fragment_cmdline_info {
+	char *program;
+	char *arguments; /* NULL if absent */
+	enum fragment_tristate reboot_by_default;
+	enum fragment_result default_result; /* UNSET if absent */
+	struct fragment_return_code *codes;
+	size_t n_codes;
+};
+
+int fragment_parse_cmdline(const char *xml, size_t len,
+    struct fragment_cmdline_info *out, struct wsd_err *err) WSD_MUST_CHECK;
+void fragment_cmdline_info_release(struct fragment_cmdline_info *ci);
+
 void fragment_core_info_release(struct fragment_core_info *ci);
 void fragment_extended_info_release(struct fragment_extended_info *ei);
 void fragment_localized_info_release(struct fragment_localized_info *li);

@@ -21,6 +21,7 @@
 #include "catalog/fragment.h"
 #include "common/encode.h"
 #include "common/sbuf.h"
+#include "common/xmlesc.h"
 #include "store/store.h"
 
 #define ROOT_PREFIX  "<WsusdPackage version=\""
@@ -141,55 +142,6 @@ b64_decode_strict(const char *in, size_t len, unsigned char *out,
 	}
 	*outlen = o;
 	return 0;
-}
-
-/*
- * A string XML 1.0 can carry in an attribute: valid UTF-8 (no overlong
- * forms, surrogates or code points above U+10FFFF), no C0 control but
- * tab, LF and CR, no U+FFFE/U+FFFF.
- */
-static bool
-xml_string_ok(const char *str, size_t n)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	for (size_t i = 0; i < n;) {
-		unsigned char c = s[i];
-		uint32_t cp;
-		size_t k;
-
-		if (c < 0x80) {
-			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-				return false;
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			k = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			k = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (n - i <= k)
-			return false;
-		for (size_t j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + j] & 0x3f);
-		}
-		if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-		    cp == 0xfffe || cp == 0xffff)
-			return false;
-		i += k + 1;
-	}
-	return true;
 }
 
 /* A GUID in either case: its lower-case form and its 16 bytes. */
@@ -397,63 +349,41 @@ w_puts(struct pkg_writer *w, const char *s, struct wsd_err *err)
 	return w_put(w, s, strlen(s), err);
 }
 
+struct w_esc {
+	struct pkg_writer *w;
+	struct wsd_err *err;
+};
+
+static int
+w_put_esc(void *ctx, const char *s, size_t n)
+{
+	struct w_esc *e = ctx;
+
+	return w_put(e->w, s, n, e->err);
+}
+
 /* ' NAME="VALUE"' with VALUE escaped (tab, LF, CR as references, so
- * attribute normalisation cannot change them). */
+ * attribute normalisation cannot change them). VALUE is checked whole
+ * first: valid UTF-8, no C0 control but tab, LF and CR, no U+FFFE or
+ * U+FFFF, so a refused string writes nothing. */
 static int
 w_attr(struct pkg_writer *w, const char *name, const char *value,
     struct wsd_err *err)
 {
-	size_t n = strlen(value), run = 0;
+	struct w_esc e = { w, err };
+	size_t n = strlen(value);
 	int rc;
 
 	if (n > w->lim.max_string)
 		return w_fail(w, err, WSD_ETOOBIG,
 		    "string longer than 64 KiB (PKG_MAX_STRING)");
-	if (!xml_string_ok(value, n))
+	if (xmlesc_check(value, n, 0) != XMLESC_OK)
 		return w_fail(w, err, WSD_EINVAL,
 		    "string is not valid UTF-8 or has control characters");
 	if ((rc = w_puts(w, " ", err)) < 0 || (rc = w_puts(w, name, err)) < 0 ||
-	    (rc = w_puts(w, "=\"", err)) < 0)
-		return rc;
-	for (size_t i = 0; i < n; i++) {
-		const char *rep;
-
-		switch (value[i]) {
-		case '&':
-			rep = "&amp;";
-			break;
-		case '<':
-			rep = "&lt;";
-			break;
-		case '>':
-			rep = "&gt;";
-			break;
-		case '"':
-			rep = "&quot;";
-			break;
-		case '\t':
-			rep = "&#9;";
-			break;
-		case '\n':
-			rep = "&#10;";
-			break;
-		case '\r':
-			rep = "&#13;";
-			break;
-		default:
-			rep = NULL;
-			break;
-		}
-		if (rep == NULL) {
-			run++;
-			continue;
-		}
-		if ((rc = w_put(w, value + i - run, run, err)) < 0 ||
-		    (rc = w_puts(w, rep, err)) < 0)
-			return rc;
-		run = 0;
-	}
-	if ((rc = w_put(w, value + n - run, run, err)) < 0)
+	    (rc = w_puts(w, "=\"", err)) < 0 ||
+	    (rc = xmlesc_put(value, n, XMLESC_QUOT | XMLESC_WS, w_put_esc, &e,
+		 NULL)) < 0)
 		return rc;
 	return w_puts(w, "\"", err);
 }

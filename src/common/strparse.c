@@ -140,3 +140,17 @@ strparse_ows(struct sv *s)
 		s->n--;
 	}
 }
+
+char *
+str_trim_line(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+			    e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}

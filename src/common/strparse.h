@@ -24,6 +24,9 @@ bool sv_eq_ci(struct sv a, struct sv b);
 bool sv_eq_cstr_ci(struct sv a, const char *s);
 bool sv_starts_ci(struct sv a, struct sv prefix);
 struct sv sv_trim_ows(struct sv a); /* RFC 9110 OWS: SP / HTAB */
+/* A configuration line in place: leading SP/HTAB and trailing SP, HTAB,
+ * CR, LF cut off (a NUL written); returns the first kept byte. */
+char *str_trim_line(char *s);
 
 /* Decimal digits only, no sign, no leading whitespace; value <= max. */
 int strparse_u64(struct sv *s, uint64_t max, uint64_t *out);

@@ -280,20 +280,6 @@ find_key(const char *name)
 	return NULL;
 }
 
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
-			    e[-1] == '\n'))
-		*--e = '\0';
-	return s;
-}
-
 static int
 parse_file(struct config *cf, const char *path, struct wsd_err *err)
 {
@@ -332,7 +318,7 @@ parse_file(struct config *cf, const char *path, struct wsd_err *err)
 			    lineno, WSD_MAX_CONF_LINE - 1);
 			goto bad;
 		}
-		key = trim(line);
+		key = str_trim_line(line);
 		if (*key == '\0' || *key == '#')
 			continue;
 		if ((eq = strchr(key, '=')) == NULL) {
@@ -340,8 +326,8 @@ parse_file(struct config *cf, const char *path, struct wsd_err *err)
 			goto bad;
 		}
 		*eq = '\0';
-		key = trim(key);
-		val = trim(eq + 1);
+		key = str_trim_line(key);
+		val = str_trim_line(eq + 1);
 		if ((k = find_key(key)) == NULL) {
 			log_warnx("%s:%u: %s: unknown key", path, lineno, key);
 			goto bad;

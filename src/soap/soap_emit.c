@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/encode.h"
+#include "common/xmlesc.h"
 
 /*
  * Envelope prefixes and suffixes, byte for byte from the captures:
@@ -15,6 +16,9 @@ static const char wcf_begin[] =
     "<s:Envelope xmlns:s=\"" SOAP_NS_ENVELOPE "\">"
     "<s:Body xmlns:xsi=\"" SOAP_NS_XSI "\" xmlns:xsd=\"" SOAP_NS_XSD "\">";
 static const char wcf_end[] = "</s:Body></s:Envelope>";
+/* What the Windows Update Agent sends (scan/000001 request.body). */
+static const char client_begin[] =
+    "<s:Envelope xmlns:s=\"" SOAP_NS_ENVELOPE "\"><s:Body>";
 static const char asmx_begin[] = "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
 				 "<soap:Envelope xmlns:soap=\"" SOAP_NS_ENVELOPE
 				 "\" xmlns:xsi=\"" SOAP_NS_XSI
@@ -112,108 +116,34 @@ soap_datetime_from_unix(int64_t sec, uint32_t nsec)
 size_t
 soap_utf8_char(const unsigned char *p, size_t n)
 {
-	unsigned c = p[0];
+	uint32_t cp;
+	size_t k = xmlesc_utf8(p, n, &cp);
 
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
-			return 0;
-		if (c == 0xe0 && p[1] < 0xa0)
-			return 0; /* overlong */
-		if (c == 0xed && p[1] >= 0xa0)
-			return 0; /* surrogate */
-		if (c == 0xef && p[1] == 0xbf && p[2] >= 0xbe)
-			return 0; /* U+FFFE, U+FFFF */
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
-		    (p[3] & 0xc0) != 0x80)
-			return 0;
-		if (c == 0xf0 && p[1] < 0x90)
-			return 0; /* overlong */
-		if (c == 0xf4 && p[1] >= 0x90)
-			return 0; /* above U+10FFFF */
-		return 4;
-	}
-	return 0;
+	return k == 0 || cp == 0xfffe || cp == 0xffff ? 0 : k;
 }
 
+/* A refusal releases SB too: never half-written, as for sbuf's own. */
 static int
-escape(struct sbuf *sb, const char *p, size_t n, bool attr)
+escape(struct sbuf *sb, const char *p, size_t n, unsigned flags)
 {
-	const unsigned char *s = (const unsigned char *)p;
-	size_t run = 0, i = 0;
-	int rc;
+	enum xmlesc_bad bad;
+	int rc = xmlesc_add(sb, p, n, flags, &bad);
 
-	while (i < n) {
-		const char *rep = NULL;
-		unsigned char c = s[i];
-		size_t len = 1;
-
-		switch (c) {
-		case '&':
-			rep = "&amp;";
-			break;
-		case '<':
-			rep = "&lt;";
-			break;
-		case '>':
-			rep = "&gt;";
-			break;
-		case '\r':
-			rep = "&#xD;";
-			break;
-		case '"':
-			rep = attr ? "&quot;" : NULL;
-			break;
-		case '\n':
-			rep = attr ? "&#xA;" : NULL;
-			break;
-		case '\t':
-			rep = attr ? "&#x9;" : NULL;
-			break;
-		default:
-			if (c < 0x20) {
-				sbuf_release(sb);
-				return WSD_EINVAL;
-			}
-			if (c >= 0x80 &&
-			    (len = soap_utf8_char(s + i, n - i)) == 0) {
-				sbuf_release(sb);
-				return WSD_EINVAL;
-			}
-			break;
-		}
-		if (rep == NULL) {
-			run += len;
-			i += len;
-			continue;
-		}
-		if ((run > 0 && (rc = sbuf_add(sb, p + i - run, run)) < 0) ||
-		    (rc = sbuf_adds(sb, rep)) < 0)
-			return rc;
-		run = 0;
-		i++;
-	}
-	if (run > 0 && (rc = sbuf_add(sb, p + n - run, run)) < 0)
-		return rc;
-	return 0;
+	if (rc < 0 && bad != XMLESC_OK)
+		sbuf_release(sb);
+	return rc;
 }
 
 int
 soap_escape_text(struct sbuf *sb, const char *p, size_t n)
 {
-	return escape(sb, p, n, false);
+	return escape(sb, p, n, XMLESC_CR | XMLESC_HEX);
 }
 
 int
 soap_escape_attr(struct sbuf *sb, const char *p, size_t n)
 {
-	return escape(sb, p, n, true);
+	return escape(sb, p, n, XMLESC_QUOT | XMLESC_WS | XMLESC_HEX);
 }
 
 /* ------------------------------------------------------------------ */
@@ -226,6 +156,8 @@ soap_emit_begin(struct soap_writer *w, struct sbuf *sb, enum soap_style style)
 	w->sw_style = style;
 	if (style == SOAP_STYLE_ASMX)
 		return sbuf_add(sb, asmx_begin, sizeof(asmx_begin) - 1);
+	if (style == SOAP_STYLE_CLIENT)
+		return sbuf_add(sb, client_begin, sizeof(client_begin) - 1);
 	return sbuf_add(sb, wcf_begin, sizeof(wcf_begin) - 1);
 }
 

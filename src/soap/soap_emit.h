@@ -56,6 +56,9 @@
 enum soap_style {
 	SOAP_STYLE_WCF,  /* ClientWebService */
 	SOAP_STYLE_ASMX, /* SimpleAuthWebService, ReportingWebService */
+	/* Requests as the Windows Update Agent writes them (wuagent): the
+	 * WCF envelope without the xsi/xsd declarations, empty <x/>. */
+	SOAP_STYLE_CLIENT,
 };
 
 /* Borrows SW_SB for one response; see soap_emit_begin. */

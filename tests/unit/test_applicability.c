@@ -13,6 +13,7 @@
 #include <libxml/tree.h>
 
 #include "catalog/applicability.h"
+#include "catalog/fragment.h"
 #include "common/sbuf.h"
 #include "common/wsd_err.h"
 
@@ -968,6 +969,314 @@ test_embedded_nul(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Linux updates: `linux` and POSIX paths in file-exists              */
+
+#define NOT_W0                                                                 \
+	"<Not><b.WindowsVersion Comparison=\"GreaterThanOrEqualTo\" "          \
+	"MajorVersion=\"0\" /></Not>"
+#define E_NOT_LINUX                                                            \
+	"'not linux' is refused: an update only for Windows says so with a "   \
+	"windows rule (windows >= 6.1)"
+#define E_POSIX_ONLY                                                           \
+	"a Linux path (/...) is only allowed in file-exists (wuagent "         \
+	"evaluates no other file rule)"
+#define E_POSIX_REL   "a Linux path must be absolute (start with /)"
+#define E_POSIX_DOTS  "'..' in a Linux path (write the path without it)"
+#define E_POSIX_SLASH "'//' in a Linux path (write one /)"
+#define E_TOOLONG     "string too long (at most 1024 bytes)"
+
+/* [installed] of "[installed]\nRULE\n", which must compile. */
+static char *
+compile_one(const char *rule)
+{
+	char text[256];
+	struct out o;
+	char *xml;
+
+	assert_true((size_t)snprintf(text, sizeof(text), "[installed]\n%s\n",
+			rule) < sizeof(text));
+	run(&o, text, strlen(text));
+	if (o.rc != 0)
+		fail_msg("%s: %s", rule, o.err.what);
+	xml = sbuf_detach(&o.inst, NULL);
+	out_release(&o);
+	return xml;
+}
+
+static void
+test_rule_linux(void **state)
+{
+	char *a, *b;
+
+	(void)state;
+	expect_rule("linux", NOT_W0);
+	expect_rule("LINUX   # for Linux machines", NOT_W0);
+	/* Byte for byte what `not windows >= 0` (and only that) gives. */
+	a = compile_one("linux");
+	b = compile_one("not windows >= 0");
+	assert_string_equal(a, b);
+	free(b);
+	b = compile_one("not windows >= 0.0");
+	assert_string_not_equal(a, b); /* MinorVersion="0" too */
+	free(b);
+	free(a);
+	/* ANDed with other rules, and inside any: runs. */
+	expect_ok("[installable]\nlinux\nregistry-key HKLM \"A\"\n",
+	    "<False />", "<And>" NOT_W0 KA "</And>");
+	expect_ok("[installable]\nany: linux\nany: windows = 10\n", "<False />",
+	    "<Or>" NOT_W0 W10 "</Or>");
+	expect_ok("[installable]\n"
+		  "windows = 6\n"
+		  "any: registry-key HKLM \"A\"\n"
+		  "any: linux\n",
+	    "<False />", "<And>" W6 "<Or>" KA NOT_W0 "</Or></And>");
+	/* [installed] takes it too (true on every Linux machine). */
+	expect_ok("[installed]\nlinux\n", NOT_W0, "<True />");
+}
+
+static void
+test_rule_file_exists_posix(void **state)
+{
+	char path[WSD_MAX_APPL_STRING + 2];
+	struct sbuf text, xml;
+	struct out o;
+
+	(void)state;
+	expect_rule("file-exists \"/opt/contoso/widget-2.5\"",
+	    "<b.FileExists Path=\"/opt/contoso/widget-2.5\" />");
+	expect_rule("not file-exists \"/etc/contoso.conf\"",
+	    "<Not><b.FileExists Path=\"/etc/contoso.conf\" /></Not>");
+	expect_rule("any: file-exists \"/usr/lib/contoso/\"",
+	    "<b.FileExists Path=\"/usr/lib/contoso/\" />");
+	expect_rule("file-exists \"/\"", "<b.FileExists Path=\"/\" />");
+	/* Dots that are not a ".." component; "." is kept as written. */
+	expect_rule("file-exists \"/opt/..x/x../.../a..b/./.hidden\"",
+	    "<b.FileExists Path=\"/opt/..x/x../.../a..b/./.hidden\" />");
+	/* Escaped for XML; UTF-8 and a backslash (a Linux name byte) kept. */
+	expect_rule("file-exists \"/opt/a b/c&d<e>\\\"f" RB "g/caf\xc3\xa9\"",
+	    "<b.FileExists Path=\"/opt/a b/c&amp;d&lt;e&gt;&quot;f" XB
+	    "g/caf\xc3\xa9\" />");
+	/* Windows forms are unchanged beside it. */
+	expect_ok("[installed]\n"
+		  "any: file-exists \"/opt/x\"\n"
+		  "any: file-exists \"%ProgramFiles%" RB "x\"\n"
+		  "any: file-exists \"C:" RB "x\"\n",
+	    "<Or><b.FileExists Path=\"/opt/x\" />"
+	    "<b.FileExists Path=\"x\" Csidl=\"38\" />"
+	    "<b.FileExists Path=\"C:" XB "x\" /></Or>",
+	    "<True />");
+
+	/* Exactly 1024 bytes is accepted, 1025 is not. */
+	memset(path, 'p', sizeof(path));
+	path[0] = '/';
+	path[WSD_MAX_APPL_STRING] = '\0';
+	sbuf_init(&text, 4 * WSD_MAX_APPL_STRING);
+	sbuf_init(&xml, 4 * WSD_MAX_APPL_STRING);
+	assert_int_equal(sbuf_addf(&text, "[installed]\nfile-exists \"%s\"\n",
+			     path),
+	    0);
+	assert_int_equal(sbuf_addf(&xml, "<b.FileExists Path=\"%s\" />", path),
+	    0);
+	run(&o, sbuf_str(&text), text.sb_len);
+	assert_int_equal(o.rc, 0);
+	assert_string_equal(sbuf_str(&o.inst), sbuf_str(&xml));
+	out_release(&o);
+	sbuf_reset(&text);
+	path[WSD_MAX_APPL_STRING] = 'p';
+	path[WSD_MAX_APPL_STRING + 1] = '\0';
+	assert_int_equal(sbuf_addf(&text, "[installed]\nfile-exists \"%s\"\n",
+			     path),
+	    0);
+	expect_err(sbuf_str(&text), WSD_ETOOBIG, 2, E_TOOLONG);
+	sbuf_release(&text);
+	sbuf_release(&xml);
+}
+
+static void
+test_errors_linux(void **state)
+{
+	static const struct {
+		const char *text;
+		int code;
+		size_t line;
+		const char *what;
+	} cases[] = {
+		/* linux */
+		{ H "not linux\n", WSD_EINVAL, 4, E_NOT_LINUX },
+		{ H "NOT Linux # c\n", WSD_EINVAL, 4, E_NOT_LINUX },
+		{ H "any: not linux\n", WSD_EINVAL, 4, E_NOT_LINUX },
+		{ "[installable]\nlinux\nnot linux\n", WSD_EINVAL, 3,
+		    E_NOT_LINUX },
+		{ H "linux >= 0\n", WSD_EINVAL, 4, E_EXTRA },
+		{ H "linux x86_64\n", WSD_EINVAL, 4, E_EXTRA },
+		{ H "linux \"/opt\"\n", WSD_EINVAL, 4, E_EXTRA },
+		{ H "not not linux\n", WSD_EINVAL, 4, "'not' twice" },
+		/* Relative POSIX paths */
+		{ H "file-exists \"opt/contoso/widget\"\n", WSD_EINVAL, 4,
+		    E_POSIX_REL },
+		{ H "file-exists \"./widget\"\n", WSD_EINVAL, 4, E_POSIX_REL },
+		{ H "file-exists \"../etc/passwd\"\n", WSD_EINVAL, 4,
+		    E_POSIX_REL },
+		{ H "file-exists \"~/x\"\n", WSD_EINVAL, 4, E_POSIX_REL },
+		/* ... but a drive or a backslash is taken as Windows. */
+		{ H "file-exists \"C:/x\"\n", WSD_EINVAL, 4, E_ABS },
+		{ H "file-exists \"a" RB "b/c\"\n", WSD_EINVAL, 4, E_ABS },
+		{ H "file-exists \"widget\"\n", WSD_EINVAL, 4, E_ABS },
+		/* .. components */
+		{ H "file-exists \"/opt/../etc/shadow\"\n", WSD_EINVAL, 4,
+		    E_POSIX_DOTS },
+		{ H "file-exists \"/..\"\n", WSD_EINVAL, 4, E_POSIX_DOTS },
+		{ H "file-exists \"/opt/..\"\n", WSD_EINVAL, 4, E_POSIX_DOTS },
+		{ H "file-exists \"/opt/../\"\n", WSD_EINVAL, 4, E_POSIX_DOTS },
+		/* // runs */
+		{ H "file-exists \"//opt/x\"\n", WSD_EINVAL, 4, E_POSIX_SLASH },
+		{ H "file-exists \"/opt//x\"\n", WSD_EINVAL, 4, E_POSIX_SLASH },
+		{ H "file-exists \"/opt/x//\"\n", WSD_EINVAL, 4,
+		    E_POSIX_SLASH },
+		{ H "file-exists \"//\"\n", WSD_EINVAL, 4, E_POSIX_SLASH },
+		/* Control characters */
+		{ H "file-exists \"/opt/\x01x\"\n", WSD_EINVAL, 4,
+		    "control character" },
+		{ H "file-exists \"/opt/\tx\"\n", WSD_EINVAL, 4,
+		    "control character" },
+		{ H "file-exists \"/opt/x\x7f\"\n", WSD_EINVAL, 4,
+		    "control character" },
+		{ H "file-exists \"/opt/\xc2\x9bx\"\n", WSD_EINVAL, 4,
+		    "control character" },
+		{ H "file-exists \"/opt/\rx\"\n", WSD_EINVAL, 4,
+		    "control character" },
+		{ H "file-exists \"/opt/\xff\"\n", WSD_EINVAL, 4,
+		    "invalid UTF-8" },
+		/* Other file rules: no POSIX paths. */
+		{ H "file-version \"/opt/contoso/widget\" >= 2.5\n", WSD_EINVAL,
+		    4, E_POSIX_ONLY },
+		{ H "not file-version \"/usr/bin/x\" < 1\n", WSD_EINVAL, 4,
+		    E_POSIX_ONLY },
+		{ H "file-exists-regsz HKLM \"A\" \"B\" \"/opt/x\"\n",
+		    WSD_EINVAL, 4, E_POSIX_ONLY },
+		{ H "file-version-regsz HKLM \"A\" \"B\" \"/x\" = 1\n",
+		    WSD_EINVAL, 4, E_POSIX_ONLY },
+		/* A relative path with / in file-version: Windows message. */
+		{ H "file-version \"opt/x\" = 1\n", WSD_EINVAL, 4, E_ABS },
+	};
+	static const char nul[] = "[installed]\nfile-exists \"/opt/a\0b\"\n";
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_err(cases[i].text, cases[i].code, cases[i].line,
+		    cases[i].what);
+	expect_err_len(nul, sizeof(nul) - 1, WSD_EINVAL, 2,
+	    "control character");
+}
+
+/*
+ * What agents make of the output: the compiled expressions in a core
+ * fragment, evaluated by fragment_eval_applicability with the rule
+ * meanings of wuagent (agent_eval.c, docs/AGENT.md) and of a Windows
+ * machine (any Windows version is >= 0; no POSIX path exists).
+ */
+struct machine {
+	bool windows;
+	const char *existing; /* the one POSIX path that exists, or NULL */
+};
+
+static const char *
+rule_attr(const struct fragment_rule *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_attrs; i++)
+		if (strcmp(r->attrs[2 * i], name) == 0)
+			return r->attrs[2 * i + 1];
+	return NULL;
+}
+
+static bool
+machine_rule(void *arg, const struct fragment_rule *r)
+{
+	const struct machine *m = arg;
+	const char *path = rule_attr(r, "Path");
+
+	if (strcmp(r->name, "b.WindowsVersion") == 0) {
+		/* Only the shape `linux` writes is meant here. */
+		assert_string_equal(rule_attr(r, "Comparison"),
+		    "GreaterThanOrEqualTo");
+		assert_string_equal(rule_attr(r, "MajorVersion"), "0");
+		assert_int_equal(r->n_attrs, 2);
+		return m->windows;
+	}
+	if (strcmp(r->name, "b.FileExists") == 0 && !m->windows)
+		return path != NULL && path[0] == '/' &&
+		    rule_attr(r, "Csidl") == NULL && m->existing != NULL &&
+		    strcmp(path, m->existing) == 0;
+	return false;
+}
+
+static void
+evaluate(const char *inst, const char *able, const struct machine *m,
+    struct fragment_applicability *a)
+{
+	struct sbuf core;
+	struct wsd_err err = { WSD_OK, NULL };
+
+	sbuf_init(&core, 4 * WSD_APPL_XML_CAP);
+	assert_int_equal(sbuf_addf(&core,
+			     "<ApplicabilityRules><IsInstalled>%s"
+			     "</IsInstalled><IsInstallable>%s</IsInstallable>"
+			     "</ApplicabilityRules>",
+			     inst, able),
+	    0);
+	if (fragment_eval_applicability(sbuf_str(&core), core.sb_len,
+		machine_rule, (void *)(uintptr_t)m, a, &err) != 0)
+		fail_msg("eval: %s", err.what);
+	sbuf_release(&core);
+}
+
+static void
+test_linux_example_file(void **state)
+{
+	/* The example of docs/APPLICABILITY.md, "Linux updates". */
+	static const char text[] =
+	    "[installable]\n"
+	    "linux\n"
+	    "not file-exists \"/opt/contoso/widget-2.5\"\n"
+	    "[installed]\n"
+	    "file-exists \"/opt/contoso/widget-2.5\"\n";
+	static const char want_able[] =
+	    "<And>" NOT_W0
+	    "<Not><b.FileExists Path=\"/opt/contoso/widget-2.5\" /></Not>"
+	    "</And>";
+	static const char want_inst[] =
+	    "<b.FileExists Path=\"/opt/contoso/widget-2.5\" />";
+	static const struct {
+		struct machine m;
+		bool not_windows, installed, installable;
+	} cases[] = {
+		/* Linux, not yet installed: needed. */
+		{ { false, NULL }, true, false, true },
+		{ { false, "/opt/contoso/widget-2.4" }, true, false, true },
+		/* Linux, installed: detected, no longer installable. */
+		{ { false, "/opt/contoso/widget-2.5" }, true, true, false },
+		/* Windows: never installable, not installed. */
+		{ { true, NULL }, true, false, false },
+	};
+	struct out o;
+
+	(void)state;
+	expect_ok(text, want_inst, want_able);
+	run(&o, text, strlen(text));
+	assert_int_equal(o.rc, 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fragment_applicability a;
+
+		evaluate(sbuf_str(&o.inst), sbuf_str(&o.able), &cases[i].m, &a);
+		assert_true(a.has_is_installed && a.has_is_installable);
+		assert_int_equal(a.not_windows, cases[i].not_windows);
+		assert_int_equal(a.is_installed, cases[i].installed);
+		assert_int_equal(a.is_installable, cases[i].installable);
+	}
+	out_release(&o);
+}
+
+/* ------------------------------------------------------------------ */
 /* Limits                                                              */
 
 static char *
@@ -1309,6 +1618,10 @@ main(void)
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_embedded_nul),
+		cmocka_unit_test(test_rule_linux),
+		cmocka_unit_test(test_rule_file_exists_posix),
+		cmocka_unit_test(test_errors_linux),
+		cmocka_unit_test(test_linux_example_file),
 		cmocka_unit_test(test_limit_rules),
 		cmocka_unit_test(test_limit_string),
 		cmocka_unit_test(test_limit_file),
