@@ -79,7 +79,6 @@ struct worker {
 	struct srv_runtime *w_rt; /* reference held */
 	struct hconn *w_conns;
 	struct store *w_store; /* this thread's database handle, or NULL */
-	unsigned w_depth; /* nested pipelined requests on this turn */
 	unsigned w_nconns;
 	unsigned long w_frees; /* connections freed so far (see conn_read) */
 	atomic_uint w_acked_gen;
