@@ -72,21 +72,58 @@ eval_expr(const struct eval *ev, const xmlNode *n)
 	return ev->rule(ev->arg, &r);
 }
 
-/* Not(b.WindowsVersion ...) anywhere in N. */
+/*
+ * The Linux marker exactly as `wsusutil publish` writes it for `linux`
+ * (or `not windows >= 0` / `>= 0.0`): Not(b.WindowsVersion
+ * Comparison="GreaterThanOrEqualTo" MajorVersion="0" [MinorVersion="0"]),
+ * nothing else. A negated Windows rule with other attributes ("not a
+ * server", "older than Windows 10") is a Windows update's rule, true on
+ * Linux only because every Windows rule is false there.
+ */
 static bool
-has_not_windows(const xmlNode *n)
+is_marker(const xmlNode *n)
 {
-	for (const xmlNode *c = n->children; c != NULL; c = c->next) {
-		const xmlNode *e;
+	const xmlNode *e;
+	unsigned n_attrs = 0;
+	bool cmp = false, major = false;
 
-		if (c->type != XML_ELEMENT_NODE)
-			continue;
-		if (frag_is_name(c, "Not") && (e = first_elem(c)) != NULL &&
-		    frag_is_name(e, "b.WindowsVersion"))
-			return true;
-		if (has_not_windows(c))
-			return true;
+	if (!frag_is_name(n, "Not") || (e = first_elem(n)) == NULL ||
+	    e->next != NULL || !frag_is_name(e, "b.WindowsVersion"))
+		return false;
+	for (const xmlNode *c = e->next; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE)
+			return false;
+	for (const xmlAttr *a = e->properties; a != NULL; a = a->next) {
+		const char *v = a->children != NULL ?
+		    (const char *)a->children->content :
+		    "";
+
+		n_attrs++;
+		if (strcmp((const char *)a->name, "Comparison") == 0)
+			cmp = strcmp(v, "GreaterThanOrEqualTo") == 0;
+		else if (strcmp((const char *)a->name, "MajorVersion") == 0)
+			major = strcmp(v, "0") == 0;
+		else if (strcmp((const char *)a->name, "MinorVersion") != 0 ||
+		    strcmp(v, "0") != 0)
+			return false;
 	}
+	return cmp && major && n_attrs <= 3;
+}
+
+/* IsInstallable's expression E is the marker, or an And holding it as a
+ * direct child: the publisher said "not for Windows" for the whole rule. */
+static bool
+has_not_windows(const xmlNode *e)
+{
+	if (e == NULL)
+		return false;
+	if (is_marker(e))
+		return true;
+	if (!frag_is_name(e, "And"))
+		return false;
+	for (const xmlNode *c = e->children; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && is_marker(c))
+			return true;
 	return false;
 }
 
@@ -122,7 +159,7 @@ fragment_eval_applicability(const char *xml, size_t len,
 		} else if (frag_is_name(c, "IsInstallable")) {
 			out->has_is_installable = true;
 			out->is_installable = eval_expr(&ev, e);
-			out->not_windows = has_not_windows(c);
+			out->not_windows = has_not_windows(e);
 		}
 	}
 	xmlFreeDoc(doc);

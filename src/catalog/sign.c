@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,6 @@
 
 #include "common/log.h"
 
-extern char **environ;
 
 /*
  * Runs ARGV (argv[0] looked up in PATH), collecting the last line of its
@@ -44,9 +44,33 @@ out:
 	return rc;
 }
 
+static const char *const sign_env[] = {
+	"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", NULL
+};
+
+/* NAME looked up in the fixed PATH of sign_env (NAME itself when it
+ * holds a '/'); "" when not found, which posix_spawn refuses. */
+static const char *
+program_path(const char *name, char *buf, size_t size)
+{
+	static const char *const dirs[] = { "/usr/sbin", "/usr/bin", "/sbin",
+		"/bin" };
+
+	if (strchr(name, '/') != NULL)
+		return name;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(buf, size, "%s/%s", dirs[i], name);
+		if (access(buf, X_OK) == 0)
+			return buf;
+	}
+	buf[0] = '\0';
+	return buf;
+}
+
 static int
 run_argv(char *const argv[], char *last, size_t lastsz)
 {
+	char prog[256];
 	posix_spawn_file_actions_t fa;
 	struct timespec start, now;
 	char buf[4096];
@@ -62,7 +86,11 @@ run_argv(char *const argv[], char *last, size_t lastsz)
 	posix_spawn_file_actions_adddup2(&fa, pfd[1], STDERR_FILENO);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
 	    O_RDONLY, 0);
-	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0) {
+	/* A fixed search path and environment: a PATH or LD_PRELOAD the
+	 * caller inherited (sudo -E, a unit's Environment=) must not pick
+	 * the program that says whether a signature is good. */
+	if (posix_spawn(&pid, program_path(argv[0], prog, sizeof(prog)), &fa,
+		NULL, argv, (char *const *)(uintptr_t)sign_env) != 0) {
 		posix_spawn_file_actions_destroy(&fa);
 		close(pfd[0]);
 		close(pfd[1]);

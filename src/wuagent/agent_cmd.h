@@ -18,6 +18,8 @@ agent_cmd_fn agent_cmd_report;
 agent_cmd_fn agent_cmd_download;
 agent_cmd_fn agent_cmd_install;
 agent_cmd_fn agent_cmd_simulate;
+agent_cmd_fn agent_cmd_selfupdate;
+agent_cmd_fn agent_cmd_run;
 
 /* "wuagent: CMD: WHAT" on stderr; returns 1. */
 int agent_fail(const char *cmd, const char *fmt, ...)

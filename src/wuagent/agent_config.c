@@ -95,6 +95,8 @@ agent_config_set(struct agent_config *cf, const char *name, const char *v,
 		    sizeof(cf->trusted_publishers), v, why);
 	if (strcasecmp(name, "AllowInsecureHttp") == 0)
 		return set_bool(&cf->allow_insecure_http, v, why);
+	if (strcasecmp(name, "AllowUnsignedPackages") == 0)
+		return set_bool(&cf->allow_unsigned_packages, v, why);
 	if (strcasecmp(name, "StateDir") == 0)
 		return set_str(cf->state_dir, sizeof(cf->state_dir), v, why);
 	if (strcasecmp(name, "MaxParallelDownloads") == 0)

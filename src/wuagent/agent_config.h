@@ -14,6 +14,8 @@
  *                             the system store)
  *   TrustedPublishers         directory of PEM publisher certificates
  *   AllowInsecureHttp         0/1: accept an http:// WUServer
+ *   AllowUnsignedPackages     0/1: install without TrustedPublishers
+ *                             (the server's digests alone)
  *
  * File format: one "Name = value" per line, names case-insensitive,
  * '#' comments, blank lines; an unknown name or a malformed value is an
@@ -41,6 +43,7 @@ struct agent_config {
 	char ca_file[AGENT_PATH_MAX];           /* "" = system store */
 	char trusted_publishers[AGENT_PATH_MAX]; /* "" = none */
 	bool allow_insecure_http;
+	bool allow_unsigned_packages; /* install without TrustedPublishers */
 	char state_dir[AGENT_PATH_MAX];
 	unsigned max_parallel_downloads; /* 1-16, default 4 */
 	bool ranged_downloads;           /* 1 MiB ranges, as DO does */

@@ -35,8 +35,10 @@
 #define CONTENT_USER_AGENT "Microsoft-Delivery-Optimization/10.1"
 
 #define CONNECT_TIMEOUT_S 30L
-/* Abort a transfer slower than LOW_SPEED_BPS for LOW_SPEED_S seconds. */
-#define LOW_SPEED_BPS 1L
+/* Abort a transfer slower than LOW_SPEED_BPS for LOW_SPEED_S seconds:
+ * content travels over plain HTTP, and a peer trickling a byte a second
+ * must not hold the agent (and its next scans) for ever. */
+#define LOW_SPEED_BPS 1024L
 #define LOW_SPEED_S   60L
 /*
  * A whole SOAP exchange: the largest answer (AGENT_HTTP_MAX_ANSWER) at a

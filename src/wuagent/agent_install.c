@@ -489,8 +489,22 @@ agent_pkg_verify(const struct agent_config *cf, const struct agent_pkg *p,
 			return (int32_t)AGENT_HR_NOT_DOWNLOADED;
 		}
 	}
-	if (cf->trusted_publishers[0] == '\0' || p->n_files == 0)
+	if (p->n_files == 0)
 		return 0;
+	/* The digests come from the same server as the command: without a
+	 * publisher check, a compromised server runs what it likes as root
+	 * (SECURITY.md S3, S15). Only an administrator's explicit choice
+	 * skips it. */
+	if (cf->trusted_publishers[0] == '\0') {
+		if (cf->allow_unsigned_packages)
+			return 0;
+		say(msg, msg_size,
+		    "no TrustedPublishers configured: packages are not run "
+		    "without a publisher check (set TrustedPublishers, or "
+		    "AllowUnsignedPackages = 1 to trust the server's digests "
+		    "alone)");
+		return (int32_t)AGENT_HR_NOT_TRUSTED;
+	}
 	if (publishers_file(cf, cafile, msg, msg_size) < 0)
 		return (int32_t)AGENT_HR_NOT_TRUSTED;
 	for (size_t i = 0; i < p->n_files && hr == 0; i++) {

@@ -12,6 +12,7 @@
 
 #include "catalog/fragment.h"
 #include "common/encode.h"
+#include "common/log.h"
 #include "wuagent/agent_sysinfo.h"
 
 #define NS_CLIENT SOAP_NS_CLIENT
@@ -722,9 +723,17 @@ struct report_req {
 	struct agent_session *s;
 	struct agent_sysinfo si;
 	struct sbuf events; /* the eventBatch children, ready */
-	int64_t last;
-	size_t n;
+	int64_t last;       /* queue rows up to here are sent or dropped */
+	size_t n, dropped;
+	bool broken;        /* events lost its memory: send nothing */
 };
+
+/* wsusd refuses a batch with an event whose strings pass 64 KiB
+ * (SECURITY.md S2), and so would one poisoned event hold the queue up
+ * for ever: such an event is dropped, with a warning. */
+#define AGENT_EVENT_TEXT_MAX (60 * 1024)
+/* One event's XML; a batch stops before it would pass the request cap. */
+#define AGENT_EVENT_XML_MAX (256 * 1024)
 
 static int
 emit_lines(struct soap_writer *w, const char *name, const char *lines)
@@ -746,12 +755,10 @@ emit_lines(struct soap_writer *w, const char *name, const char *lines)
 
 /* One ReportingEvent as flow/000016 has them (WUSP.md 3.11). */
 static int
-emit_event(void *arg, const struct agent_event *e)
+write_event(struct report_req *q, struct sbuf *sb, const struct agent_event *e)
 {
-	struct report_req *q = arg;
 	struct agent_sysinfo *si = &q->si;
-	struct soap_writer w = { .sw_sb = &q->events,
-		.sw_style = SOAP_STYLE_CLIENT };
+	struct soap_writer w = { .sw_sb = sb, .sw_style = SOAP_STYLE_CLIENT };
 
 	if (soap_emit_open(&w, "ReportingEvent") < 0 ||
 	    soap_emit_open(&w, "BasicData") < 0 ||
@@ -790,7 +797,47 @@ emit_event(void *arg, const struct agent_event *e)
 	    soap_emit_close(&w, "ExtendedData") < 0 ||
 	    soap_emit_empty(&w, "PrivateData") < 0 ||
 	    soap_emit_close(&w, "ReportingEvent") < 0)
+		return -1;
+	return 0;
+}
+
+/* Adds event E to the batch: written on its own first, so an event that
+ * does not fit leaves the batch as it was (sbuf releases itself when
+ * full). */
+static int
+emit_event(void *arg, const struct agent_event *e)
+{
+	struct report_req *q = arg;
+	struct sbuf one;
+
+	if (strlen(e->replacement) + strlen(e->misc) > AGENT_EVENT_TEXT_MAX) {
+		log_warnx("event %d (%s) not reported: its strings pass %d "
+			  "bytes",
+		    e->event_id, e->instance_id, AGENT_EVENT_TEXT_MAX);
+		q->last = e->id;
+		q->dropped++;
+		return 0;
+	}
+	sbuf_init(&one, AGENT_EVENT_XML_MAX);
+	if (write_event(q, &one, e) < 0) {
+		sbuf_release(&one);
+		log_warnx("event %d (%s) not reported: cannot be written",
+		    e->event_id, e->instance_id);
+		q->last = e->id;
+		q->dropped++;
+		return 0;
+	}
+	if (q->events.sb_len + one.sb_len > AGENT_REQUEST_MAX - 64 * 1024) {
+		/* The next batch takes it. */
+		sbuf_release(&one);
 		return 1;
+	}
+	if (sbuf_add(&q->events, sbuf_str(&one), one.sb_len) < 0) {
+		sbuf_release(&one);
+		q->broken = true;
+		return 1;
+	}
+	sbuf_release(&one);
 	q->last = e->id;
 	q->n++;
 	return 0;
@@ -832,15 +879,24 @@ agent_report_events(struct agent_session *s, size_t *sent)
 		bool ok;
 
 		sbuf_init(&q.events, AGENT_REQUEST_MAX);
-		q.n = 0;
+		q.n = q.dropped = 0;
+		q.broken = false;
 		if (agent_state_events(s->st, REPORT_BATCH, emit_event, &q,
-			&err) < 0) {
+			&err) < 0 ||
+		    q.broken) {
+			if (q.broken)
+				err.what = "out of memory";
 			sbuf_release(&q.events);
 			return fail(s, AGENT_ERR_LOCAL, "state: %s", err.what);
 		}
 		if (q.n == 0) {
 			sbuf_release(&q.events);
-			return AGENT_OK;
+			if (q.dropped == 0)
+				return AGENT_OK;
+			if (agent_state_events_done(s->st, q.last, &err) < 0)
+				return fail(s, AGENT_ERR_LOCAL, "state: %s",
+				    err.what);
+			continue;
 		}
 		agent_answer_init(&a);
 		rc = cookie_call(s, s->report_url, NS_REPORT,

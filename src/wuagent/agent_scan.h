@@ -14,6 +14,7 @@ struct agent_scan_result {
 	size_t pages;      /* SyncUpdates round trips */
 	size_t needed, installed, not_applicable;
 	size_t reported;   /* events the server accepted */
+	char report_error[1024]; /* why reporting failed, "" if it did not */
 };
 
 /* An enum agent_rc; S->msg says what failed. */

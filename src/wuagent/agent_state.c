@@ -395,7 +395,20 @@ agent_state_drop_revision(struct agent_state *st, int32_t revision_id,
 		 err)) < 0)
 		return rc;
 	sqlite3_bind_int(q, 1, revision_id);
-	return run(st, q, err, "cannot drop a revision");
+	if ((rc = run(st, q, err, "cannot drop a revision")) < 0)
+		return rc;
+	/* Out of scope: nothing is left to download or install for it; an
+	 * installed update stays installed. */
+	if ((rc = prep(st, "UPDATE update_state SET state = ?2 WHERE "
+			   "revision_id = ?1 AND state IN (?3, ?4, ?5)",
+		 &q, err)) < 0)
+		return rc;
+	sqlite3_bind_int(q, 1, revision_id);
+	sqlite3_bind_int(q, 2, AGENT_NOT_APPLICABLE);
+	sqlite3_bind_int(q, 3, AGENT_NEEDED);
+	sqlite3_bind_int(q, 4, AGENT_DOWNLOADED);
+	sqlite3_bind_int(q, 5, AGENT_FAILED);
+	return run(st, q, err, "cannot update an update state");
 }
 
 static int

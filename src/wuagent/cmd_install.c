@@ -88,12 +88,24 @@ install_one(const struct agent_config *cf, struct agent_state *st,
 	char msg[AGENT_MSG_MAX];
 	enum agent_update_state state;
 	int32_t hr;
-	int event;
+	int event, rrc;
 
 	memset(&vc, 0, sizeof(vc));
-	if (agent_state_revision(st, t->revision_id, take_verdict, &vc, &err) <
-		0 ||
-	    vc.rc < 0) {
+	rrc = agent_state_revision(st, t->revision_id, take_verdict, &vc, &err);
+	if (rrc == WSD_ENOTFOUND) {
+		/* The revision left the cache (another server, a reset):
+		 * nothing is known to run; the next scan says what is
+		 * needed. Not a failure to repeat on every run. */
+		printf("revision %d of %s no longer cached: scan again\n",
+		    (int)t->revision_id, t->update_id);
+		if (agent_state_set_update(st, t->update_id, 0, t->revision_id,
+			AGENT_NEEDED, 0, &err) < 0) {
+			(void)agent_fail("install", "state: %s", err.what);
+			*fatal = true;
+		}
+		return true;
+	}
+	if (rrc < 0 || vc.rc < 0) {
 		(void)agent_fail("install", "%s: revision %d not usable: %s",
 		    t->update_id, (int)t->revision_id,
 		    vc.rc < 0 ? vc.err.what : err.what);

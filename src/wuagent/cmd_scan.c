@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/sbuf.h"
 #include "wuagent/agent_cmd.h"
 #include "wuagent/agent_eval.h"
@@ -145,16 +146,38 @@ nomem:
 	return 1;
 }
 
-/* "KEY=id;id" as one MiscData line; nothing when LIST is empty. */
+/* The 156 event's MiscData stays under what a server takes for one
+ * event (wsusd: 64 KiB, SECURITY.md S2): about 1,500 UpdateIDs. */
+#define STATUS_MISC_MAX (60 * 1024)
+
+/* "KEY=id;id" as one MiscData line; nothing when LIST is empty. Ids
+ * that would pass STATUS_MISC_MAX are left out (*CUT counts them). */
 static int
-misc_list(struct sbuf *misc, const char *key, const struct sbuf *list)
+misc_list(struct sbuf *misc, const char *key, const struct sbuf *list,
+    size_t *cut)
 {
+	const char *p = sbuf_str(list);
+	bool first = true;
+
 	if (list->sb_len == 0)
 		return 0;
-	return (misc->sb_len > 0 && sbuf_adds(misc, "\n") < 0) ||
-		sbuf_adds(misc, key) < 0 || sbuf_adds(misc, sbuf_str(list)) < 0 ?
-	    -1 :
-	    0;
+	if ((misc->sb_len > 0 && sbuf_adds(misc, "\n") < 0) ||
+	    sbuf_adds(misc, key) < 0)
+		return -1;
+	while (*p != '\0') {
+		const char *e = strchr(p, ';');
+		size_t n = e != NULL ? (size_t)(e - p) : strlen(p);
+
+		if (misc->sb_len + n + 1 > STATUS_MISC_MAX)
+			(*cut)++;
+		else if ((!first && sbuf_adds(misc, ";") < 0) ||
+		    sbuf_add(misc, p, n) < 0)
+			return -1;
+		else
+			first = false;
+		p += n + (e != NULL);
+	}
+	return 0;
 }
 
 /* Events 147 and 156 as Windows sends them after a scan (flow/000016-17;
@@ -165,6 +188,7 @@ queue_scan_events(struct evaluation *e, struct wsd_err *err)
 	struct agent_event ev;
 	struct sbuf misc;
 	char found[24];
+	size_t cut = 0;
 	int rc;
 
 	memset(&ev, 0, sizeof(ev));
@@ -175,14 +199,18 @@ queue_scan_events(struct evaluation *e, struct wsd_err *err)
 	if ((rc = agent_state_queue_event(e->st, &ev, err)) < 0)
 		return rc;
 	sbuf_init(&misc, 4 * 1024 * 1024);
-	if (misc_list(&misc, "U=", &e->needed) < 0 ||
-	    misc_list(&misc, "h=", &e->downloaded) < 0 ||
-	    misc_list(&misc, "g=", &e->failed) < 0 ||
-	    misc_list(&misc, "V=", &e->installed) < 0 ||
-	    misc_list(&misc, "W=", &e->pending) < 0) {
+	if (misc_list(&misc, "U=", &e->needed, &cut) < 0 ||
+	    misc_list(&misc, "h=", &e->downloaded, &cut) < 0 ||
+	    misc_list(&misc, "g=", &e->failed, &cut) < 0 ||
+	    misc_list(&misc, "V=", &e->installed, &cut) < 0 ||
+	    misc_list(&misc, "W=", &e->pending, &cut) < 0) {
 		sbuf_release(&misc);
 		return wsd_fail(err, WSD_ENOMEM, "out of memory");
 	}
+	if (cut > 0)
+		log_warnx("status event: %zu update ids left out (more than "
+			  "%d bytes)",
+		    cut, STATUS_MISC_MAX);
 	ev.event_id = 156;
 	ev.replacement = "";
 	ev.misc = sbuf_str(&misc);
@@ -247,8 +275,15 @@ agent_scan(struct agent_session *s, struct agent_scan_result *out)
 	out->not_applicable = e.n_na;
 	evaluation_lists(&e, false);
 	free(e.need_ext);
-	if (rc == AGENT_OK)
-		rc = agent_report_events(s, &out->reported);
+	/* A server that cannot take the events now does not make the scan
+	 * fail: they stay queued for the next report, and what the scan
+	 * found is in the state for download and install. */
+	if (rc == AGENT_OK &&
+	    agent_report_events(s, &out->reported) != AGENT_OK) {
+		snprintf(out->report_error, sizeof(out->report_error), "%s",
+		    s->msg);
+		s->msg[0] = '\0';
+	}
 	return rc;
 }
 
@@ -271,6 +306,11 @@ agent_cmd_scan(struct agent_config *cf, int argc, char **argv)
 		return agent_fail("scan", "%s: %s", cf->state_dir, err.what);
 	if ((rc = agent_session_open(&s, cf, st)) == AGENT_OK)
 		rc = agent_scan(&s, &res);
+	if (rc == AGENT_OK && res.report_error[0] != '\0')
+		fprintf(stderr,
+		    "wuagent: scan: events not reported (kept for the next "
+		    "report): %s\n",
+		    res.report_error);
 	if (rc == AGENT_OK)
 		printf("scan: %zu needed, %zu installed, %zu not applicable "
 		       "(%zu SyncUpdates pages, %u calls, %zu events "

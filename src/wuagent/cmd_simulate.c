@@ -56,7 +56,17 @@ struct sim_client {
 	struct sbuf req, resp;
 	bool xpress;        /* answer is Content-Encoding: xpress */
 	uint64_t started_ns;
+	/* after an error: wait before the next request, doubling */
+	unsigned backoff_ms;
+	uint64_t wake_ns;
+	bool sleeping;
 };
+
+/* A failing server is not hammered: 0.1 s doubling to 5 s, jittered. */
+#define SIM_BACKOFF_MIN_MS 100
+#define SIM_BACKOFF_MAX_MS 5000
+/* A response buffer grown past this is given back after use. */
+#define SIM_KEEP_BUFFER (1024 * 1024)
 
 struct sim_err {
 	char kind[80];
@@ -237,6 +247,13 @@ cache_add(struct sim_client *c, int32_t id, bool nonleaf)
 		c->other = b;
 		c->cap = ncap;
 	}
+	/* A server repeating an id does not grow the cache. */
+	for (size_t i = 0; i < c->n_nonleaf; i++)
+		if (c->nonleaf[i] == id)
+			return 0;
+	for (size_t i = 0; i < c->n_other; i++)
+		if (c->other[i] == id)
+			return 0;
 	/* As the native client files them (OBSERVED 23), at most 400
 	 * non-leaf ids (WUSP.md 4.2 item 14). */
 	if (nonleaf && c->n_nonleaf < 400)
@@ -305,7 +322,7 @@ done(struct sim *sm, struct sim_client *c, CURLcode cc)
 	const char *body;
 	size_t len;
 	long status = 0;
-	bool truncated;
+	bool truncated, failed = false;
 	int rc;
 
 	curl_multi_remove_handle(sm->multi, c->easy);
@@ -317,6 +334,7 @@ done(struct sim *sm, struct sim_client *c, CURLcode cc)
 		snprintf(kind, sizeof(kind), "%s: network: %s", op,
 		    curl_easy_strerror(cc));
 		count_error(sm, kind);
+		failed = true;
 		/* A new connection and a new session. */
 		c->step = S_CONFIG;
 		goto next;
@@ -330,6 +348,7 @@ done(struct sim *sm, struct sim_client *c, CURLcode cc)
 			AGENT_HTTP_MAX_ANSWER, &plain, &err) < 0) {
 			snprintf(kind, sizeof(kind), "%s: bad xpress", op);
 			count_error(sm, kind);
+			failed = true;
 			c->step = S_CONFIG;
 			goto next;
 		}
@@ -386,12 +405,14 @@ done(struct sim *sm, struct sim_client *c, CURLcode cc)
 			snprintf(kind, sizeof(kind), "%s: malformed answer",
 			    op);
 			count_error(sm, kind);
+			failed = true;
 			c->step = S_CONFIG;
 		}
 	} else if (rc == AGENT_ERR_FAULT) {
 		snprintf(kind, sizeof(kind), "%s: fault %s", op,
 		    a.fault[0] ? a.fault : "(none)");
 		count_error(sm, kind);
+		failed = true;
 		/* What the agent does (agent_proto.c recover()). */
 		if (strcmp(a.fault, "RegistrationRequired") == 0)
 			c->step = S_REGISTER;
@@ -403,13 +424,47 @@ done(struct sim *sm, struct sim_client *c, CURLcode cc)
 		snprintf(kind, sizeof(kind), "%s: bad answer (HTTP %ld)", op,
 		    status);
 		count_error(sm, kind);
+		failed = true;
 		c->step = S_CONFIG;
 	}
 	agent_answer_release(&a);
 	sbuf_release(&plain);
+	if (!failed)
+		c->backoff_ms = 0;
 next:
+	if (c->resp.sb_alloc > SIM_KEEP_BUFFER)
+		sbuf_release(&c->resp);
+	if (failed) {
+		c->backoff_ms = c->backoff_ms == 0 ? SIM_BACKOFF_MIN_MS :
+		    c->backoff_ms * 2 > SIM_BACKOFF_MAX_MS ?
+						    SIM_BACKOFF_MAX_MS :
+						    c->backoff_ms * 2;
+		c->wake_ns = now_ns() +
+		    (uint64_t)(c->backoff_ms / 2 +
+			(unsigned)random() % (c->backoff_ms / 2 + 1)) *
+			1000000u;
+		c->sleeping = true;
+		return;
+	}
 	if (!sm->stop && next_request(sm, c) < 0)
 		count_error(sm, "local: cannot write a request");
+}
+
+/* Clients whose backoff is over send their next request. */
+static void
+wake(struct sim *sm)
+{
+	uint64_t now = now_ns();
+
+	for (size_t i = 0; i < sm->n; i++) {
+		struct sim_client *c = &sm->c[i];
+
+		if (!c->sleeping || c->wake_ns > now)
+			continue;
+		c->sleeping = false;
+		if (!sm->stop && next_request(sm, c) < 0)
+			count_error(sm, "local: cannot write a request");
+	}
 }
 
 static int
@@ -436,8 +491,11 @@ client_init(struct sim *sm, struct sim_client *c, size_t i)
 	    (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(c->easy, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c->easy, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (sm->cf->ca_file[0] != '\0')
+	/* The CA file alone, not the system store besides (as agent_http). */
+	if (sm->cf->ca_file[0] != '\0') {
 		curl_easy_setopt(c->easy, CURLOPT_CAINFO, sm->cf->ca_file);
+		curl_easy_setopt(c->easy, CURLOPT_CAPATH, NULL);
+	}
 	curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT, 30L);
 	curl_easy_setopt(c->easy, CURLOPT_TIMEOUT, 120L);
 	curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
@@ -605,6 +663,7 @@ agent_cmd_simulate(struct agent_config *cf, int argc, char **argv)
 		if (sm.stop && (running == 0 ||
 				   now_ns() >= deadline + 30000000000u))
 			break;
+		wake(&sm);
 		curl_multi_poll(sm.multi, NULL, 0, 100, NULL);
 	}
 	summary(&sm, (double)now_ns() / 1e9 - t0, cpu_seconds() - cpu0);

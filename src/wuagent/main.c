@@ -40,6 +40,10 @@ static const struct command commands[] = {
 	    "verify again and install the downloaded updates for Linux" },
 	{ "fetch", agent_cmd_fetch, "URL OUT --size N --sha1 HEX --sha256 HEX",
 	    "download one content file, resumable, and verify it" },
+	{ "selfupdate", agent_cmd_selfupdate, "[--install-to PATH] [--check]",
+	    "install the newer wuagent the server offers (signed)" },
+	{ "run", agent_cmd_run, "[--once]",
+	    "the service: scan, download, install, report; repeat" },
 };
 
 int
@@ -61,7 +65,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: wuagent [--config FILE] [--state DIR] [--server URL] "
 	    "[--ca-file FILE]\n"
-	    "               [--allow-insecure-http] COMMAND [ARGS]\n\n");
+	    "               [--allow-insecure-http] "
+	    "[--allow-unsigned-packages] COMMAND [ARGS]\n\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(stderr, "  %-10s %s\n  %-10s   %s\n", commands[i].name,
 		    commands[i].args, "", commands[i].help);
@@ -112,6 +117,10 @@ main(int argc, char **argv)
 		}
 		if (strcmp(argv[i], "--allow-insecure-http") == 0) {
 			cf.allow_insecure_http = true;
+			continue;
+		}
+		if (strcmp(argv[i], "--allow-unsigned-packages") == 0) {
+			cf.allow_unsigned_packages = true;
 			continue;
 		}
 		for (k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)

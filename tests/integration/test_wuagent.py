@@ -115,7 +115,13 @@ class Agent(unittest.TestCase):
         (rc, stdout, stderr) as text."""
         cmd = [WUAGENT, '--server', server or self.server_url(),
                '--ca-file', self.d.ca, '--state', state or self.state]
-        cmd += list(extra) + list(args)
+        # Installing needs a publisher check or the administrator's
+        # explicit --allow-unsigned-packages (test_unsigned_refused);
+        # tests that are not about signatures say the latter.
+        if '--trusted-publishers' not in extra and \
+                '--no-unsigned' not in extra:
+            cmd.append('--allow-unsigned-packages')
+        cmd += [x for x in extra if x != '--no-unsigned'] + list(args)
         env = dict(os.environ)
         env.setdefault('ASAN_OPTIONS', 'abort_on_error=0:detect_leaks=1')
         p = subprocess.run(cmd, stdout=subprocess.PIPE,
@@ -326,6 +332,22 @@ class Agent(unittest.TestCase):
         self.assertEqual(self.report(comp)[lid], 'Failed')
         with open(os.path.join(self.state, 'logs', lid + '.log')) as f:
             self.assertIn('about to fail', f.read())
+
+    def test_unsigned_refused(self):
+        """Without TrustedPublishers an install needs the administrator's
+        AllowUnsignedPackages: the digests alone come from the server that
+        also chose the command."""
+        marker = self.marker('unsigned-marker')
+        lid, _ = self.publish('Linux Unsigned', INSTALL_SH,
+                              'install.sh %s' % marker)
+        self.assertEqual(self.scan(), (1, 0, 0))
+        self.ok('download')
+        rc, out, err = self.agent('install', extra=['--no-unsigned'])
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn('no TrustedPublishers configured', err + out)
+        self.assertFalse(os.path.exists(marker))
+        states, _ = self.status()
+        self.assertNotEqual(states[lid], 'Installed')
 
     def test_untrusted_publisher(self):
         marker = self.marker()
