@@ -58,6 +58,8 @@ static const struct wsusutil_cmd cmds[] = {
 	    "delete revisions that are not the latest" },
 	{ "export", cmd_export, "PACKAGE LOGFILE [--with-approvals] [--with-content]", "export the catalog (WSUS's wsusutil export)" },
 	{ "import", cmd_import, "PACKAGE LOGFILE", "import a package made by export; refuses anything that does not verify" },
+	{ "downstream", cmd_downstream, "list | allow NAME | deny NAME | remove NAME",
+	    "downstream servers allowed to synchronize (docs/CHAINING.md)" },
 };
 
 int

@@ -58,5 +58,6 @@ int cmd_report(const char *datadir, int argc, char **argv);
 int cmd_cookiekey(const char *datadir, int argc, char **argv);
 int cmd_export(const char *datadir, int argc, char **argv);
 int cmd_import(const char *datadir, int argc, char **argv);
+int cmd_downstream(const char *datadir, int argc, char **argv);
 
 #endif
