@@ -32,6 +32,14 @@ tls_policy(SSL_CTX *ctx)
 		SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	/* OpenSSL 3 refuses client-initiated renegotiation unless
 	 * SSL_OP_ALLOW_CLIENT_RENEGOTIATION is set; we never set it. */
+	return 0;
+}
+
+/* How wsusd's own connections (net/conn.c) read and write; not for a
+ * context whose I/O belongs to someone else (libcurl's). */
+static void
+tls_conn_io(SSL_CTX *ctx)
+{
 	/* Buffers are kept for the connection's life, not released when
 	 * idle: allocating 2 x 17 KiB per request cost more CPU than the
 	 * memory saved (bench/scan.sh; 1,000 clients fit in 256 MiB). */
@@ -39,9 +47,9 @@ tls_policy(SSL_CTX *ctx)
 		SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	/* Read what the socket holds in one recv, not a record header and
 	 * then its body in two (readers must then ask SSL_has_pending, not
-	 * SSL_pending, whether OpenSSL holds more). */
+	 * SSL_pending, whether OpenSSL holds more: libcurl asks
+	 * SSL_pending, so its contexts must not read ahead). */
 	SSL_CTX_set_read_ahead(ctx, 1);
-	return 0;
 }
 
 int
@@ -60,6 +68,7 @@ tls_server_ctx_new(const char *cert_path, const char *key_path, SSL_CTX **out,
 		log_ssl("TLS policy");
 		goto fail;
 	}
+	tls_conn_io(ctx);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert_path) != 1) {
 		log_ssl("%s", cert_path);
 		SSL_CTX_free(ctx);
@@ -91,6 +100,17 @@ fail:
 }
 
 int
+tls_client_policy(SSL_CTX *ctx)
+{
+	ERR_clear_error();
+	if (tls_policy(ctx) < 0) {
+		log_ssl("TLS policy");
+		return -1;
+	}
+	return 0;
+}
+
+int
 tls_client_ctx_new(const char *ca_file, SSL_CTX **out, struct wsd_err *err)
 {
 	SSL_CTX *ctx;
@@ -105,6 +125,7 @@ tls_client_ctx_new(const char *ca_file, SSL_CTX **out, struct wsd_err *err)
 		SSL_CTX_free(ctx);
 		return wsd_fail(err, WSD_ETLS, "cannot apply TLS policy");
 	}
+	tls_conn_io(ctx);
 	if ((ca_file != NULL &&
 		SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) ||
 	    (ca_file == NULL && SSL_CTX_set_default_verify_paths(ctx) != 1)) {

@@ -16,6 +16,13 @@
 int tls_server_ctx_new(const char *cert_path, const char *key_path,
     SSL_CTX **out, struct wsd_err *err) WSD_MUST_CHECK;
 
+/*
+ * wsusd's protocol, cipher and group policy on a context made elsewhere
+ * (libcurl's, through CURLOPT_SSL_CTX_FUNCTION): wuagent's connections
+ * offer what wsusd accepts, from the same code. 0 or -1 (logged).
+ */
+int tls_client_policy(SSL_CTX *ctx) WSD_MUST_CHECK;
+
 /* Outbound (wuagent, downstream sync): same policy, peer verification on. */
 int tls_client_ctx_new(const char *ca_file, SSL_CTX **out,
     struct wsd_err *err) WSD_MUST_CHECK;

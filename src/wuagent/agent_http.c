@@ -28,6 +28,7 @@
 #include "common/encode.h"
 #include "common/strparse.h"
 #include "common/xpress.h"
+#include "net/tls.h"
 
 /* As the captures show: WUA for SOAP, Delivery Optimization for content. */
 #define SOAP_USER_AGENT                                                        \
@@ -54,6 +55,37 @@ struct agent_http {
 	char ah_cv[20];   /* MS-CV base: 16 base64 characters */
 	unsigned ah_cv_n; /* MS-CV counter, one per request */
 };
+
+static CURLcode
+apply_policy(CURL *curl, void *ssl_ctx, void *arg)
+{
+	(void)curl;
+	(void)arg;
+	return tls_client_policy(ssl_ctx) < 0 ? CURLE_SSL_CIPHER :
+						CURLE_OK;
+}
+
+CURLcode
+agent_curl_tls(CURL *curl, const struct agent_config *cf)
+{
+	CURLcode c;
+
+	if ((c = curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L)) !=
+		CURLE_OK ||
+	    (c = curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L)) !=
+		CURLE_OK ||
+	    (c = curl_easy_setopt(curl, CURLOPT_SSLVERSION,
+		 (long)CURL_SSLVERSION_TLSv1_2)) != CURLE_OK ||
+	    (c = curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION,
+		 apply_policy)) != CURLE_OK)
+		return c;
+	if (cf->ca_file[0] != '\0' &&
+	    ((c = curl_easy_setopt(curl, CURLOPT_CAINFO, cf->ca_file)) !=
+		    CURLE_OK ||
+		(c = curl_easy_setopt(curl, CURLOPT_CAPATH, NULL)) != CURLE_OK))
+		return c;
+	return CURLE_OK;
+}
 
 int
 agent_http_open(const struct agent_config *cf, struct agent_http **out,
@@ -89,17 +121,7 @@ agent_http_open(const struct agent_config *cf, struct agent_http **out,
 	if (c == CURLE_OK)
 		c = curl_easy_setopt(h->ah_curl, CURLOPT_NOSIGNAL, 1L);
 	if (c == CURLE_OK)
-		c = curl_easy_setopt(h->ah_curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	if (c == CURLE_OK)
-		c = curl_easy_setopt(h->ah_curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (c == CURLE_OK)
-		c = curl_easy_setopt(h->ah_curl, CURLOPT_SSLVERSION,
-		    (long)CURL_SSLVERSION_TLSv1_2);
-	if (c == CURLE_OK && cf->ca_file[0] != '\0') {
-		c = curl_easy_setopt(h->ah_curl, CURLOPT_CAINFO, cf->ca_file);
-		if (c == CURLE_OK)
-			c = curl_easy_setopt(h->ah_curl, CURLOPT_CAPATH, NULL);
-	}
+		c = agent_curl_tls(h->ah_curl, cf);
 	if (c == CURLE_OK)
 		c = curl_easy_setopt(h->ah_curl, CURLOPT_PROTOCOLS_STR,
 		    "http,https");

@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <curl/curl.h>
+
 #include "common/sbuf.h"
 #include "common/wsd_err.h"
 #include "wuagent/agent_config.h"
@@ -30,6 +32,15 @@
 #define AGENT_HTTP_MAX_ANSWER (64UL * 1024 * 1024)
 
 struct agent_http;
+
+/*
+ * The TLS settings of every wuagent libcurl handle: the peer and its
+ * name verified, TLS 1.2 or later, wsusd's own policy applied to curl's
+ * OpenSSL context (net/tls.c tls_client_policy: the same protocol,
+ * cipher and group lists wsusd accepts), and with a CA file only that
+ * file trusted (curl's CA path cleared).
+ */
+CURLcode agent_curl_tls(CURL *curl, const struct agent_config *cf);
 
 int agent_http_open(const struct agent_config *cf, struct agent_http **out,
     struct wsd_err *err) WSD_MUST_CHECK;

@@ -199,17 +199,7 @@ get_cab(const struct agent_config *cf, const char *url, const char *path,
 	if (c == CURLE_OK)
 		c = curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	if (c == CURLE_OK)
-		c = curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	if (c == CURLE_OK)
-		c = curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (c == CURLE_OK)
-		c = curl_easy_setopt(h, CURLOPT_SSLVERSION,
-		    (long)CURL_SSLVERSION_TLSv1_2);
-	if (c == CURLE_OK && cf->ca_file[0] != '\0') {
-		c = curl_easy_setopt(h, CURLOPT_CAINFO, cf->ca_file);
-		if (c == CURLE_OK)
-			c = curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
-	}
+		c = agent_curl_tls(h, cf);
 	if (c == CURLE_OK)
 		c = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (c == CURLE_OK)

@@ -487,15 +487,8 @@ client_init(struct sim *sm, struct sim_client *c, size_t i)
 	curl_easy_setopt(c->easy, CURLOPT_USERAGENT,
 	    "Windows-Update-Agent/1507.2601.30012.0 Client-Protocol/2.90");
 	curl_easy_setopt(c->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c->easy, CURLOPT_SSLVERSION,
-	    (long)CURL_SSLVERSION_TLSv1_2);
-	curl_easy_setopt(c->easy, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c->easy, CURLOPT_SSL_VERIFYHOST, 2L);
-	/* The CA file alone, not the system store besides (as agent_http). */
-	if (sm->cf->ca_file[0] != '\0') {
-		curl_easy_setopt(c->easy, CURLOPT_CAINFO, sm->cf->ca_file);
-		curl_easy_setopt(c->easy, CURLOPT_CAPATH, NULL);
-	}
+	if (agent_curl_tls(c->easy, sm->cf) != CURLE_OK)
+		return -1;
 	curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT, 30L);
 	curl_easy_setopt(c->easy, CURLOPT_TIMEOUT, 120L);
 	curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);

@@ -130,14 +130,15 @@ class SServer:
     CERT: the handshake is all that matters for the refusals, and a
     trusted one serves a file for the control case."""
 
-    def __init__(self, cert, key, docroot):
+    def __init__(self, cert, key, docroot, extra=()):
         self.port = harness.free_port_pair()
         self.log = open(os.path.join(docroot, '.s_server.log'), 'wb')
         self.proc = subprocess.Popen(
             [harness.OPENSSL, 's_server', '-accept',
              '127.0.0.1:%d' % self.port, '-cert', cert, '-key', key,
-             '-WWW', '-quiet'], cwd=docroot, stdin=subprocess.DEVNULL,
-            stdout=self.log, stderr=subprocess.STDOUT)
+             '-WWW', '-quiet', *extra], cwd=docroot,
+            stdin=subprocess.DEVNULL, stdout=self.log,
+            stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 15
         while not harness.port_open(self.port):
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -454,8 +455,8 @@ class WuagentTLSRefusals(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.base, ignore_errors=True)
 
-    def fetch(self, cert, key, cafile, host='127.0.0.1'):
-        srv = SServer(cert, key, self.www)
+    def fetch(self, cert, key, cafile, host='127.0.0.1', server=()):
+        srv = SServer(cert, key, self.www, server)
         out = os.path.join(self.base, 'out.bin')
         for f in (out, out + '.part'):
             if os.path.exists(f):
@@ -493,6 +494,20 @@ class WuagentTLSRefusals(unittest.TestCase):
         rc, so, se = self.fetch(self.tls(self.trusted, 'testca-server.crt'),
                                 self.tls(self.trusted, 'testca-server.key'),
                                 self.tls(self.trusted, 'ca.pem'))
+        self.assertEqual(rc, 0, se)
+
+    def test_wsusd_cipher_policy(self):
+        """wsusd's own TLS policy (net/tls.c) is applied to libcurl's
+        context: a server offering only a CBC suite on TLS 1.2, which
+        libcurl's defaults would accept, is refused; the same server with
+        an AEAD suite is accepted (the control)."""
+        crt, key = self.ca.leaf('policy', 'DNS:localhost,IP:127.0.0.1')
+        rc, so, se = self.fetch(crt, key, self.ca.cert, server=(
+            '-tls1_2', '-cipher', 'ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES128-SHA'))
+        self.assertEqual(rc, 1, so + se)
+        rc, so, se = self.fetch(crt, key, self.ca.cert, server=(
+            '-tls1_2', '-cipher',
+            'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256'))
         self.assertEqual(rc, 0, se)
 
     def test_certificate_from_another_ca(self):
