@@ -333,6 +333,39 @@ class Agent(unittest.TestCase):
         with open(os.path.join(self.state, 'logs', lid + '.log')) as f:
             self.assertIn('about to fail', f.read())
 
+    def test_config_file(self):
+        """The Group Policy names in a config file, and flags over it."""
+        conf = os.path.join(self.d.base, 'wuagent.conf')
+        with open(conf, 'w') as f:
+            f.write('# as HKLM\\...\\WindowsUpdate\n'
+                    'WUServer = https://127.0.0.1:1\n'
+                    'WUStatusServer = %s\n'
+                    'CAFile = %s\n'
+                    'StateDir = %s\n'
+                    'DetectionFrequency = 4\n'
+                    'TargetGroupEnabled = 0\n' % (
+                        self.server_url(), self.d.ca, self.state))
+        # WUServer from the file is wrong; --server wins.
+        p = subprocess.run([WUAGENT, '--config', conf, '--server',
+                            self.server_url(), 'scan'],
+                           capture_output=True, text=True,
+                           timeout=AGENT_TIMEOUT)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn('scan: 0 needed', p.stdout)
+        # From the file alone: the wrong WUServer is used, and refused.
+        p = subprocess.run([WUAGENT, '--config', conf, 'scan'],
+                           capture_output=True, text=True,
+                           timeout=AGENT_TIMEOUT)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        # A name Group Policy does not have, with its line.
+        with open(conf, 'a') as f:
+            f.write('WUServr = https://x\n')
+        p = subprocess.run([WUAGENT, '--config', conf, 'status'],
+                           capture_output=True, text=True,
+                           timeout=AGENT_TIMEOUT)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn('%s:8: WUServr: unknown setting' % conf, p.stderr)
+
     def test_unsigned_refused(self):
         """Without TrustedPublishers an install needs the administrator's
         AllowUnsignedPackages: the digests alone come from the server that
