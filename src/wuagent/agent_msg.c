@@ -211,6 +211,36 @@ agent_msg_sync_params(struct soap_writer *w, const int32_t *installed,
 }
 
 int
+agent_msg_driver_params(struct soap_writer *w, const int32_t *installed,
+    size_t n_installed)
+{
+	int rc;
+
+	/* flow/000014's order, with no devices: a Linux machine has none a
+	 * Windows driver could match. */
+	if ((rc = soap_emit_open(w, "parameters")) < 0 ||
+	    (rc = soap_emit_bool(w, "ExpressQuery", false)) < 0 ||
+	    (rc = agent_msg_ids(w, "InstalledNonLeafUpdateIDs", installed,
+		 n_installed)) < 0 ||
+	    (rc = soap_emit_empty(w, "SystemSpec")) < 0 ||
+	    (rc = soap_emit_bool(w, "SkipSoftwareSync", true)) < 0 ||
+	    (rc = soap_emit_bool(w, "NeedTwoGroupOutOfScopeUpdates", true)) <
+		0 ||
+	    (rc = soap_emit_bool(w, "AlsoPerformRegularSync", false)) < 0 ||
+	    (rc = soap_emit_empty(w, "ComputerSpec")) < 0 ||
+	    (rc = soap_emit_open(w, "ProductsParameters")) < 0 ||
+	    (rc = soap_emit_bool(w, "SyncCurrentVersionOnly", false)) < 0 ||
+	    (rc = soap_emit_str(w, "DeviceAttributes",
+		 "App=wuagent;AppVer=0.1.0;DeviceFamily=Linux;")) < 0 ||
+	    (rc = soap_emit_str(w, "CallerAttributes",
+		 "Interactive=0;Id=wuagent;")) < 0 ||
+	    (rc = soap_emit_empty(w, "Products")) < 0 ||
+	    (rc = soap_emit_close(w, "ProductsParameters")) < 0)
+		return rc;
+	return soap_emit_close(w, "parameters");
+}
+
+int
 agent_msg_sync(struct sbuf *sb, const struct agent_cookie *ck,
     const int32_t *installed, size_t n_installed, const int32_t *other,
     size_t n_other)

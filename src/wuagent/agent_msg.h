@@ -64,6 +64,9 @@ int agent_msg_get_cookie(struct sbuf *sb, const char *auth_cookie,
     const struct agent_cookie *old, const char *last_change) WSD_MUST_CHECK;
 int agent_msg_register(struct sbuf *sb, const struct agent_cookie *ck,
     const char *dns_name, const struct agent_sysinfo *si) WSD_MUST_CHECK;
+/* The driver pass's parameters (SkipSoftwareSync, no devices). */
+int agent_msg_driver_params(struct soap_writer *w, const int32_t *installed,
+    size_t n_installed) WSD_MUST_CHECK;
 /* SyncUpdates (software pass): its parameters, and the whole request. */
 int agent_msg_sync_params(struct soap_writer *w, const int32_t *installed,
     size_t n_installed, const int32_t *other, size_t n_other)

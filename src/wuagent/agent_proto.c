@@ -398,6 +398,42 @@ build_sync_params(struct agent_session *s, struct soap_writer *w, void *arg)
 	    q->other, q->n_other);
 }
 
+static int
+build_driver_params(struct agent_session *s, struct soap_writer *w,
+    void *arg)
+{
+	const struct sync_req *q = arg;
+
+	(void)s;
+	return agent_msg_driver_params(w, q->installed, q->n_installed);
+}
+
+/* The one driver pass Windows makes after the software pass (WUSP.md
+ * 4.1 item 3), so that the call order is the Windows agent's; with no
+ * devices nothing can match, and what comes back only renews the
+ * cookie. */
+static int
+driver_pass(struct agent_session *s, struct sync_req *q)
+{
+	struct agent_sync_visitor v = { NULL, NULL, NULL, NULL };
+	struct agent_answer a;
+	struct wsd_err err;
+	bool truncated;
+	int rc;
+
+	agent_answer_init(&a);
+	rc = cookie_call(s, s->client_url, NS_CLIENT, "SyncUpdates",
+	    build_driver_params, q, &a);
+	if (rc == AGENT_OK &&
+	    (rc = agent_msg_sync_page(&a, &v, &truncated, &s->ck, s->msg,
+		 sizeof(s->msg))) == AGENT_OK &&
+	    agent_state_set_cookie(s->st, s->ck.expiration, s->ck.data,
+		&err) < 0)
+		rc = fail(s, AGENT_ERR_LOCAL, "state: %s", err.what);
+	agent_answer_release(&a);
+	return rc;
+}
+
 struct cache_walk {
 	struct sync_req *q;
 	bool (*installed_nonleaf)(void *, const struct agent_revision *);
@@ -550,8 +586,18 @@ agent_sync_software(struct agent_session *s,
 		(*n_pages)++;
 		/* WUSP.md 4.2 item 9: go on while the server held some
 		 * back or a new non-leaf revision may unlock more. */
-		if (!res.truncated && !res.new_non_leaf)
+		if (!res.truncated && !res.new_non_leaf) {
+			q.n_installed = q.n_other = 0;
+			if (agent_state_revisions(s->st, collect, &c, &err) <
+			    0) {
+				rc = fail(s, AGENT_ERR_LOCAL, "state: %s",
+				    err.what);
+				break;
+			}
+			if ((rc = driver_pass(s, &q)) == AGENT_OK)
+				(*n_pages)++;
 			break;
+		}
 		if (page + 1 == max_pages)
 			rc = fail(s, AGENT_ERR_PROTO,
 			    "SyncUpdates: no end after %u round trips",
