@@ -180,6 +180,23 @@ agent_msg_register(struct sbuf *sb, const struct agent_cookie *ck,
 	return agent_msg_end(&w, "RegisterComputer");
 }
 
+/* ProductsParameters: what we are, in Windows' key=value form. */
+static int
+emit_products(struct soap_writer *w)
+{
+	int rc;
+
+	if ((rc = soap_emit_open(w, "ProductsParameters")) < 0 ||
+	    (rc = soap_emit_bool(w, "SyncCurrentVersionOnly", false)) < 0 ||
+	    (rc = soap_emit_str(w, "DeviceAttributes",
+		 "App=wuagent;AppVer=0.1.0;DeviceFamily=Linux;")) < 0 ||
+	    (rc = soap_emit_str(w, "CallerAttributes",
+		 "Interactive=0;Id=wuagent;")) < 0 ||
+	    (rc = soap_emit_empty(w, "Products")) < 0)
+		return rc;
+	return soap_emit_close(w, "ProductsParameters");
+}
+
 int
 agent_msg_sync_params(struct soap_writer *w, const int32_t *installed,
     size_t n_installed, const int32_t *other, size_t n_other)
@@ -198,14 +215,7 @@ agent_msg_sync_params(struct soap_writer *w, const int32_t *installed,
 		0 ||
 	    (rc = soap_emit_bool(w, "AlsoPerformRegularSync", true)) < 0 ||
 	    (rc = soap_emit_empty(w, "ComputerSpec")) < 0 ||
-	    (rc = soap_emit_open(w, "ProductsParameters")) < 0 ||
-	    (rc = soap_emit_bool(w, "SyncCurrentVersionOnly", false)) < 0 ||
-	    (rc = soap_emit_str(w, "DeviceAttributes",
-		 "App=wuagent;AppVer=0.1.0;DeviceFamily=Linux;")) < 0 ||
-	    (rc = soap_emit_str(w, "CallerAttributes",
-		 "Interactive=0;Id=wuagent;")) < 0 ||
-	    (rc = soap_emit_empty(w, "Products")) < 0 ||
-	    (rc = soap_emit_close(w, "ProductsParameters")) < 0)
+	    (rc = emit_products(w)) < 0)
 		return rc;
 	return soap_emit_close(w, "parameters");
 }
@@ -228,14 +238,7 @@ agent_msg_driver_params(struct soap_writer *w, const int32_t *installed,
 		0 ||
 	    (rc = soap_emit_bool(w, "AlsoPerformRegularSync", false)) < 0 ||
 	    (rc = soap_emit_empty(w, "ComputerSpec")) < 0 ||
-	    (rc = soap_emit_open(w, "ProductsParameters")) < 0 ||
-	    (rc = soap_emit_bool(w, "SyncCurrentVersionOnly", false)) < 0 ||
-	    (rc = soap_emit_str(w, "DeviceAttributes",
-		 "App=wuagent;AppVer=0.1.0;DeviceFamily=Linux;")) < 0 ||
-	    (rc = soap_emit_str(w, "CallerAttributes",
-		 "Interactive=0;Id=wuagent;")) < 0 ||
-	    (rc = soap_emit_empty(w, "Products")) < 0 ||
-	    (rc = soap_emit_close(w, "ProductsParameters")) < 0)
+	    (rc = emit_products(w)) < 0)
 		return rc;
 	return soap_emit_close(w, "parameters");
 }
