@@ -35,6 +35,10 @@ static const struct key_def keys[] = {
 	    0 },
 	{ "detect_unapproved", K_BOOL, OFF(cf_detect_unapproved), 0,
 	    0 },
+	{ "serversync_anonymous", K_BOOL, OFF(cf_serversync_anonymous), 0, 0 },
+	{ "kerberos_keytab", K_STR, OFF(cf_krb_keytab), 0, 0 },
+	{ "kerberos_realm_map", K_STR, OFF(cf_krb_realm_map), 0, 0 },
+	{ "kerberos_rcache", K_STR, OFF(cf_krb_rcache), 0, 0 },
 	{ "tls_certificate", K_STR, OFF(cf_tls_cert), 0, 0 },
 	{ "tls_key", K_STR, OFF(cf_tls_key), 0, 0 },
 	{ "workers", K_UINT, OFF(cf_workers), 0, WSD_MAX_WORKERS },
@@ -104,6 +108,9 @@ config_free(struct config *cf)
 	free(cf->cf_tls_cert);
 	free(cf->cf_tls_key);
 	free(cf->cf_access_log);
+	free(cf->cf_krb_keytab);
+	free(cf->cf_krb_realm_map);
+	free(cf->cf_krb_rcache);
 	free(cf);
 }
 

@@ -32,6 +32,15 @@ struct config {
 	bool cf_allow_insecure_http;
 	bool cf_client_side_targeting; /* groups from the client (GPO) */
 	bool cf_detect_unapproved; /* offer unapproved software for detection */
+	/* ServerSyncWebService (issue #7, docs/CHAINING.md): anonymous
+	 * access (default off: Negotiate required), the Kerberos keytab
+	 * (NULL: DATADIR/tls/http.keytab), realm -> NetBIOS domain map
+	 * ("CORP.EXAMPLE = CORP, ..."), replay cache (NULL: DATADIR/tls/
+	 * krb5.rcache). */
+	bool cf_serversync_anonymous;
+	char *cf_krb_keytab;
+	char *cf_krb_realm_map;
+	char *cf_krb_rcache;
 	char *cf_tls_cert; /* absolute path: leaf certificate + chain */
 	char *cf_tls_key;  /* absolute path: private key, mode 0600 */
 	unsigned cf_workers;

@@ -2,6 +2,11 @@
 
 #include <stdio.h>
 
+#include "auth/authz.h"
+#include "auth/negotiate.h"
+#include "common/log.h"
+#include "common/sbuf.h"
+#include "http/http_server.h"
 #include "http/static_file.h"
 #include "wusp/wusp.h"
 
@@ -40,6 +45,104 @@ method_bit(enum http_method m)
 	return 0;
 }
 
+/* "Negotiate <token>" of an Authorization header: the token, or an empty
+ * slice when the header is absent (ABSENT) or another scheme. */
+static struct sv
+negotiate_token(const struct http_req *rq, bool *absent)
+{
+	*absent = true;
+	for (unsigned i = 0; i < rq->rq_nheaders; i++) {
+		const struct http_header *h = &rq->rq_headers[i];
+		struct sv v = h->value;
+
+		if (!sv_eq_cstr_ci(h->name, "Authorization"))
+			continue;
+		*absent = false;
+		if (v.n > 10 && sv_eq_ci((struct sv){ v.p, 9 },
+					SV_LIT("Negotiate")) &&
+		    v.p[9] == ' ')
+			return sv_trim_ows((struct sv){ v.p + 10, v.n - 10 });
+	}
+	return (struct sv){ "", 0 };
+}
+
+/*
+ * The Secure WSUS guide's gate on ServerSyncWebService (issue #7;
+ * docs/CHAINING.md): anonymous access off unless configured, a Kerberos
+ * identity through Negotiate mapped to DOMAIN\name, then the ordered
+ * authorization list. Every decision is logged with the identity and
+ * the rule that matched. Runs on the head, before any body is read.
+ */
+static int
+serversync_gate(const struct handler_ctx *hx)
+{
+	const struct srv_runtime *rt = hx->hx_rt;
+	const char *method = hx->hx_req->rq_method == HTTP_POST ? "POST" :
+	    hx->hx_req->rq_method == HTTP_HEAD			   ? "HEAD" :
+									     "GET";
+	char ident[NEGOTIATE_MAX_IDENTITY];
+	const char *who = NULL;
+	enum authz_decision d;
+	struct wsd_err err;
+	struct sbuf line;
+	bool absent;
+	struct sv tok = negotiate_token(hx->hx_req, &absent);
+	size_t rule;
+
+	if (tok.n > 0) {
+		struct negotiate_result nr;
+
+		/* A ticket and the metadata it unlocks travel in TLS only
+		 * (SECURITY.md S5); with TLS configured the plain port is
+		 * refused earlier (403.4), this is allow_insecure_http. */
+		if (!hx->hx_tls) {
+			log_warnx("%s: ServerSyncWebService: Negotiate over "
+				  "plain HTTP refused",
+			    hx->hx_peer);
+			return HANDLER_AUTH_REQUIRED;
+		}
+		if (rt->rt_negotiate == NULL) {
+			log_warnx("%s: ServerSyncWebService: Negotiate "
+				  "refused: no Kerberos keytab",
+			    hx->hx_peer);
+			return HANDLER_AUTH_REQUIRED;
+		}
+		if (negotiate_accept(rt->rt_negotiate, tok.p, tok.n, &nr,
+			&err) < 0) {
+			log_warnx("%s: ServerSyncWebService: Negotiate "
+				  "refused: %s",
+			    hx->hx_peer, err.what);
+			return HANDLER_AUTH_REQUIRED;
+		}
+		if (negotiate_map_principal(nr.nr_principal, &rt->rt_realm_map,
+			ident, &err) < 0) {
+			log_warnx("%s: ServerSyncWebService: %s: no identity: "
+				  "%s",
+			    hx->hx_peer, nr.nr_principal, err.what);
+			return HANDLER_AUTH_REQUIRED;
+		}
+		who = ident;
+		if (nr.nr_reply[0] != '\0' && hx->hx_auth_hdr != NULL)
+			snprintf(hx->hx_auth_hdr, HANDLER_AUTH_MAX,
+			    "WWW-Authenticate: Negotiate %s\r\n", nr.nr_reply);
+	} else if (!rt->rt_cf->cf_serversync_anonymous) {
+		/* Anonymous access is off (the guide's IIS setting): a
+		 * challenge, as IIS answers with Windows authentication. */
+		if (!absent)
+			log_warnx("%s: ServerSyncWebService: Authorization "
+				  "other than Negotiate refused",
+			    hx->hx_peer);
+		return HANDLER_AUTH_REQUIRED;
+	}
+	d = authz_check(rt->rt_authz, who, method, &rule);
+	sbuf_init(&line, 8192);
+	if (authz_describe(rt->rt_authz, who, d, rule, &line) == 0)
+		log_info("%s: ServerSyncWebService: %s", hx->hx_peer,
+		    sbuf_str(&line));
+	sbuf_release(&line);
+	return d == AUTHZ_ALLOW ? 0 : HANDLER_NOT_AUTHORIZED;
+}
+
 int
 handler_admit(const struct handler_ctx *hx, uint64_t *body_limit)
 {
@@ -61,6 +164,12 @@ handler_admit(const struct handler_ctx *hx, uint64_t *body_limit)
 		    !sv_eq_cstr_ci(h->value, "identity"))
 			return 415;
 	}
+	if (v == VROOT_SERVERSYNC) {
+		int st = serversync_gate(hx);
+
+		if (st != 0)
+			return st;
+	}
 	*body_limit = hx->hx_rt->rt_cf->cf_max_body[v];
 	return 0;
 }
@@ -78,6 +187,16 @@ handler_refusal(const struct handler_ctx *hx, int status,
 	char extra[64];
 
 	switch (status) {
+	case HANDLER_AUTH_REQUIRED:
+		return http_resp_simple(rs, 401, hx->hx_date,
+		    "WWW-Authenticate: Negotiate\r\n", "text/plain",
+		    "401 Unauthorized: Windows (Negotiate) authentication "
+		    "required\n");
+	case HANDLER_NOT_AUTHORIZED:
+		return http_resp_simple(rs, 403, hx->hx_date, NULL,
+		    "text/plain",
+		    "403 Forbidden: this server is not on the authorization "
+		    "list\n");
 	case 403:
 		return http_resp_simple(rs, 403, hx->hx_date, NULL,
 		    "text/html; charset=utf-8", ssl_required);

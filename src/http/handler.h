@@ -26,7 +26,16 @@ struct handler_ctx {
 	const char *hx_date;
 	const char *hx_peer;
 	struct store **hx_store; /* the worker's database handle, opened lazily */
+	/* handler_admit on ServerSyncWebService: the response header line
+	 * carrying the Negotiate reply (HANDLER_AUTH_MAX bytes), "" none */
+	char *hx_auth_hdr;
 };
+
+#define HANDLER_AUTH_MAX 2200
+/* handler_admit's refusals beyond plain statuses: 401 with a Negotiate
+ * challenge, and 403 for a server the authorization list refuses. */
+#define HANDLER_AUTH_REQUIRED 1401
+#define HANDLER_NOT_AUTHORIZED 1403
 
 struct store;
 

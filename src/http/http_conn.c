@@ -149,6 +149,7 @@ request_reset(struct hconn *c)
 	free(c->hc_path);
 	c->hc_path = NULL;
 	c->hc_route_status = 0;
+	c->hc_auth_hdr[0] = '\0';
 	c->hc_body_left = 0;
 	c->hc_body_chunked = false;
 }
@@ -200,6 +201,7 @@ dispatch(struct hconn *c)
 
 	http_resp_release(rs);
 	rs->rs_close = !c->hc_keepalive;
+	rs->rs_extra = c->hc_auth_hdr[0] != '\0' ? c->hc_auth_hdr : NULL;
 	if (handler_run(&hx, rs) < 0) {
 		log_warnx("%s: cannot build response", c->hc_peer);
 		http_resp_release(rs);
@@ -307,7 +309,9 @@ on_head(struct hconn *c)
 	status = handler_admit(&(struct handler_ctx){ .hx_req = rq,
 				   .hx_route = &c->hc_route,
 				   .hx_rt = c->hc_rt,
-				   .hx_tls = c->hc_tls },
+				   .hx_tls = c->hc_tls,
+				   .hx_peer = c->hc_peer,
+				   .hx_auth_hdr = c->hc_auth_hdr },
 	    &c->hc_body_limit);
 	if (status != 0) {
 		/* Refused before its body: nothing is processed, and any body

@@ -106,7 +106,8 @@ http_resp_end_head(struct http_resp *rs, uint64_t bodylen)
 	int rc;
 
 	rs->rs_body = bodylen;
-	if ((rc = sbuf_addf(&rs->rs_buf, "Content-Length: %llu\r\n%s\r\n",
+	if ((rc = sbuf_addf(&rs->rs_buf, "%sContent-Length: %llu\r\n%s\r\n",
+		 rs->rs_extra != NULL ? rs->rs_extra : "",
 		 (unsigned long long)bodylen,
 		 rs->rs_close ? "Connection: close\r\n" : "")) < 0)
 		return rc;

@@ -33,6 +33,10 @@ struct http_resp {
 	uint64_t rs_body;    /* body bytes, for the access log */
 	bool rs_close;       /* close the connection after sending */
 	bool rs_head_only;   /* HEAD: the head's Content-Length, no body */
+	/* Header lines ("Name: value\r\n") the head ends with whatever
+	 * the handler writes: the Negotiate reply of an authenticated
+	 * request. Borrowed; NULL when none. */
+	const char *rs_extra;
 };
 
 void http_resp_init(struct http_resp *rs);

@@ -1,5 +1,7 @@
 #include "http/http_server.h"
 
+#include "auth/authz.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +67,8 @@ srv_runtime_unref(struct srv_runtime *rt)
 		return;
 	SSL_CTX_free(rt->rt_ssl);
 	cookie_keys_release(&rt->rt_cookies);
+	authz_free(rt->rt_authz);
+	negotiate_server_free(rt->rt_negotiate);
 	if (rt->rt_content_fd >= 0)
 		close(rt->rt_content_fd);
 	if (rt->rt_selfupdate_fd >= 0)

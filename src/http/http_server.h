@@ -20,9 +20,12 @@
 
 #include "common/wsd_err.h"
 #include "common/wsd_limits.h"
+#include "auth/negotiate.h"
 #include "config/config.h"
 #include "cookie/cookie.h"
 #include "net/listen.h"
+
+struct authz_list;
 
 struct srv_runtime {
 	atomic_int rt_refs;
@@ -33,6 +36,13 @@ struct srv_runtime {
 	int rt_selfupdate_fd; /* DATADIR/selfupdate; -1 if none */
 	int rt_access_fd;     /* O_APPEND; -1 when off; 1 for stdout */
 	struct cookie_keys rt_cookies; /* cookie keys, loaded per generation */
+	/* ServerSyncWebService (docs/CHAINING.md): the authorization list
+	 * (never NULL once built: no file is an empty list), the Kerberos
+	 * acceptor (NULL without a keytab: no one can authenticate), the
+	 * realm map. Read-only once built. */
+	struct authz_list *rt_authz;
+	struct negotiate_server *rt_negotiate;
+	struct negotiate_realm_map rt_realm_map;
 	unsigned rt_nlisten;
 	/* Listening sockets are closed by srv_publish/srv_stop, never by
 	 * freeing a runtime: a new generation may carry the same fds on. */

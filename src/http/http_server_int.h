@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "common/sbuf.h"
+#include "http/handler.h"
 #include "http/http_req.h"
 #include "http/http_resp.h"
 #include "http/http_server.h"
@@ -60,6 +61,8 @@ struct hconn {
 	struct route hc_route;
 	char *hc_path;      /* decoded path, malloc'd per request */
 	int hc_route_status; /* 0, or the status router_match gave */
+	/* ServerSyncWebService: the Negotiate reply header of this request */
+	char hc_auth_hdr[HANDLER_AUTH_MAX];
 	uint64_t hc_body_left; /* Content-Length bytes still to read */
 	bool hc_body_chunked;
 	uint64_t hc_body_limit;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth/authz.h"
 #include "common/log.h"
 #include "net/tls.h"
 
@@ -92,6 +93,58 @@ add_listener(struct srv_runtime *rt, const struct srv_runtime *old,
 	return 0;
 }
 
+/*
+ * Who may use ServerSyncWebService: the authorization list, the Kerberos
+ * keytab and the realm map, loaded with the generation, so a SIGHUP
+ * reloads them and a broken one keeps the running generation (the
+ * reload is refused as a whole, with the problem in the log).
+ */
+static int
+serversync_auth_load(struct srv_runtime *rt, struct wsd_err *err)
+{
+	const struct config *cf = rt->rt_cf;
+	struct negotiate_server_cfg ncf;
+	char keytab[4096], rcache[4200];
+	unsigned long line = 0;
+	int rc;
+
+	if ((rc = authz_load(cf->cf_datadir, &rt->rt_authz, &line, err)) < 0)
+		return rc;
+	if (cf->cf_krb_realm_map != NULL &&
+	    (rc = negotiate_realm_map_parse(cf->cf_krb_realm_map,
+		 &rt->rt_realm_map, err)) < 0) {
+		log_warnx("kerberos_realm_map: %s", err->what);
+		return rc;
+	}
+	if (cf->cf_krb_keytab != NULL)
+		snprintf(keytab, sizeof(keytab), "%s", cf->cf_krb_keytab);
+	else
+		snprintf(keytab, sizeof(keytab), "%s/tls/http.keytab",
+		    cf->cf_datadir);
+	if (access(keytab, F_OK) < 0) {
+		if (cf->cf_krb_keytab != NULL) {
+			log_warn("kerberos_keytab %s", keytab);
+			return wsd_fail(err, WSD_ENOTFOUND,
+			    "Kerberos keytab missing");
+		}
+		if (!cf->cf_serversync_anonymous)
+			log_info("no Kerberos keytab (%s): ServerSyncWebService "
+				 "answers 401 to every request",
+			    keytab);
+		return 0;
+	}
+	if (cf->cf_krb_rcache != NULL)
+		snprintf(rcache, sizeof(rcache), "file2:%s", cf->cf_krb_rcache);
+	else
+		snprintf(rcache, sizeof(rcache), "file2:%s/tls/krb5.rcache",
+		    cf->cf_datadir);
+	memset(&ncf, 0, sizeof(ncf));
+	ncf.nsc_keytab = keytab;
+	ncf.nsc_server_name = cf->cf_server_name;
+	ncf.nsc_rcache = rcache;
+	return negotiate_server_new(&ncf, &rt->rt_negotiate, err);
+}
+
 int
 runtime_build(struct config *cf, const struct srv_runtime *old,
     struct srv_runtime **out, struct wsd_err *err)
@@ -130,6 +183,8 @@ runtime_build(struct config *cf, const struct srv_runtime *old,
 
 	/* Created at first start (0600); refused if others may read it. */
 	if ((rc = cookie_keys_load(&rt->rt_cookies, cf->cf_datadir, err)) < 0)
+		goto fail;
+	if ((rc = serversync_auth_load(rt, err)) < 0)
 		goto fail;
 
 	snprintf(path, sizeof(path), "%s/content", cf->cf_datadir);
