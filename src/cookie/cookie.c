@@ -102,8 +102,10 @@ tok_bytes(enum cookie_kind kind)
 {
 	switch (kind) {
 	case COOKIE_AUTHORIZATION:
+	case COOKIE_DSS_AUTHORIZATION:
 		return COOKIE_AUTH_BYTES;
 	case COOKIE_CLIENT:
+	case COOKIE_DSS:
 		return COOKIE_CLIENT_BYTES;
 	}
 	return 0;

@@ -66,7 +66,7 @@
  * says nothing about which check failed (S9); COOKIE_EEXPIRED, "cookie
  * expired", only for an authentic token whose expiry has passed. The SOAP
  * layer maps COOKIE_EINVALID to InvalidCookie (InvalidAuthorizationCookie
- * for COOKIE_AUTHORIZATION) and COOKIE_EEXPIRED to CookieExpired; the
+ * for the two authorization kinds) and COOKIE_EEXPIRED to CookieExpired; the
  * client's reaction to each is in WUSP.md 5.1. Whether the computer still
  * exists, matches the request's TargetID, or the instance and group
  * version are current is the caller's check, not this module's.
@@ -104,6 +104,16 @@
 enum cookie_kind {
 	COOKIE_AUTHORIZATION = 1, /* GetAuthorizationCookie CookieData */
 	COOKIE_CLIENT = 2,        /* GetCookie/NewCookie EncryptedData */
+	/*
+	 * MS-WSUSSS (issue #7), a downstream server (DSS) of ours: the
+	 * DssAuthWebService CookieData and the ServerSync Cookie's
+	 * EncryptedData. co_computer holds the DSS's ServerID GUID. Windows
+	 * WSUS's server-server blobs were never captured, so they take the
+	 * sizes of the client kinds (COOKIE_AUTH_BYTES, COOKIE_CLIENT_BYTES);
+	 * the kind byte in the AAD keeps each kind from opening as another.
+	 */
+	COOKIE_DSS_AUTHORIZATION = 3,
+	COOKIE_DSS = 4,
 };
 
 /* cookie_open results besides 0; see above. Until wsd_err.h has its own
@@ -179,7 +189,8 @@ int cookie_keys_load(struct cookie_keys *ck, const char *datadir,
 int cookie_keys_rotate(struct cookie_keys *ck, const char *datadir,
     struct wsd_err *err) WSD_MUST_CHECK;
 
-/* Base64 length of a token of KIND (300 or 664); 0 for no such kind. */
+/* Base64 length of a token of KIND (300 for COOKIE_CLIENT and COOKIE_DSS,
+ * 664 for the two authorization kinds); 0 for no such kind. */
 size_t cookie_b64_len(enum cookie_kind kind);
 
 /*

@@ -8,6 +8,7 @@
 #include "common/sbuf.h"
 #include "http/http_server.h"
 #include "http/static_file.h"
+#include "wsusss/wsusss.h"
 #include "wusp/wusp.h"
 
 enum { M_GET = 1, M_HEAD = 2, M_POST = 4 };
@@ -261,6 +262,15 @@ handler_run(const struct handler_ctx *hx, struct http_resp *rs)
 	case VROOT_REPORTING:
 		if (hx->hx_req->rq_method == HTTP_POST)
 			return wusp_handle(hx, rs);
+		return not_implemented(hx, rs);
+	case VROOT_DSSAUTH:
+	case VROOT_SERVERSYNC:
+		if (hx->hx_req->rq_method == HTTP_POST) {
+			int rc = wsusss_handle(hx, rs);
+
+			if (rc != WSUSSS_NOT_SERVED)
+				return rc;
+		}
 		return not_implemented(hx, rs);
 	default:
 		return not_implemented(hx, rs);

@@ -38,6 +38,8 @@ static const struct fault_def {
 	[SOAP_ERRC_SERVER_BUSY] = APP("ServerBusy", "Server"),
 	[SOAP_ERRC_FILE_LOCATION_CHANGED] =
 	    APP("FileLocationChanged", "Client"),
+	[SOAP_ERRC_INCOMPATIBLE_PROTOCOL_VERSION] =
+	    APP("IncompatibleProtocolVersion", "Client"),
 #undef APP
 	/* ASMX's own texts (System.Web.Services resources). */
 	[SOAP_ERRC_UNKNOWN_OPERATION] = { NULL, "Client",

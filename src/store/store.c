@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "common/sbuf.h"
 #include "store/store_int.h"
 
@@ -300,4 +302,22 @@ store_computer_details_set(struct store *st, const char *computer_id,
     const struct store_computer_details *d, struct wsd_err *err)
 {
 	return CAT(st)->computer_details_set(st, computer_id, d, err);
+}
+
+uint64_t
+store_instance_id(struct store *st)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	struct wsd_err err;
+	struct sbuf id;
+	uint64_t v = 0;
+
+	sbuf_init(&id, 256);
+	if (store_meta_get(st, "server_id", &id, &err) == 0 &&
+	    EVP_Digest(id.sb_buf, id.sb_len, md, &n, EVP_sha256(), NULL) == 1)
+		for (int i = 0; i < 8; i++)
+			v = v << 8 | md[i];
+	sbuf_release(&id);
+	return v;
 }

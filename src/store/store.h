@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/wsd_err.h"
 
@@ -46,6 +47,14 @@ int store_schema_version(struct store *st, int *version,
 int store_integrity_check(struct store *st, bool *ok, struct sbuf *detail,
     struct wsd_err *err) WSD_MUST_CHECK;
 /* WSD_ENOTFOUND when KEY has no value. */
+/*
+ * A 64-bit identity of this database, from its server_id (0 when it has
+ * none): cookies carry it, so those of another database (a reset data
+ * directory under the same key) are refused, in MS-WUSP and MS-WSUSSS
+ * alike.
+ */
+uint64_t store_instance_id(struct store *st);
+
 int store_meta_get(struct store *st, const char *key, struct sbuf *out,
     struct wsd_err *err) WSD_MUST_CHECK;
 int store_meta_set(struct store *st, const char *key, const char *value,
@@ -53,7 +62,6 @@ int store_meta_set(struct store *st, const char *key, const char *value,
 
 /* ----------------------------------------------------------- catalog */
 
-#include <stdint.h>
 
 /* Maximum lengths of names an administrator gives (group names, etc.). */
 #define STORE_MAX_NAME 256

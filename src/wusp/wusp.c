@@ -3,8 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "common/log.h"
 #include "common/sbuf.h"
 #include "common/strparse.h"
@@ -203,25 +201,6 @@ fault(const struct handler_ctx *hx, struct http_resp *rs,
 	return rc;
 }
 
-/* A 64-bit identity of this database, from its server_id. */
-static uint64_t
-instance_of(struct store *st)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	struct wsd_err err;
-	struct sbuf id;
-	uint64_t v = 0;
-
-	sbuf_init(&id, 256);
-	if (store_meta_get(st, "server_id", &id, &err) == 0 &&
-	    EVP_Digest(id.sb_buf, id.sb_len, md, &n, EVP_sha256(), NULL) == 1)
-		for (int i = 0; i < 8; i++)
-			v = v << 8 | md[i];
-	sbuf_release(&id);
-	return v;
-}
-
 int
 wusp_handle(const struct handler_ctx *hx, struct http_resp *rs)
 {
@@ -292,7 +271,7 @@ wusp_handle(const struct handler_ctx *hx, struct http_resp *rs)
 		static _Thread_local uint64_t cached;
 
 		if (cached_for != c.wc_store) {
-			cached = instance_of(c.wc_store);
+			cached = store_instance_id(c.wc_store);
 			cached_for = c.wc_store;
 		}
 		c.wc_instance = cached;

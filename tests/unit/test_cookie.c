@@ -249,7 +249,10 @@ test_wsus_shape(void **state)
 	(void)state;
 	assert_int_equal(cookie_b64_len(COOKIE_AUTHORIZATION), 664);
 	assert_int_equal(cookie_b64_len(COOKIE_CLIENT), 300);
-	assert_int_equal(cookie_b64_len((enum cookie_kind)3), 0);
+	assert_int_equal(cookie_b64_len(COOKIE_DSS_AUTHORIZATION), 664);
+	assert_int_equal(cookie_b64_len(COOKIE_DSS), 300);
+	assert_int_equal(cookie_b64_len((enum cookie_kind)0), 0);
+	assert_int_equal(cookie_b64_len((enum cookie_kind)5), 0);
 	load(&ck, datadir("shape"));
 	sample(&c, COOKIE_AUTHORIZATION);
 	seal(&ck, &c, t);
@@ -448,6 +451,175 @@ test_wrong_kind(void **state)
 	assert_invalid(&ck, t, strlen(t), COOKIE_AUTHORIZATION,
 	    (time_t)c.co_issued);
 	assert_opens(&ck, t, &c, (time_t)c.co_issued);
+	cookie_keys_release(&ck);
+}
+
+/* ---- MS-WSUSSS kinds (issue #7) ---- */
+
+static const enum cookie_kind all_kinds[] = { COOKIE_AUTHORIZATION,
+	COOKIE_CLIENT, COOKIE_DSS_AUTHORIZATION, COOKIE_DSS };
+#define N_KINDS (sizeof(all_kinds) / sizeof(all_kinds[0]))
+
+/* A DSS cookie as sss_getcookie.c seals it: GUID, protocol 1.20, 240
+ * minutes. */
+static void
+sample_dss(struct cookie *c, enum cookie_kind kind)
+{
+	sample(c, kind);
+	c->co_flags = 0;
+	c->co_group_version = 0;
+	c->co_anchor = 0;
+	c->co_protocol = 1u << 16 | 20u;
+	c->co_expires = c->co_issued + 240 * 60;
+}
+
+static void
+test_dss_round_trip(void **state)
+{
+	static const enum cookie_kind kinds[] = { COOKIE_DSS_AUTHORIZATION,
+		COOKIE_DSS };
+	char a[COOKIE_B64_BUFSZ], b[COOKIE_B64_BUFSZ];
+	struct cookie_keys ck;
+	struct cookie c;
+
+	(void)state;
+	load(&ck, datadir("dssround"));
+	for (size_t k = 0; k < 2; k++) {
+		sample_dss(&c, kinds[k]);
+		seal(&ck, &c, a);
+		assert_int_equal(strlen(a), kinds[k] == COOKIE_DSS ? 300 : 664);
+		assert_opens(&ck, a, &c, (time_t)c.co_issued);
+		assert_opens(&ck, a, &c, (time_t)c.co_expires);
+		seal(&ck, &c, b);
+		assert_string_not_equal(a, b);
+		assert_opens(&ck, b, &c, (time_t)c.co_issued);
+		/* Every field, not only the ones the DSS kinds use. */
+		sample(&c, kinds[k]);
+		seal(&ck, &c, a);
+		assert_opens(&ck, a, &c, (time_t)c.co_issued);
+		memset(&c, 0xff, sizeof(c));
+		c.co_kind = kinds[k];
+		c.co_issued = c.co_expires = INT64_MAX;
+		seal(&ck, &c, a);
+		assert_opens(&ck, a, &c, 0);
+	}
+	cookie_keys_release(&ck);
+}
+
+/* Tampering: every bit of a DSS token's bytes, one at a time. */
+static void
+test_dss_bit_flips(void **state)
+{
+	static const enum cookie_kind kinds[] = { COOKIE_DSS_AUTHORIZATION,
+		COOKIE_DSS };
+	unsigned char raw[RAWSZ];
+	char t[COOKIE_B64_BUFSZ], f[COOKIE_B64_BUFSZ];
+	struct cookie_keys ck;
+	struct cookie c;
+	unsigned flips = 0;
+
+	(void)state;
+	load(&ck, datadir("dssflips"));
+	for (size_t k = 0; k < 2; k++) {
+		size_t n, len;
+
+		sample_dss(&c, kinds[k]);
+		seal(&ck, &c, t);
+		len = strlen(t);
+		n = raw_decode(t, raw);
+		assert_int_equal(n,
+		    kinds[k] == COOKIE_DSS ? COOKIE_CLIENT_BYTES
+					   : COOKIE_AUTH_BYTES);
+		for (size_t bit = 0; bit < n * 8; bit++) {
+			raw[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+			b64_encode(raw, n, f);
+			raw[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+			assert_invalid(&ck, f, len, kinds[k],
+			    (time_t)c.co_issued);
+			assert_invalid(&ck, f, len, kinds[k],
+			    (time_t)c.co_expires + 1);
+			flips++;
+		}
+		assert_opens(&ck, t, &c, (time_t)c.co_issued);
+	}
+	assert_int_equal(flips, (COOKIE_AUTH_BYTES + COOKIE_CLIENT_BYTES) * 8);
+	cookie_keys_release(&ck);
+}
+
+static void
+test_dss_expired(void **state)
+{
+	static const enum cookie_kind kinds[] = { COOKIE_DSS_AUTHORIZATION,
+		COOKIE_DSS };
+	struct wsd_err e = { WSD_OK, NULL };
+	char t[COOKIE_B64_BUFSZ];
+	struct cookie_keys ck;
+	struct cookie c, out;
+
+	(void)state;
+	load(&ck, datadir("dssexpired"));
+	for (size_t k = 0; k < 2; k++) {
+		sample_dss(&c, kinds[k]);
+		seal(&ck, &c, t);
+		assert_opens(&ck, t, &c, (time_t)c.co_expires);
+		assert_int_equal(cookie_open(&ck, t, strlen(t), kinds[k],
+				     (time_t)c.co_expires + 1, &out, &e),
+		    COOKIE_EEXPIRED);
+		assert_string_equal(e.what, "cookie expired");
+		assert_same(&out, &c);
+		/* Expired and opened as another kind: invalid, not expired
+		 * (nothing of another kind is ever taken as authentic). */
+		for (size_t j = 0; j < N_KINDS; j++)
+			if (all_kinds[j] != kinds[k])
+				assert_invalid(&ck, t, strlen(t), all_kinds[j],
+				    (time_t)c.co_expires + 1);
+	}
+	cookie_keys_release(&ck);
+}
+
+/*
+ * Kind confusion across all four kinds: a token opens only as its own
+ * kind, though a client cookie and a DSS cookie (and the two
+ * authorization kinds) have the same length. Rewriting the clear kind
+ * byte to another kind does not help either: it is in the AAD.
+ */
+static void
+test_kind_confusion(void **state)
+{
+	unsigned char raw[RAWSZ];
+	char t[COOKIE_B64_BUFSZ], f[COOKIE_B64_BUFSZ];
+	struct cookie_keys ck;
+	struct cookie c;
+	unsigned refused = 0;
+
+	(void)state;
+	load(&ck, datadir("dsskinds"));
+	for (size_t i = 0; i < N_KINDS; i++) {
+		size_t n;
+
+		sample(&c, all_kinds[i]);
+		seal(&ck, &c, t);
+		assert_opens(&ck, t, &c, (time_t)c.co_issued);
+		n = raw_decode(t, raw);
+		assert_int_equal(raw[2], (unsigned char)all_kinds[i]);
+		for (size_t j = 0; j < N_KINDS; j++) {
+			if (j == i)
+				continue;
+			assert_invalid(&ck, t, strlen(t), all_kinds[j],
+			    (time_t)c.co_issued);
+			refused++;
+			/* The header says kind J now; the tag says I. */
+			raw[2] = (unsigned char)all_kinds[j];
+			b64_encode(raw, n, f);
+			raw[2] = (unsigned char)all_kinds[i];
+			assert_invalid(&ck, f, strlen(f), all_kinds[j],
+			    (time_t)c.co_issued);
+			assert_invalid(&ck, f, strlen(f), all_kinds[i],
+			    (time_t)c.co_issued);
+			refused++;
+		}
+	}
+	assert_int_equal(refused, N_KINDS * (N_KINDS - 1) * 2);
 	cookie_keys_release(&ck);
 }
 
@@ -972,7 +1144,7 @@ test_seal_rejects(void **state)
 	c.co_kind = (enum cookie_kind)0;
 	assert_int_equal(cookie_seal(&ck, &c, out, sizeof(out), &e),
 	    WSD_EINVAL);
-	c.co_kind = (enum cookie_kind)3;
+	c.co_kind = (enum cookie_kind)5;
 	assert_int_equal(cookie_seal(&ck, &c, out, sizeof(out), &e),
 	    WSD_EINVAL);
 	/* The buffer: exactly the length plus NUL, not one less. */
@@ -1106,6 +1278,10 @@ main(void)
 		    restore_stderr),
 		cmocka_unit_test_teardown(test_wrong_kind, restore_stderr),
 		cmocka_unit_test_teardown(test_expired, restore_stderr),
+		cmocka_unit_test_teardown(test_dss_round_trip, restore_stderr),
+		cmocka_unit_test_teardown(test_dss_bit_flips, restore_stderr),
+		cmocka_unit_test_teardown(test_dss_expired, restore_stderr),
+		cmocka_unit_test_teardown(test_kind_confusion, restore_stderr),
 		cmocka_unit_test_teardown(test_foreign_ring, restore_stderr),
 		cmocka_unit_test_teardown(test_rotation, restore_stderr),
 		cmocka_unit_test_teardown(test_rotation_wraps, restore_stderr),

@@ -1654,6 +1654,8 @@ test_fault_table(void **state)
 		{ SOAP_ERRC_SERVER_BUSY, "ServerBusy", "Server" },
 		{ SOAP_ERRC_FILE_LOCATION_CHANGED, "FileLocationChanged",
 		    "Client" },
+		{ SOAP_ERRC_INCOMPATIBLE_PROTOCOL_VERSION,
+		    "IncompatibleProtocolVersion", "Client" },
 		{ SOAP_ERRC_UNKNOWN_OPERATION, NULL, "Client" },
 		{ SOAP_ERRC_VERSION_MISMATCH, NULL, "VersionMismatch" },
 		{ SOAP_ERRC_MUST_UNDERSTAND, NULL, "MustUnderstand" },

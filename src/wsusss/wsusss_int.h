@@ -1,0 +1,56 @@
+/* Private to src/wsusss: the context every operation gets. */
+#ifndef WSUSD_WSUSSS_WSUSSS_INT_H
+#define WSUSD_WSUSSS_WSUSSS_INT_H
+
+#include <time.h>
+
+#include "cookie/cookie.h"
+#include "soap/soap_emit.h"
+#include "soap/soap_fault.h"
+#include "soap/soap_parse.h"
+#include "store/store.h"
+#include "wsusss/wsusss.h"
+
+/*
+ * Lifetimes. The Cookie: 240 minutes, as Windows WSUS (<29>; OBSERVED
+ * 58), and never past the authorization cookie it came from. The
+ * authorization cookie: twice that, so a DSS can renew its Cookie once
+ * (GetCookie with oldCookie) before it must authorize again; Windows'
+ * value is not documented.
+ */
+#define WSUSSS_COOKIE_SECS      (240 * 60)
+#define WSUSSS_AUTH_COOKIE_SECS (2 * WSUSSS_COOKIE_SECS)
+
+/* The one authorization plug-in of server-server sync (WSUSSS.md 4). */
+#define WSUSSS_PLUGIN "DssTargeting"
+/* Relative to our root; the DSS prefixes its base URL (WSUSSS.md 5.1). */
+#define WSUSSS_DSSAUTH_URL "DssAuthWebService/DssAuthWebService.asmx"
+
+/* programKeys items GetAuthorizationCookie looks at (reserved, ignored;
+ * Windows sends none). */
+#define WSUSSS_MAX_PROGRAM_KEYS 64
+
+struct sss_ctx {
+	const struct handler_ctx *sc_hx;
+	const struct cookie_keys *sc_keys;
+	struct store *sc_store; /* this worker's connection */
+	const struct soap_doc *sc_doc;
+	struct soap_writer sc_w;
+	time_t sc_now;
+	uint64_t sc_instance;   /* this database's identity, for cookies */
+	const char *sc_message; /* fault Message, static text */
+};
+
+/* Each operation writes its response element through sc_w and returns
+ * SOAP_ERRC_NONE, or the fault to answer (nothing written then). */
+typedef enum soap_errc (*sss_op_fn)(struct sss_ctx *);
+
+enum soap_errc sss_get_auth_config(struct sss_ctx *c);
+enum soap_errc sss_get_authorization_cookie(struct sss_ctx *c);
+enum soap_errc sss_get_cookie(struct sss_ctx *c);
+
+/* ServerAuthConfig's LastChange: the database's creation time. */
+int sss_last_change(struct sss_ctx *c,
+    struct soap_datetime *out) WSD_MUST_CHECK;
+
+#endif
