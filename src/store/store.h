@@ -33,6 +33,10 @@ struct store_ops {
 	int (*meta_set)(struct store *, const char *key, const char *value,
 	    struct wsd_err *);
 	const struct store_catalog_ops *catalog;
+	/* Server-server sync: each area's table in its own header. */
+	const struct store_sss_ops *sss;           /* store_sss.h: the USS */
+	const struct store_upstream_ops *upstream; /* store_upstream.h: DSS */
+	const struct store_rollup_ops *rollup;     /* store_rollup.h */
 };
 
 extern const struct store_ops store_sqlite_ops;

@@ -307,4 +307,7 @@ const struct store_ops store_sqlite_ops = {
 	.meta_get = sq_meta_get,
 	.meta_set = sq_meta_set,
 	.catalog = &store_sqlite_catalog_ops,
+	/* .sss = &store_sqlite_sss_ops, */
+	/* .upstream = &store_sqlite_upstream_ops, */
+	/* .rollup = &store_sqlite_rollup_ops, */
 };

@@ -10,7 +10,7 @@
 #include "http/http_req.h"
 #include "wsusss/wsusss_int.h"
 
-/* The largest answer of the operations served: GetAuthConfig ~0.6 KiB. */
+/* The largest answer of the operations served: GetConfigData ~1.3 KiB. */
 #define WSUSSS_MAX_RESPONSE (64 * 1024)
 
 static const struct sss_op {
@@ -23,6 +23,9 @@ static const struct sss_op {
 	{ VROOT_DSSAUTH, WSUSSS_NS_DSSAUTH, "GetAuthorizationCookie",
 	    sss_get_authorization_cookie },
 	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetCookie", sss_get_cookie },
+	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetConfigData", sss_get_config_data },
+	{ VROOT_SERVERSYNC, WSUSSS_NS_MONITORABLE, "Ping", sss_ping },
+	{ VROOT_DSSAUTH, WSUSSS_NS_MONITORABLE, "Ping", sss_ping },
 };
 
 /*
@@ -36,7 +39,6 @@ static const struct sss_pending {
 	const char *ns;
 	const char *name;
 } pending[] = {
-	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetConfigData" },
 	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetRevisionIdList" },
 	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetUpdateData" },
 	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetUpdateDecryptionData" },
@@ -45,8 +47,6 @@ static const struct sss_pending {
 	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetRelatedRevisionsForUpdates" },
 	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetDriverIdList" },
 	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetDriverSetData" },
-	{ VROOT_SERVERSYNC, WSUSSS_NS_MONITORABLE, "Ping" },
-	{ VROOT_DSSAUTH, WSUSSS_NS_MONITORABLE, "Ping" },
 };
 
 /*

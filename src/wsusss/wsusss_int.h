@@ -48,6 +48,17 @@ typedef enum soap_errc (*sss_op_fn)(struct sss_ctx *);
 enum soap_errc sss_get_auth_config(struct sss_ctx *c);
 enum soap_errc sss_get_authorization_cookie(struct sss_ctx *c);
 enum soap_errc sss_get_cookie(struct sss_ctx *c);
+enum soap_errc sss_get_config_data(struct sss_ctx *c);
+enum soap_errc sss_ping(struct sss_ctx *c);
+
+/*
+ * The Cookie element COOKIE (may be NULL) of a ServerSync request,
+ * opened into *OUT: a DSS cookie of this database, unexpired. Else
+ * InvalidCookie (WSUSSS.md 3: unreadable or expired), or
+ * InternalServerError when out of memory.
+ */
+enum soap_errc sss_open_dss_cookie(struct sss_ctx *c,
+    const struct soap_elem *cookie, struct cookie *out);
 
 /* ServerAuthConfig's LastChange: the database's creation time. */
 int sss_last_change(struct sss_ctx *c,

@@ -399,8 +399,8 @@ class Handshake(_Base):
                               % (ns.encode(), op.encode()), r.body)
                 self.assertNotIn(b'ErrorCode', r.body)
         # In the WSDL but not served yet: the "not implemented" fault.
-        r = self.post(SS_PATH, SD, 'GetConfigData',
-                      envelope('GetConfigData', SD, ''))
+        r = self.post(SS_PATH, SD, 'GetRelatedRevisionsForUpdates',
+                      envelope('GetRelatedRevisionsForUpdates', SD, ''))
         self.assertEqual(r.status, 501, r.body)
         self.assertIn(b'<ErrorCode>InternalServerError</ErrorCode>', r.body)
         r = self.d.https('GET', SS_PATH)
@@ -415,6 +415,205 @@ class Handshake(_Base):
         r = self.d.http('POST', DSS_PATH, body=auth_body(),
                         headers=[('Content-Type', 'text/xml')])
         self.assertEqual(r.status, 403, r.body)
+
+
+MON = 'http://www.microsoft.com/SoftwareDistribution/Server/IMonitorable'
+ANCHOR_RE = r'^\d+,\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$'
+
+
+def dss_cookie_xml(enc, expiration='2026-01-01T00:00:00Z'):
+    return ('<cookie><Expiration>%s</Expiration><EncryptedData>%s'
+            '</EncryptedData></cookie>' % (expiration, enc))
+
+
+def configdata_body(cookie, anchor=None):
+    inner = cookie
+    if anchor is not None:
+        inner += '<configAnchor>%s</configAnchor>' % anchor
+    return envelope('GetConfigData', SD, inner)
+
+
+class ConfigData(_Base):
+    """GetConfigData (WSUSSS.md 5.4) and Ping (5.10)."""
+
+    def dss_cookie(self):
+        body = self.ok(self.getcookie(self.auth()))
+        return ET.fromstring(body).findtext('.//{%s}EncryptedData' % SD)
+
+    def configdata(self, cookie, anchor=None):
+        return self.post(SS_PATH, SD, 'GetConfigData',
+                         configdata_body(cookie, anchor))
+
+    def languages(self, x):
+        out = []
+        for item in x.iter('{%s}ServerSyncLanguageData' % SD):
+            self.assertEqual([c.tag for c in item], [
+                '{%s}%s' % (SD, n) for n in ('LanguageID', 'ShortLanguage',
+                                             'LongLanguage', 'Enabled')])
+            out.append((int(item.findtext('{%s}LanguageID' % SD)),
+                        item.findtext('{%s}ShortLanguage' % SD),
+                        item.findtext('{%s}LongLanguage' % SD),
+                        item.findtext('{%s}Enabled' % SD)))
+        return out
+
+    def test_get_config_data(self):
+        enc = self.dss_cookie()
+        body = self.ok(self.configdata(dss_cookie_xml(enc)))
+        head = [(0, '{%s}Envelope' % ENV), (1, '{%s}Body' % ENV),
+                (2, '{%s}GetConfigDataResponse' % SD),
+                (3, '{%s}GetConfigDataResult' % SD)] + [
+            (4, '{%s}%s' % (SD, n)) for n in (
+                'CatalogOnlySync', 'LazySync', 'ServerHostsPsfFiles',
+                'MaxNumberOfUpdatesPerRequest',
+                'MaxNumberOfDriverSetsPerRequest',
+                'MaxNumberOfComputerIdsInRequest',
+                'MaxNumberOfPnpHardwareIdsInRequest', 'NewConfigAnchor',
+                'ProtocolVersion', 'LanguageUpdateList')]
+        item = [(5, '{%s}ServerSyncLanguageData' % SD)] + [
+            (6, '{%s}%s' % (SD, n)) for n in (
+                'LanguageID', 'ShortLanguage', 'LongLanguage', 'Enabled')]
+        tail = [(4, '{%s}MaxUpdatesPerRequestInGetUpdateDecryptionData'
+                 % SD)]
+        t = tags(body)
+        self.assertEqual(t[:len(head)], head, body)
+        self.assertEqual(t[-1:], tail, body)
+        n_items = (len(t) - len(head) - len(tail)) // len(item)
+        self.assertGreaterEqual(n_items, 2, body)
+        self.assertEqual(t, head + item * n_items + tail, body)
+        x = ET.fromstring(body)
+        r = x.find('.//{%s}GetConfigDataResult' % SD)
+
+        def txt(n):
+            return r.findtext('{%s}%s' % (SD, n))
+        self.assertEqual(txt('CatalogOnlySync'), 'false')
+        self.assertEqual(txt('LazySync'), 'false')
+        self.assertEqual(txt('ServerHostsPsfFiles'), 'false')
+        for n in ('MaxNumberOfUpdatesPerRequest',
+                  'MaxNumberOfDriverSetsPerRequest',
+                  'MaxNumberOfComputerIdsInRequest',
+                  'MaxNumberOfPnpHardwareIdsInRequest',
+                  'MaxUpdatesPerRequestInGetUpdateDecryptionData'):
+            self.assertEqual(txt(n), '100', n)
+        self.assertEqual(txt('ProtocolVersion'), '1.20')
+        anchor = txt('NewConfigAnchor')
+        self.assertRegex(anchor, ANCHOR_RE)
+        langs = self.languages(x)
+        self.assertEqual(langs[0], (0, 'all', 'all', 'true'))
+        self.assertIn((1033, 'en', 'English', 'true'), langs)
+
+        # Same anchor, nothing changed: only the "all" entry.
+        body2 = self.ok(self.configdata(dss_cookie_xml(enc), anchor))
+        x2 = ET.fromstring(body2)
+        self.assertEqual(self.languages(x2), [(0, 'all', 'all', 'true')])
+        self.assertEqual(x2.findtext('.//{%s}NewConfigAnchor' % SD), anchor)
+        # A stale or foreign anchor: the whole list again.
+        for other in ('0,2006-05-26 18:59:26.192', 'x', ''):
+            with self.subTest(anchor=other):
+                b = self.ok(self.configdata(dss_cookie_xml(enc), other))
+                self.assertEqual(self.languages(ET.fromstring(b)), langs)
+        # A nil anchor is "none", as on the first call.
+        b = self.ok(self.post(SS_PATH, SD, 'GetConfigData', envelope(
+            'GetConfigData', SD, dss_cookie_xml(enc) +
+            '<configAnchor xsi:nil="true"/>')))
+        self.assertEqual(self.languages(ET.fromstring(b)), langs)
+        # Bounded.
+        self.fault(self.configdata(dss_cookie_xml(enc), 'a' * 4096),
+                   'InvalidParameters', 'configAnchor', 'GetConfigData')
+
+    def test_get_config_data_cookie_faults(self):
+        enc = self.dss_cookie()
+        self.ok(self.configdata(dss_cookie_xml(enc)))  # the control
+        dss_auth = self.auth()
+        r = self.post(SIMPLE_PATH, SIMPLE, 'GetAuthorizationCookie',
+                      envelope('GetAuthorizationCookie', SIMPLE,
+                               '<clientId>%s</clientId><targetGroupName/>'
+                               '<dnsName>pc1.corp.example</dnsName>'
+                               % DSS_GUID))
+        client_auth = ET.fromstring(self.ok(r)).findtext(
+            './/{%s}CookieData' % SIMPLE)
+        cases = {
+            'tampered': dss_cookie_xml(flip(enc)),
+            'truncated': dss_cookie_xml(enc[:-4]),
+            'garbage': dss_cookie_xml('AAAA'),
+            'empty': dss_cookie_xml(''),
+            'dss-authorization-kind': dss_cookie_xml(dss_auth),
+            'client-authorization-kind': dss_cookie_xml(client_auth),
+            'no-encrypted-data': '<cookie><Expiration>2026-01-01T00:00:00Z'
+                                 '</Expiration></cookie>',
+            'nil': '<cookie xsi:nil="true"/>',
+            'absent': '',
+        }
+        for what, cookie in cases.items():
+            with self.subTest(what=what):
+                self.fault(self.configdata(cookie), 'InvalidCookie', None,
+                           'GetConfigData')
+
+    def test_client_cookie_refused(self):
+        """An MS-WUSP client's Cookie is not a DSS cookie."""
+        r = self.post(CLIENT_PATH, CLIENT, 'GetConfig',
+                      envelope('GetConfig', CLIENT, '<protocolVersion>1.20'
+                               '</protocolVersion>'))
+        last_change = ET.fromstring(self.ok(r)).findtext(
+            './/{%s}LastChange' % CLIENT)
+        r = self.post(SIMPLE_PATH, SIMPLE, 'GetAuthorizationCookie',
+                      envelope('GetAuthorizationCookie', SIMPLE,
+                               '<clientId>%s</clientId><targetGroupName/>'
+                               '<dnsName>pc1.corp.example</dnsName>'
+                               % DSS_GUID))
+        auth = ET.fromstring(self.ok(r)).findtext('.//{%s}CookieData'
+                                                  % SIMPLE)
+        inner = ('<authCookies><AuthorizationCookie><PlugInId>'
+                 'SimpleTargeting</PlugInId><CookieData>%s</CookieData>'
+                 '</AuthorizationCookie></authCookies>'
+                 '<lastChange>%s</lastChange><currentTime>%s'
+                 '</currentTime><protocolVersion>1.20</protocolVersion>'
+                 % (auth, last_change, last_change))
+        r = self.post(CLIENT_PATH, CLIENT, 'GetCookie',
+                      envelope('GetCookie', CLIENT, inner))
+        client_cookie = ET.fromstring(self.ok(r)).findtext(
+            './/{%s}EncryptedData' % CLIENT)
+        self.assertTrue(client_cookie)
+        self.fault(self.configdata(dss_cookie_xml(client_cookie)),
+                   'InvalidCookie', None, 'GetConfigData')
+
+    def ping(self, path, level='1'):
+        inner = '' if level is None else '<pingLevel>%s</pingLevel>' % level
+        return self.post(path, MON, 'Ping', envelope('Ping', MON, inner))
+
+    def test_ping(self):
+        for path in (SS_PATH, DSS_PATH):
+            with self.subTest(path=path):
+                before = int(time.time())
+                body = self.ok(self.ping(path))
+                after = time.time()
+                self.assertEqual(tags(body), [
+                    (0, '{%s}Envelope' % ENV), (1, '{%s}Body' % ENV),
+                    (2, '{%s}PingResponse' % MON),
+                    (3, '{%s}PingResult' % MON)] + [
+                    (4, '{%s}%s' % (MON, n)) for n in (
+                        'SuccessFlag', 'ServicesTime', 'IsHttps',
+                        'ConfigFileLastModifiedTime',
+                        'ConfigFileNextExpirationTime',
+                        'ConfigFileExpirationModuloInMinutes')], body)
+                r = ET.fromstring(body).find('.//{%s}PingResult' % MON)
+
+                def txt(n):
+                    return r.findtext('{%s}%s' % (MON, n))
+                self.assertEqual(txt('SuccessFlag'), 'true')
+                self.assertEqual(txt('IsHttps'), 'true')
+                st = parse_dt(txt('ServicesTime'))
+                self.assertGreaterEqual(st, before - 1)
+                self.assertLessEqual(st, after + 1)
+                self.assertLessEqual(
+                    parse_dt(txt('ConfigFileLastModifiedTime')), after + 5)
+                parse_dt(txt('ConfigFileNextExpirationTime'))
+                int(txt('ConfigFileExpirationModuloInMinutes'))
+                # Other levels too; a missing or non-int level is refused.
+                self.ok(self.ping(path, '0'))
+                self.ok(self.ping(path, '-5'))
+                for bad in (None, 'x', '', '99999999999'):
+                    self.fault(self.ping(path, bad), 'InvalidParameters',
+                               'pingLevel', 'Ping', MON)
 
 
 class AnonymousOff(_Base):

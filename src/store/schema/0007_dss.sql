@@ -1,0 +1,1 @@
+-- 0007_dss: reserved (issue #7), filled in by its change.

@@ -1,0 +1,1 @@
+-- 0008_upstream: reserved (issue #7), filled in by its change.

@@ -1,0 +1,1 @@
+-- 0009_rollup: reserved (issue #7), filled in by its change.
