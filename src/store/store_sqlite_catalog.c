@@ -18,52 +18,6 @@
 #define ALL_COMPUTERS "a0a08746-4dbe-4a37-9adf-9e7652c0b421"
 #define UNASSIGNED "b73ca6ed-5727-47f3-84de-015e03f6a88a"
 
-static struct store_sqlite *
-SQ(struct store *st)
-{
-	return (struct store_sqlite *)st;
-}
-
-/* Runs a prepared statement that returns no rows, and finalizes it. */
-static int
-run(struct store_sqlite *s, sqlite3_stmt *q, struct wsd_err *err,
-    const char *what)
-{
-	int rc = sqlite3_step(q);
-
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		return db_fail(s, err, what);
-	return 0;
-}
-
-static void
-bind_text(sqlite3_stmt *q, int i, const char *v)
-{
-	if (v == NULL)
-		sqlite3_bind_null(q, i);
-	else
-		sqlite3_bind_text(q, i, v, -1, SQLITE_TRANSIENT);
-}
-
-static const char *
-col_text(sqlite3_stmt *q, int i)
-{
-	const unsigned char *t = sqlite3_column_text(q, i);
-
-	return t ? (const char *)t : "";
-}
-
-static void
-now_iso(char buf[32])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Savepoints nest inside a caller's BEGIN and stand alone without one. */
 static int
 sp_begin(struct store_sqlite *s, struct wsd_err *err)
@@ -131,7 +85,7 @@ update_pk_of(struct store_sqlite *s, const char *guid, int64_t *pk,
 	if ((rc = sqlite_prep(s, "SELECT update_pk FROM update_ WHERE update_id = ?1",
 		 &q, err)) < 0)
 		return rc;
-	bind_text(q, 1, id);
+	sq_bind_text(q, 1, id);
 	return one_int64(s, q, pk, err, "unknown update");
 }
 
@@ -147,8 +101,8 @@ group_pk_of(struct store_sqlite *s, const char *name, int64_t *pk,
 			  "name = ?1 COLLATE NOCASE OR group_id = ?2",
 		 &q, err)) < 0)
 		return rc;
-	bind_text(q, 1, name);
-	bind_text(q, 2, guid_normalize(name, id) == 0 ? id : "");
+	sq_bind_text(q, 1, name);
+	sq_bind_text(q, 2, guid_normalize(name, id) == 0 ? id : "");
 	return one_int64(s, q, pk, err, "unknown group");
 }
 
@@ -176,8 +130,8 @@ put_guid_rows(struct store_sqlite *s, const char *sql, int64_t rid,
 		if ((rc = sqlite_prep(s, sql, &q, err)) < 0)
 			return rc;
 		sqlite3_bind_int64(q, 1, rid);
-		bind_text(q, 2, id);
-		if ((rc = run(s, q, err, "cannot store relationship")) < 0)
+		sq_bind_text(q, 2, id);
+		if ((rc = sq_run(s, q, err, "cannot store relationship")) < 0)
 			return rc;
 	}
 	return 0;
@@ -224,10 +178,10 @@ put_file(struct store_sqlite *s, int64_t rid, const struct store_file *f,
 		else
 			sqlite3_bind_null(q, 2);
 		sqlite3_bind_int64(q, 3, (sqlite3_int64)f->size);
-		bind_text(q, 4, f->file_name ? f->file_name : "");
-		bind_text(q, 5, f->modified ? f->modified : "");
-		bind_text(q, 6, f->patching_type);
-		if ((rc = run(s, q, err, "cannot store file")) < 0)
+		sq_bind_text(q, 4, f->file_name ? f->file_name : "");
+		sq_bind_text(q, 5, f->modified ? f->modified : "");
+		sq_bind_text(q, 6, f->patching_type);
+		if ((rc = sq_run(s, q, err, "cannot store file")) < 0)
 			return rc;
 	}
 	if ((rc = sqlite_prep(s, "INSERT OR IGNORE INTO revision_file (revision_id, "
@@ -236,7 +190,7 @@ put_file(struct store_sqlite *s, int64_t rid, const struct store_file *f,
 		return rc;
 	sqlite3_bind_int64(q, 1, rid);
 	sqlite3_bind_blob(q, 2, f->sha1, 20, SQLITE_TRANSIENT);
-	return run(s, q, err, "cannot store file");
+	return sq_run(s, q, err, "cannot store file");
 }
 
 static int
@@ -257,11 +211,11 @@ put_relations(struct store_sqlite *s, int64_t rid,
 			 &q, err)) < 0)
 			return rc;
 		sqlite3_bind_int64(q, 1, rid);
-		bind_text(q, 2, l->language);
-		bind_text(q, 3, l->title ? l->title : "");
+		sq_bind_text(q, 2, l->language);
+		sq_bind_text(q, 3, l->title ? l->title : "");
 		sqlite3_bind_blob(q, 4, l->xml, (int)l->xml_len,
 		    SQLITE_TRANSIENT);
-		if ((rc = run(s, q, err, "cannot store localized properties")) <
+		if ((rc = sq_run(s, q, err, "cannot store localized properties")) <
 		    0)
 			return rc;
 	}
@@ -289,9 +243,9 @@ put_relations(struct store_sqlite *s, int64_t rid,
 			return rc;
 		sqlite3_bind_int64(q, 1, rid);
 		sqlite3_bind_int(q, 2, (int)p->clause);
-		bind_text(q, 3, id);
+		sq_bind_text(q, 3, id);
 		sqlite3_bind_int(q, 4, p->is_category);
-		if ((rc = run(s, q, err, "cannot store prerequisite")) < 0)
+		if ((rc = sq_run(s, q, err, "cannot store prerequisite")) < 0)
 			return rc;
 	}
 	for (unsigned i = 0; i < in->n_bundle; i++) {
@@ -308,9 +262,9 @@ put_relations(struct store_sqlite *s, int64_t rid,
 			return rc;
 		sqlite3_bind_int64(q, 1, rid);
 		sqlite3_bind_int(q, 2, (int)b->clause);
-		bind_text(q, 3, id);
+		sq_bind_text(q, 3, id);
 		sqlite3_bind_int(q, 4, b->revision_number);
-		if ((rc = run(s, q, err, "cannot store bundle member")) < 0)
+		if ((rc = sq_run(s, q, err, "cannot store bundle member")) < 0)
 			return rc;
 	}
 	return 0;
@@ -395,17 +349,17 @@ put_drivers(struct store_sqlite *s, int64_t rid,
 			break;
 		sqlite3_bind_int64(q, 1, rid);
 		sqlite3_bind_int64(q, 2, (int64_t)i);
-		bind_text(q, 3, e->hardware_id);
+		sq_bind_text(q, 3, e->hardware_id);
 		sqlite3_bind_int(q, 4, e->date);
 		sqlite3_bind_int64(q, 5, (int64_t)e->version);
-		bind_text(q, 6, e->driver_class);
-		bind_text(q, 7, e->provider);
-		bind_text(q, 8, e->manufacturer);
-		bind_text(q, 9, sbuf_str(&chids));
+		sq_bind_text(q, 6, e->driver_class);
+		sq_bind_text(q, 7, e->provider);
+		sq_bind_text(q, 8, e->manufacturer);
+		sq_bind_text(q, 9, sbuf_str(&chids));
 		sqlite3_bind_int(q, 10,
 		    e->n_target_chids > 0 || e->n_dist_chids > 0);
-		bind_text(q, 11, sbuf_str(&scores));
-		rc = run(s, q, err, "cannot store driver metadata");
+		sq_bind_text(q, 11, sbuf_str(&scores));
+		rc = sq_run(s, q, err, "cannot store driver metadata");
 	}
 	sbuf_release(&chids);
 	sbuf_release(&scores);
@@ -442,17 +396,17 @@ revision_put_locked(struct store_sqlite *s, const struct store_revision_in *in,
 	if (in->revision_number < 0 || in->xml_core == NULL ||
 	    in->xml_core_len == 0)
 		return wsd_fail(err, WSD_EINVAL, "revision without core metadata");
-	now_iso(now);
+	sq_now_iso(now);
 
 	if ((rc = sqlite_prep(s, "SELECT update_pk, update_type FROM update_ WHERE "
 			  "update_id = ?1",
 		 &q, err)) < 0)
 		return rc;
-	bind_text(q, 1, id);
+	sq_bind_text(q, 1, id);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		upk = sqlite3_column_int64(q, 0);
-		if (strcmp(col_text(q, 1), in->update_type) != 0) {
+		if (strcmp(sq_col(q, 1), in->update_type) != 0) {
 			sqlite3_finalize(q);
 			return wsd_fail(err, WSD_EINVAL,
 			    "update type differs from the stored update");
@@ -467,12 +421,12 @@ revision_put_locked(struct store_sqlite *s, const struct store_revision_in *in,
 				  "(?1, ?2, ?3, ?4, ?5)",
 			 &q, err)) < 0)
 			return rc;
-		bind_text(q, 1, id);
-		bind_text(q, 2, in->update_type);
-		bind_text(q, 3, in->category_type);
-		bind_text(q, 4, in->origin);
-		bind_text(q, 5, now);
-		if ((rc = run(s, q, err, "cannot store update")) < 0)
+		sq_bind_text(q, 1, id);
+		sq_bind_text(q, 2, in->update_type);
+		sq_bind_text(q, 3, in->category_type);
+		sq_bind_text(q, 4, in->origin);
+		sq_bind_text(q, 5, now);
+		if ((rc = sq_run(s, q, err, "cannot store update")) < 0)
 			return rc;
 		upk = sqlite3_last_insert_rowid(s->db);
 	}
@@ -518,7 +472,7 @@ revision_put_locked(struct store_sqlite *s, const struct store_revision_in *in,
 			 &q, err)) < 0)
 			return rc;
 		sqlite3_bind_int64(q, 1, upk);
-		if ((rc = run(s, q, err, "cannot update revisions")) < 0)
+		if ((rc = sq_run(s, q, err, "cannot update revisions")) < 0)
 			return rc;
 	}
 	if ((rc = sqlite_prep(s, "INSERT INTO revision (update_pk, revision_number, "
@@ -535,10 +489,10 @@ revision_put_locked(struct store_sqlite *s, const struct store_revision_in *in,
 	sqlite3_bind_int(q, 4, in->explicitly_deployable);
 	sqlite3_bind_int(q, 5, in->is_leaf);
 	sqlite3_bind_int(q, 6, in->is_bundle);
-	bind_text(q, 7, in->kb_article);
-	bind_text(q, 8, in->msrc_severity);
-	bind_text(q, 9, in->eula_id);
-	bind_text(q, 10, in->title ? in->title : "");
+	sq_bind_text(q, 7, in->kb_article);
+	sq_bind_text(q, 8, in->msrc_severity);
+	sq_bind_text(q, 9, in->eula_id);
+	sq_bind_text(q, 10, in->title ? in->title : "");
 	sqlite3_bind_blob(q, 11, in->xml_core, (int)in->xml_core_len,
 	    SQLITE_TRANSIENT);
 	if (in->xml_extended != NULL)
@@ -546,8 +500,8 @@ revision_put_locked(struct store_sqlite *s, const struct store_revision_in *in,
 		    (int)in->xml_extended_len, SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_null(q, 12);
-	bind_text(q, 13, now);
-	if ((rc = run(s, q, err, "cannot store revision")) < 0)
+	sq_bind_text(q, 13, now);
+	if ((rc = sq_run(s, q, err, "cannot store revision")) < 0)
 		return rc;
 	*revision_id = sqlite3_last_insert_rowid(s->db);
 	if ((rc = put_relations(s, *revision_id, in, err)) < 0)
@@ -622,24 +576,24 @@ cat_updates_list(struct store *st, const struct store_update_filter *f,
 		return wsd_fail(err, WSD_EINVAL, "malformed product id");
 	if ((rc = sqlite_prep(s, sql, &q, err)) < 0)
 		return rc;
-	bind_text(q, 1, f->update_type);
+	sq_bind_text(q, 1, f->update_type);
 	sqlite3_bind_int(q, 2, f->include_declined);
-	bind_text(q, 3, f->classification ? c1 : NULL);
-	bind_text(q, 4, f->product ? c2 : NULL);
+	sq_bind_text(q, 3, f->classification ? c1 : NULL);
+	sq_bind_text(q, 4, f->product ? c2 : NULL);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct store_update_row row = {
-			.update_id = col_text(q, 0),
+			.update_id = sq_col(q, 0),
 			.revision_number = sqlite3_column_int(q, 1),
 			.revision_id = sqlite3_column_int64(q, 2),
-			.update_type = col_text(q, 3),
-			.category_type = col_text(q, 4),
-			.title = col_text(q, 5),
-			.kb_article = col_text(q, 6),
-			.msrc_severity = col_text(q, 7),
-			.classification = col_text(q, 8),
-			.product = col_text(q, 9),
+			.update_type = sq_col(q, 3),
+			.category_type = sq_col(q, 4),
+			.title = sq_col(q, 5),
+			.kb_article = sq_col(q, 6),
+			.msrc_severity = sq_col(q, 7),
+			.classification = sq_col(q, 8),
+			.product = sq_col(q, 9),
 			.declined = sqlite3_column_int(q, 10) != 0,
-			.origin = col_text(q, 11),
+			.origin = sq_col(q, 11),
 			.n_files = (unsigned)sqlite3_column_int(q, 12),
 			.bytes = (uint64_t)sqlite3_column_int64(q, 13),
 			.n_superseded_by = (unsigned)sqlite3_column_int(q, 14),
@@ -671,12 +625,12 @@ cat_category_find(struct store *st, const char *type, const char *name_or_id,
 			  "LIMIT 1",
 		 &q, err)) < 0)
 		return rc;
-	bind_text(q, 1, type);
-	bind_text(q, 2, guid_normalize(name_or_id, id) == 0 ? id : "");
-	bind_text(q, 3, name_or_id);
+	sq_bind_text(q, 1, type);
+	sq_bind_text(q, 2, guid_normalize(name_or_id, id) == 0 ? id : "");
+	sq_bind_text(q, 3, name_or_id);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW)
-		snprintf(out_id, 37, "%s", col_text(q, 0));
+		snprintf(out_id, 37, "%s", sq_col(q, 0));
 	sqlite3_finalize(q);
 	if (rc == SQLITE_ROW)
 		return 0;
@@ -729,13 +683,13 @@ cat_update_decline(struct store *st, const char *update_id,
 		 &q, err)) < 0)
 		return sp_end(s, rc, err);
 	sqlite3_bind_int64(q, 1, upk);
-	if ((rc = run(s, q, err, "cannot decline")) < 0)
+	if ((rc = sq_run(s, q, err, "cannot decline")) < 0)
 		return sp_end(s, rc, err);
 	if ((rc = sqlite_prep(s, "DELETE FROM approval WHERE update_pk = ?1", &q,
 		 err)) < 0)
 		return sp_end(s, rc, err);
 	sqlite3_bind_int64(q, 1, upk);
-	rc = run(s, q, err, "cannot remove approvals");
+	rc = sq_run(s, q, err, "cannot remove approvals");
 	return sp_end(s, rc, err);
 }
 
@@ -793,16 +747,16 @@ cat_group_add(struct store *st, const char *name, const char *parent,
 	}
 	if ((rc = guid_generate(id, err)) < 0)
 		return sp_end(s, rc, err);
-	now_iso(now);
+	sq_now_iso(now);
 	if ((rc = sqlite_prep(s, "INSERT INTO target_group (group_id, name, "
 			  "parent_pk, created) VALUES (?1, ?2, ?3, ?4)",
 		 &q, err)) < 0)
 		return sp_end(s, rc, err);
-	bind_text(q, 1, id);
-	bind_text(q, 2, name);
+	sq_bind_text(q, 1, id);
+	sq_bind_text(q, 2, name);
 	sqlite3_bind_int64(q, 3, ppk);
-	bind_text(q, 4, now);
-	if ((rc = run(s, q, err, "cannot add group")) < 0)
+	sq_bind_text(q, 4, now);
+	if ((rc = sq_run(s, q, err, "cannot add group")) < 0)
 		return sp_end(s, rc, err);
 	if (out_id != NULL)
 		memcpy(out_id, id, 37);
@@ -856,13 +810,13 @@ cat_group_remove(struct store *st, const char *name, struct wsd_err *err)
 		 &q, err)) < 0)
 		return sp_end(s, rc, err);
 	sqlite3_bind_int64(q, 1, pk);
-	if ((rc = run(s, q, err, "cannot move computers")) < 0)
+	if ((rc = sq_run(s, q, err, "cannot move computers")) < 0)
 		return sp_end(s, rc, err);
 	if ((rc = sqlite_prep(s, "DELETE FROM target_group WHERE group_pk = ?1", &q,
 		 err)) < 0)
 		return sp_end(s, rc, err);
 	sqlite3_bind_int64(q, 1, pk);
-	rc = run(s, q, err, "cannot remove group");
+	rc = sq_run(s, q, err, "cannot remove group");
 	return sp_end(s, rc, err);
 }
 
@@ -891,9 +845,9 @@ cat_groups_list(struct store *st,
 		return rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct store_group_row row = {
-			.group_id = col_text(q, 0),
-			.name = col_text(q, 1),
-			.parent = col_text(q, 2),
+			.group_id = sq_col(q, 0),
+			.name = sq_col(q, 1),
+			.parent = sq_col(q, 2),
 			.builtin = sqlite3_column_int(q, 3) != 0,
 			.n_computers = (unsigned)sqlite3_column_int(q, 4),
 		};
@@ -921,7 +875,7 @@ cat_computer_upsert(struct store *st, const char *computer_id,
 	if (dns_name == NULL || strlen(dns_name) > 255 ||
 	    (os_description && strlen(os_description) > 1024))
 		return wsd_fail(err, WSD_EINVAL, "computer name too long");
-	now_iso(now);
+	sq_now_iso(now);
 	if ((rc = sp_begin(s, err)) < 0)
 		return rc;
 	if ((rc = sqlite_prep(s, "INSERT INTO computer (computer_id, dns_name, "
@@ -933,11 +887,11 @@ cat_computer_upsert(struct store *st, const char *computer_id,
 			  "excluded.os_description END",
 		 &q, err)) < 0)
 		return sp_end(s, rc, err);
-	bind_text(q, 1, id);
-	bind_text(q, 2, dns_name);
-	bind_text(q, 3, os_description ? os_description : "");
-	bind_text(q, 4, now);
-	if ((rc = run(s, q, err, "cannot store computer")) < 0)
+	sq_bind_text(q, 1, id);
+	sq_bind_text(q, 2, dns_name);
+	sq_bind_text(q, 3, os_description ? os_description : "");
+	sq_bind_text(q, 4, now);
+	if ((rc = sq_run(s, q, err, "cannot store computer")) < 0)
 		return sp_end(s, rc, err);
 	if ((rc = sqlite_prep(s, "INSERT INTO computer_group_member (computer_pk, "
 			  "group_pk) SELECT c.computer_pk, g.group_pk FROM "
@@ -947,8 +901,8 @@ cat_computer_upsert(struct store *st, const char *computer_id,
 			  "m.computer_pk = c.computer_pk)",
 		 &q, err)) < 0)
 		return sp_end(s, rc, err);
-	bind_text(q, 1, id);
-	rc = run(s, q, err, "cannot assign computer");
+	sq_bind_text(q, 1, id);
+	rc = sq_run(s, q, err, "cannot assign computer");
 	return sp_end(s, rc, err);
 }
 
@@ -969,8 +923,8 @@ cat_computer_move(struct store *st, const char *computer, const char *group,
 			  "ORDER BY computer_pk LIMIT 1",
 		 &q, err)) < 0)
 		return sp_end(s, rc, err);
-	bind_text(q, 1, guid_normalize(computer, id) == 0 ? id : "");
-	bind_text(q, 2, computer);
+	sq_bind_text(q, 1, guid_normalize(computer, id) == 0 ? id : "");
+	sq_bind_text(q, 2, computer);
 	if ((rc = one_int64(s, q, &cpk, err, "unknown computer")) < 0 ||
 	    (rc = group_pk_of(s, group, &gpk, err)) < 0 ||
 	    (rc = group_pk_of(s, ALL_COMPUTERS, &all, err)) < 0)
@@ -985,7 +939,7 @@ cat_computer_move(struct store *st, const char *computer, const char *group,
 		 &q, err)) < 0)
 		return sp_end(s, rc, err);
 	sqlite3_bind_int64(q, 1, cpk);
-	if ((rc = run(s, q, err, "cannot move computer")) < 0)
+	if ((rc = sq_run(s, q, err, "cannot move computer")) < 0)
 		return sp_end(s, rc, err);
 	if ((rc = sqlite_prep(s, "INSERT INTO computer_group_member (computer_pk, "
 			  "group_pk) VALUES (?1, ?2)",
@@ -993,7 +947,7 @@ cat_computer_move(struct store *st, const char *computer, const char *group,
 		return sp_end(s, rc, err);
 	sqlite3_bind_int64(q, 1, cpk);
 	sqlite3_bind_int64(q, 2, gpk);
-	rc = run(s, q, err, "cannot move computer");
+	rc = sq_run(s, q, err, "cannot move computer");
 	return sp_end(s, rc, err);
 }
 
@@ -1018,13 +972,13 @@ cat_computers_list(struct store *st,
 		return rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct store_computer_row row = {
-			.computer_id = col_text(q, 0),
-			.dns_name = col_text(q, 1),
-			.groups = col_text(q, 2),
-			.last_sync = col_text(q, 3),
-			.os_description = col_text(q, 4),
-			.manufacturer = col_text(q, 5),
-			.model = col_text(q, 6),
+			.computer_id = sq_col(q, 0),
+			.dns_name = sq_col(q, 1),
+			.groups = sq_col(q, 2),
+			.last_sync = sq_col(q, 3),
+			.os_description = sq_col(q, 4),
+			.manufacturer = sq_col(q, 5),
+			.model = sq_col(q, 6),
 		};
 
 		if (cb(arg, &row) != 0)
@@ -1124,7 +1078,7 @@ cat_approval_set(struct store *st, const char *update_id, const char *group,
 		return sp_end(s, wsd_fail(err, WSD_EINVAL,
 				     "update is declined"),
 		    err);
-	now_iso(now);
+	sq_now_iso(now);
 	if ((rc = sqlite_prep(s, "INSERT INTO approval (update_pk, group_pk, action, "
 			  "deadline, admin, created) VALUES (?1, ?2, ?3, ?4, "
 			  "?5, ?6) ON CONFLICT (update_pk, group_pk) DO UPDATE "
@@ -1135,11 +1089,11 @@ cat_approval_set(struct store *st, const char *update_id, const char *group,
 		return sp_end(s, rc, err);
 	sqlite3_bind_int64(q, 1, upk);
 	sqlite3_bind_int64(q, 2, gpk);
-	bind_text(q, 3, action);
-	bind_text(q, 4, deadline ? dl : NULL);
-	bind_text(q, 5, admin ? admin : "");
-	bind_text(q, 6, now);
-	rc = run(s, q, err, "cannot store approval");
+	sq_bind_text(q, 3, action);
+	sq_bind_text(q, 4, deadline ? dl : NULL);
+	sq_bind_text(q, 5, admin ? admin : "");
+	sq_bind_text(q, 6, now);
+	rc = sq_run(s, q, err, "cannot store approval");
 	return sp_end(s, rc, err);
 }
 
@@ -1172,8 +1126,8 @@ cat_approval_effective(struct store *st, const char *update_id,
 	sqlite3_bind_int64(q, 2, gpk);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
-		snprintf(action, 16, "%s", col_text(q, 0));
-		snprintf(deadline, 40, "%s", col_text(q, 1));
+		snprintf(action, 16, "%s", sq_col(q, 0));
+		snprintf(deadline, 40, "%s", sq_col(q, 1));
 	} else {
 		snprintf(action, 16, "NotApproved");
 		deadline[0] = '\0';
@@ -1204,14 +1158,14 @@ cat_approvals_list(struct store *st, const char *update_id,
 			  "ORDER BY u.update_id, g.name COLLATE NOCASE",
 		 &q, err)) < 0)
 		return rc;
-	bind_text(q, 1, update_id ? id : NULL);
+	sq_bind_text(q, 1, update_id ? id : NULL);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct store_approval_row row = {
-			.update_id = col_text(q, 0),
-			.group = col_text(q, 1),
-			.action = col_text(q, 2),
-			.deadline = col_text(q, 3),
-			.created = col_text(q, 4),
+			.update_id = sq_col(q, 0),
+			.group = sq_col(q, 1),
+			.action = sq_col(q, 2),
+			.deadline = sq_col(q, 3),
+			.created = sq_col(q, 4),
 		};
 
 		if (cb(arg, &row) != 0)
@@ -1232,16 +1186,16 @@ cat_event_add(struct store *st, const char *kind, const char *subject,
 	char now[32];
 	int rc;
 
-	now_iso(now);
+	sq_now_iso(now);
 	if ((rc = sqlite_prep(s, "INSERT INTO event (time, kind, subject, message) "
 			  "VALUES (?1, ?2, ?3, ?4)",
 		 &q, err)) < 0)
 		return rc;
-	bind_text(q, 1, now);
-	bind_text(q, 2, kind);
-	bind_text(q, 3, subject ? subject : "");
-	bind_text(q, 4, message);
-	return run(s, q, err, "cannot record event");
+	sq_bind_text(q, 1, now);
+	sq_bind_text(q, 2, kind);
+	sq_bind_text(q, 3, subject ? subject : "");
+	sq_bind_text(q, 4, message);
+	return sq_run(s, q, err, "cannot record event");
 }
 
 static int
@@ -1254,7 +1208,7 @@ cat_client_events_add(struct store *st, const struct store_client_event *ev,
 	int rc;
 
 	*added = 0;
-	now_iso(now);
+	sq_now_iso(now);
 	if ((rc = sp_begin(s, err)) < 0)
 		return rc;
 	if ((rc = sqlite_prep(s, "INSERT OR IGNORE INTO client_event "
@@ -1269,19 +1223,19 @@ cat_client_events_add(struct store *st, const struct store_client_event *ev,
 		const struct store_client_event *e = &ev[i];
 
 		sqlite3_reset(q);
-		bind_text(q, 1, e->event_instance_id);
-		bind_text(q, 2, e->computer_id);
-		bind_text(q, 3, e->time_at_target);
+		sq_bind_text(q, 1, e->event_instance_id);
+		sq_bind_text(q, 2, e->computer_id);
+		sq_bind_text(q, 3, e->time_at_target);
 		sqlite3_bind_int(q, 4, e->event_id);
 		sqlite3_bind_int(q, 5, e->source_id);
-		bind_text(q, 6, e->update_id);
+		sq_bind_text(q, 6, e->update_id);
 		sqlite3_bind_int(q, 7, e->revision_number);
 		sqlite3_bind_int(q, 8, e->hresult);
-		bind_text(q, 9, e->app_name ? e->app_name : "");
-		bind_text(q, 10, e->replacement_strings ? e->replacement_strings :
+		sq_bind_text(q, 9, e->app_name ? e->app_name : "");
+		sq_bind_text(q, 10, e->replacement_strings ? e->replacement_strings :
 							   "");
-		bind_text(q, 11, e->misc_data ? e->misc_data : "");
-		bind_text(q, 12, now);
+		sq_bind_text(q, 11, e->misc_data ? e->misc_data : "");
+		sq_bind_text(q, 12, now);
 		stmt_clock(s);
 		if (sqlite3_step(q) != SQLITE_DONE) {
 			sqlite3_finalize(q);
@@ -1308,13 +1262,13 @@ cat_client_events_each(struct store *st, const char *computer_id,
 			  "= ?1 ORDER BY time_at_target, rowid",
 		 &q, err)) < 0)
 		return rc;
-	bind_text(q, 1, computer_id);
+	sq_bind_text(q, 1, computer_id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct store_client_event_row row = {
 			.event_id = sqlite3_column_int(q, 0),
-			.update_id = col_text(q, 1),
-			.misc_data = col_text(q, 2),
-			.time_at_target = col_text(q, 3),
+			.update_id = sq_col(q, 1),
+			.misc_data = sq_col(q, 2),
+			.time_at_target = sq_col(q, 3),
 		};
 
 		if (cb(arg, &row) != 0)
@@ -1335,14 +1289,14 @@ cat_computer_touch(struct store *st, const char *computer_id,
 	char now[32];
 	int rc;
 
-	now_iso(now);
+	sq_now_iso(now);
 	if ((rc = sqlite_prep(s, "UPDATE computer SET last_sync = ?2 WHERE "
 			  "computer_id = ?1",
 		 &q, err)) < 0)
 		return rc;
-	bind_text(q, 1, computer_id);
-	bind_text(q, 2, now);
-	return run(s, q, err, "cannot record contact");
+	sq_bind_text(q, 1, computer_id);
+	sq_bind_text(q, 2, now);
+	return sq_run(s, q, err, "cannot record contact");
 }
 
 static int
@@ -1365,7 +1319,7 @@ cat_computer_set_groups(struct store *st, const char *computer_id,
 			  "computer_id = ?1",
 		 &q, err)) < 0)
 		return sp_end(s, rc, err);
-	bind_text(q, 1, id);
+	sq_bind_text(q, 1, id);
 	if ((rc = one_int64(s, q, &cpk, err, "unknown computer")) < 0 ||
 	    (rc = group_pk_of(s, ALL_COMPUTERS, &all, err)) < 0)
 		return sp_end(s, rc, err);
@@ -1374,7 +1328,7 @@ cat_computer_set_groups(struct store *st, const char *computer_id,
 		 &q, err)) < 0)
 		return sp_end(s, rc, err);
 	sqlite3_bind_int64(q, 1, cpk);
-	if ((rc = run(s, q, err, "cannot set groups")) < 0)
+	if ((rc = sq_run(s, q, err, "cannot set groups")) < 0)
 		return sp_end(s, rc, err);
 	while (*p != '\0') {
 		const char *semi = strchr(p, ';');
@@ -1399,7 +1353,7 @@ cat_computer_set_groups(struct store *st, const char *computer_id,
 					return sp_end(s, rc, err);
 				sqlite3_bind_int64(q, 1, cpk);
 				sqlite3_bind_int64(q, 2, gpk);
-				if ((rc = run(s, q, err, "cannot set groups")) < 0)
+				if ((rc = sq_run(s, q, err, "cannot set groups")) < 0)
 					return sp_end(s, rc, err);
 				(*matched)++;
 			} else if (rc < 0 && rc != WSD_ENOTFOUND) {
@@ -1414,7 +1368,7 @@ cat_computer_set_groups(struct store *st, const char *computer_id,
 			  "WHERE group_id = '" UNASSIGNED "'",
 		 &q, err)) == 0) {
 		sqlite3_bind_int64(q, 1, cpk);
-		rc = run(s, q, err, "cannot set groups");
+		rc = sq_run(s, q, err, "cannot set groups");
 	}
 	return sp_end(s, rc < 0 ? rc : 0, err);
 }
@@ -1433,15 +1387,15 @@ cat_computer_details_set(struct store *st, const char *computer_id,
 			  "computer_id = ?1",
 		 &q, err)) < 0)
 		return rc;
-	bind_text(q, 1, computer_id);
+	sq_bind_text(q, 1, computer_id);
 	sqlite3_bind_int(q, 2, d->os_build);
-	bind_text(q, 3, d->os_locale ? d->os_locale : "");
-	bind_text(q, 4, d->manufacturer ? d->manufacturer : "");
-	bind_text(q, 5, d->model ? d->model : "");
-	bind_text(q, 6, d->bios_version ? d->bios_version : "");
-	bind_text(q, 7, d->processor ? d->processor : "");
-	bind_text(q, 8, d->client_version ? d->client_version : "");
-	return run(s, q, err, "cannot record computer details");
+	sq_bind_text(q, 3, d->os_locale ? d->os_locale : "");
+	sq_bind_text(q, 4, d->manufacturer ? d->manufacturer : "");
+	sq_bind_text(q, 5, d->model ? d->model : "");
+	sq_bind_text(q, 6, d->bios_version ? d->bios_version : "");
+	sq_bind_text(q, 7, d->processor ? d->processor : "");
+	sq_bind_text(q, 8, d->client_version ? d->client_version : "");
+	return sq_run(s, q, err, "cannot record computer details");
 }
 
 const struct store_catalog_ops store_sqlite_catalog_ops = {

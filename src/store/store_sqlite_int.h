@@ -35,6 +35,56 @@ int sqlite_prep_cached(struct store_sqlite *s, const char *sql,
     sqlite3_stmt **q, struct wsd_err *err);
 void sqlite_unprep(sqlite3_stmt *q);
 
+/* Small helpers every store_sqlite*.c file uses. */
+static inline struct store_sqlite *
+SQ(struct store *st)
+{
+	return (struct store_sqlite *)st;
+}
+
+/* Steps a statement that returns no rows, and finalizes it. */
+static inline int
+sq_run(struct store_sqlite *s, sqlite3_stmt *q, struct wsd_err *err,
+    const char *what)
+{
+	int rc = sqlite3_step(q);
+
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, err, what);
+	return 0;
+}
+
+/* A text column, "" for NULL. */
+static inline const char *
+sq_col(sqlite3_stmt *q, int i)
+{
+	const unsigned char *t = sqlite3_column_text(q, i);
+
+	return t ? (const char *)t : "";
+}
+
+/* Binds V, or NULL when V is NULL. */
+static inline void
+sq_bind_text(sqlite3_stmt *q, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(q, i);
+	else
+		sqlite3_bind_text(q, i, v, -1, SQLITE_TRANSIENT);
+}
+
+/* Now, UTC, as the created/changed columns hold it. */
+static inline void
+sq_now_iso(char buf[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 /* store_sqlite_read.c, for the catalog ops table. */
 int sqlite_revisions_each(struct store *st, const char *update_id,
     int64_t revision_id,
