@@ -171,3 +171,15 @@ status_of(const struct status_state *s, const char *update_id)
 		return e->status;
 	return s->st_reported ? STATUS_NOT_APPLICABLE : STATUS_UNKNOWN;
 }
+
+int
+status_each(const struct status_state *s,
+    int (*fn)(void *, const char *, enum update_status), void *arg)
+{
+	int rc;
+
+	for (size_t i = 0; i < s->st_n; i++)
+		if ((rc = fn(arg, s->st_v[i].id, s->st_v[i].status)) != 0)
+			return rc;
+	return 0;
+}

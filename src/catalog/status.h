@@ -44,5 +44,13 @@ int status_feed(struct status_state *s, int32_t event_id,
     const char *update_id, const char *misc);
 enum update_status status_of(const struct status_state *s,
     const char *update_id);
+/*
+ * Calls FN with every update the reports named (lower-case GUID) and its
+ * status, in no particular order; updates not named are NotApplicable
+ * once st_reported, else Unknown. FN returning non-zero stops the walk
+ * and is returned.
+ */
+int status_each(const struct status_state *s,
+    int (*fn)(void *, const char *, enum update_status), void *arg);
 
 #endif

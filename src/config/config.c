@@ -39,6 +39,8 @@ static const struct key_def keys[] = {
 	{ "kerberos_keytab", K_STR, OFF(cf_krb_keytab), 0, 0 },
 	{ "kerberos_realm_map", K_STR, OFF(cf_krb_realm_map), 0, 0 },
 	{ "kerberos_rcache", K_STR, OFF(cf_krb_rcache), 0, 0 },
+	{ "serversync_client_ca", K_STR, OFF(cf_serversync_client_ca), 0,
+	    0 },
 	{ "tls_certificate", K_STR, OFF(cf_tls_cert), 0, 0 },
 	{ "tls_key", K_STR, OFF(cf_tls_key), 0, 0 },
 	{ "workers", K_UINT, OFF(cf_workers), 0, WSD_MAX_WORKERS },
@@ -111,6 +113,7 @@ config_free(struct config *cf)
 	free(cf->cf_krb_keytab);
 	free(cf->cf_krb_realm_map);
 	free(cf->cf_krb_rcache);
+	free(cf->cf_serversync_client_ca);
 	free(cf);
 }
 
@@ -433,6 +436,21 @@ config_load(const char *datadir, const struct config_overrides *ov,
 		p = abs_in_datadir(real, cf->cf_access_log);
 		free(cf->cf_access_log);
 		cf->cf_access_log = p;
+	}
+	/* An empty value is the default: no client certificates. */
+	if (cf->cf_serversync_client_ca != NULL &&
+	    cf->cf_serversync_client_ca[0] == '\0') {
+		free(cf->cf_serversync_client_ca);
+		cf->cf_serversync_client_ca = NULL;
+	}
+	if (cf->cf_serversync_client_ca != NULL) {
+		p = abs_in_datadir(real, cf->cf_serversync_client_ca);
+		free(cf->cf_serversync_client_ca);
+		cf->cf_serversync_client_ca = p;
+		if (p == NULL) {
+			rc = wsd_fail(err, WSD_ENOMEM, "out of memory");
+			goto fail;
+		}
 	}
 	if (cf->cf_tls_cert == NULL || cf->cf_tls_key == NULL) {
 		rc = wsd_fail(err, WSD_ENOMEM, "out of memory");

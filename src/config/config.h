@@ -41,6 +41,10 @@ struct config {
 	char *cf_krb_keytab;
 	char *cf_krb_realm_map;
 	char *cf_krb_rcache;
+	/* PEM file of the CAs whose client certificates identify downstream
+	 * servers on ServerSyncWebService (absolute; NULL: no certificate is
+	 * requested). docs/CHAINING.md. */
+	char *cf_serversync_client_ca;
 	char *cf_tls_cert; /* absolute path: leaf certificate + chain */
 	char *cf_tls_key;  /* absolute path: private key, mode 0600 */
 	unsigned cf_workers;

@@ -3,13 +3,18 @@
 #include <stdio.h>
 
 #include "auth/authz.h"
+#include "auth/certid.h"
 #include "auth/negotiate.h"
 #include "common/log.h"
 #include "common/sbuf.h"
 #include "http/http_server.h"
 #include "http/static_file.h"
+#include "net/tls.h"
 #include "wsusss/wsusss.h"
 #include "wusp/wusp.h"
+
+_Static_assert(HANDLER_IDENTITY_MAX >= NEGOTIATE_MAX_IDENTITY,
+    "handler identity buffer smaller than an identity");
 
 enum { M_GET = 1, M_HEAD = 2, M_POST = 4 };
 
@@ -68,11 +73,56 @@ negotiate_token(const struct http_req *rq, bool *absent)
 }
 
 /*
+ * The identity of the connection's client certificate into IDENT
+ * (NEGOTIATE_MAX_IDENTITY bytes): 1, or 0 when there is none to use
+ * (no certificate, none asked for, or one that does not verify or map:
+ * logged, and the request goes on as anonymous).
+ */
+static int
+cert_identity(const struct handler_ctx *hx, char *ident)
+{
+	const struct srv_runtime *rt = hx->hx_rt;
+	char subj[CERTID_MAX_DN], iss[CERTID_MAX_DN];
+	const char *why;
+	struct wsd_err err;
+	X509 *leaf;
+
+	switch (tls_peer_verified(hx->hx_ssl, rt->rt_ssl, &leaf, &why)) {
+	case TLS_PEER_NONE:
+		return 0;
+	case TLS_PEER_REFUSED:
+		certid_dn_text(X509_get_subject_name(leaf), subj);
+		certid_dn_text(X509_get_issuer_name(leaf), iss);
+		log_warnx("%s: ServerSyncWebService: client certificate %s "
+			  "issued by %s not accepted: %s",
+		    hx->hx_peer, subj, iss, why);
+		return 0;
+	case TLS_PEER_VERIFIED:
+		break;
+	}
+	certid_dn_text(X509_get_subject_name(leaf), subj);
+	certid_dn_text(X509_get_issuer_name(leaf), iss);
+	if (certid_identity(leaf, &rt->rt_realm_map, ident, &err) < 0) {
+		log_warnx("%s: ServerSyncWebService: client certificate %s "
+			  "issued by %s: no identity: %s",
+		    hx->hx_peer, subj, iss, err.what);
+		return 0;
+	}
+	log_info("%s: ServerSyncWebService: identity %s from client "
+		 "certificate %s issued by %s",
+	    hx->hx_peer, ident, subj, iss);
+	return 1;
+}
+
+/*
  * The Secure WSUS guide's gate on ServerSyncWebService (issue #7;
  * docs/CHAINING.md): anonymous access off unless configured, a Kerberos
- * identity through Negotiate mapped to DOMAIN\name, then the ordered
- * authorization list. Every decision is logged with the identity and
- * the rule that matched. Runs on the head, before any body is read.
+ * identity through Negotiate mapped to DOMAIN\name, or else one from a
+ * verified TLS client certificate (serversync_client_ca), then the
+ * ordered authorization list. A Negotiate token, when sent, decides
+ * alone: a refused ticket is not rescued by a certificate. Every
+ * decision is logged with the identity and the rule that matched. Runs
+ * on the head, before any body is read.
  */
 static int
 serversync_gate(const struct handler_ctx *hx)
@@ -126,6 +176,8 @@ serversync_gate(const struct handler_ctx *hx)
 		if (nr.nr_reply[0] != '\0' && hx->hx_auth_hdr != NULL)
 			snprintf(hx->hx_auth_hdr, HANDLER_AUTH_MAX,
 			    "WWW-Authenticate: Negotiate %s\r\n", nr.nr_reply);
+	} else if (hx->hx_tls && cert_identity(hx, ident) == 1) {
+		who = ident;
 	} else if (!rt->rt_cf->cf_serversync_anonymous) {
 		/* Anonymous access is off (the guide's IIS setting): a
 		 * challenge, as IIS answers with Windows authentication. */
@@ -135,6 +187,8 @@ serversync_gate(const struct handler_ctx *hx)
 			    hx->hx_peer);
 		return HANDLER_AUTH_REQUIRED;
 	}
+	if (who != NULL && hx->hx_identity != NULL)
+		snprintf(hx->hx_identity, HANDLER_IDENTITY_MAX, "%s", who);
 	d = authz_check(rt->rt_authz, who, method, &rule);
 	sbuf_init(&line, 8192);
 	if (authz_describe(rt->rt_authz, who, d, rule, &line) == 0)

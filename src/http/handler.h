@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/ssl.h>
+
 #include "http/http_req.h"
 #include "http/http_resp.h"
 #include "http/http_server.h"
@@ -21,6 +23,9 @@ struct handler_ctx {
 	const struct route *hx_route;
 	const struct srv_runtime *hx_rt;
 	bool hx_tls; /* the request came over the HTTPS port */
+	/* handler_admit: the TLS connection, for its client certificate
+	 * (ServerSyncWebService); NULL over plain HTTP or when not given */
+	const SSL *hx_ssl;
 	const char *hx_body;
 	size_t hx_body_len;
 	const char *hx_date;
@@ -29,9 +34,14 @@ struct handler_ctx {
 	/* handler_admit on ServerSyncWebService: the response header line
 	 * carrying the Negotiate reply (HANDLER_AUTH_MAX bytes), "" none */
 	char *hx_auth_hdr;
+	/* ServerSyncWebService: the caller's authenticated identity
+	 * (DOMAIN\name; HANDLER_IDENTITY_MAX bytes, "" anonymous), written
+	 * by handler_admit's gate and read by the operations. */
+	char *hx_identity;
 };
 
 #define HANDLER_AUTH_MAX 2200
+#define HANDLER_IDENTITY_MAX 96
 /* handler_admit's refusals beyond plain statuses: 401 with a Negotiate
  * challenge, and 403 for a server the authorization list refuses. */
 #define HANDLER_AUTH_REQUIRED 1401

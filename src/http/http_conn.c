@@ -150,6 +150,7 @@ request_reset(struct hconn *c)
 	c->hc_path = NULL;
 	c->hc_route_status = 0;
 	c->hc_auth_hdr[0] = '\0';
+	c->hc_identity[0] = '\0';
 	c->hc_body_left = 0;
 	c->hc_body_chunked = false;
 }
@@ -196,6 +197,7 @@ dispatch(struct hconn *c)
 		.hx_date = worker_date(c->hc_w),
 		.hx_peer = c->hc_peer,
 		.hx_store = &c->hc_w->w_store,
+		.hx_identity = c->hc_identity,
 	};
 	struct http_resp *rs = &c->hc_resp;
 
@@ -310,8 +312,10 @@ on_head(struct hconn *c)
 				   .hx_route = &c->hc_route,
 				   .hx_rt = c->hc_rt,
 				   .hx_tls = c->hc_tls,
+				   .hx_ssl = c->hc_io.io_ssl,
 				   .hx_peer = c->hc_peer,
-				   .hx_auth_hdr = c->hc_auth_hdr },
+				   .hx_auth_hdr = c->hc_auth_hdr,
+				   .hx_identity = c->hc_identity },
 	    &c->hc_body_limit);
 	if (status != 0) {
 		/* Refused before its body: nothing is processed, and any body

@@ -63,6 +63,8 @@ struct hconn {
 	int hc_route_status; /* 0, or the status router_match gave */
 	/* ServerSyncWebService: the Negotiate reply header of this request */
 	char hc_auth_hdr[HANDLER_AUTH_MAX];
+	/* ServerSyncWebService: who the gate admitted, "" anonymous */
+	char hc_identity[HANDLER_IDENTITY_MAX];
 	uint64_t hc_body_left; /* Content-Length bytes still to read */
 	bool hc_body_chunked;
 	uint64_t hc_body_limit;

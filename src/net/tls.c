@@ -1,6 +1,7 @@
 #include "net/tls.h"
 
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 
 #include "common/log.h"
 
@@ -136,4 +137,108 @@ tls_client_ctx_new(const char *ca_file, SSL_CTX **out, struct wsd_err *err)
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	*out = ctx;
 	return 0;
+}
+
+/*
+ * Never fails the handshake: clients without a certificate, or with one
+ * from another CA, must still reach the anonymous roots. OpenSSL keeps the
+ * last verification error as the connection's (and session's) verify
+ * result, which tls_peer_verified reads; SSL_CTX_set_verify documents
+ * this use.
+ */
+static int
+client_cert_cb(int ok, X509_STORE_CTX *xs)
+{
+	(void)ok;
+	(void)xs;
+	return 1;
+}
+
+int
+tls_server_client_ca(SSL_CTX *ctx, const char *ca_path, struct wsd_err *err)
+{
+	STACK_OF(X509_NAME) *names;
+	X509_VERIFY_PARAM *param = SSL_CTX_get0_param(ctx);
+
+	ERR_clear_error();
+	/* The server context's store is empty until here (no system trust
+	 * store is ever loaded into it), so CA_PATH is all it trusts. */
+	if (SSL_CTX_load_verify_locations(ctx, ca_path, NULL) != 1) {
+		log_ssl("serversync_client_ca %s", ca_path);
+		return wsd_fail(err, WSD_ETLS,
+		    "cannot load the client certificate CA file");
+	}
+	if ((names = SSL_load_client_CA_file(ca_path)) == NULL ||
+	    sk_X509_NAME_num(names) == 0) {
+		sk_X509_NAME_pop_free(names, X509_NAME_free);
+		log_ssl("serversync_client_ca %s: no CA certificate", ca_path);
+		return wsd_fail(err, WSD_ETLS,
+		    "no certificate in the client certificate CA file");
+	}
+	SSL_CTX_set_client_CA_list(ctx, names); /* takes NAMES */
+	if (X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_CLIENT) !=
+		1 ||
+	    X509_VERIFY_PARAM_set_trust(param, X509_TRUST_SSL_CLIENT) != 1 ||
+	    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN) !=
+		1) {
+		log_ssl("client certificate verification parameters");
+		return wsd_fail(err, WSD_ETLS,
+		    "cannot set client certificate verification");
+	}
+	X509_VERIFY_PARAM_set_depth(param, WSD_TLS_CLIENT_DEPTH);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, client_cert_cb);
+	return 0;
+}
+
+/* Verifies LEAF (with the peer's chain as untrusted help) against the
+ * CAs of CTX, as the handshake would have. */
+static int
+reverify(const SSL *ssl, SSL_CTX *ctx, X509 *leaf)
+{
+	X509_STORE_CTX *xs;
+	int rc = X509_V_ERR_UNSPECIFIED;
+
+	if ((xs = X509_STORE_CTX_new()) == NULL)
+		return rc;
+	if (X509_STORE_CTX_init(xs, SSL_CTX_get_cert_store(ctx), leaf,
+		SSL_get_peer_cert_chain(ssl)) == 1 &&
+	    X509_STORE_CTX_set_default(xs, "ssl_client") == 1 &&
+	    X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(xs),
+		SSL_CTX_get0_param(ctx)) == 1) {
+		rc = X509_verify_cert(xs) == 1 ? X509_V_OK :
+						   X509_STORE_CTX_get_error(xs);
+	}
+	X509_STORE_CTX_free(xs);
+	ERR_clear_error();
+	return rc;
+}
+
+enum tls_peer
+tls_peer_verified(const SSL *ssl, SSL_CTX *ctx, X509 **leaf, const char **why)
+{
+	long vr;
+
+	*leaf = NULL;
+	*why = NULL;
+	if (ssl == NULL || ctx == NULL ||
+	    (SSL_CTX_get_verify_mode(ctx) & SSL_VERIFY_PEER) == 0)
+		return TLS_PEER_NONE;
+	if ((*leaf = SSL_get0_peer_certificate(ssl)) == NULL)
+		return TLS_PEER_NONE;
+	if (SSL_get_SSL_CTX(ssl) == ctx &&
+	    (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) != 0)
+		vr = SSL_get_verify_result(ssl);
+	else
+		vr = reverify(ssl, ctx, *leaf);
+	if (vr != X509_V_OK) {
+		*why = X509_verify_cert_error_string(vr);
+		return TLS_PEER_REFUSED;
+	}
+	/* A session (resumed, or a long keep-alive) may outlive notAfter. */
+	if (X509_cmp_current_time(X509_get0_notAfter(*leaf)) <= 0) {
+		*why = X509_verify_cert_error_string(
+		    X509_V_ERR_CERT_HAS_EXPIRED);
+		return TLS_PEER_REFUSED;
+	}
+	return TLS_PEER_VERIFIED;
 }

@@ -40,6 +40,8 @@ static const struct fault_def {
 	    APP("FileLocationChanged", "Client"),
 	[SOAP_ERRC_INCOMPATIBLE_PROTOCOL_VERSION] =
 	    APP("IncompatibleProtocolVersion", "Client"),
+	[SOAP_ERRC_FILE_DIGESTS_MISSING] =
+	    APP("FileDigestsMissing", "Client"),
 #undef APP
 	/* ASMX's own texts (System.Web.Services resources). */
 	[SOAP_ERRC_UNKNOWN_OPERATION] = { NULL, "Client",

@@ -49,6 +49,8 @@ enum soap_errc {
 	SOAP_ERRC_FILE_LOCATION_CHANGED,
 	/* MS-WSUSSS (WSUSSS.md 3): GetCookie protocolVersion major is not 1. */
 	SOAP_ERRC_INCOMPATIBLE_PROTOCOL_VERSION,
+	/* MS-WSUSSS DownloadFiles: digests the USS does not know (5.9). */
+	SOAP_ERRC_FILE_DIGESTS_MISSING,
 	/* SOAP/ASMX protocol faults, without detail/ErrorCode. */
 	SOAP_ERRC_UNKNOWN_OPERATION,
 	SOAP_ERRC_VERSION_MISMATCH,

@@ -1221,3 +1221,30 @@ soap_array_i32(const struct soap_doc *d, const struct soap_elem *arr,
 	*n = i;
 	return 0;
 }
+
+int
+soap_get_attr(const struct soap_elem *e, const char *name, size_t max,
+    struct sv *out)
+{
+	const xmlNode *n = (const xmlNode *)(const void *)e;
+
+	if (n == NULL)
+		return WSD_ENOTFOUND;
+	for (const xmlAttr *a = n->properties; a != NULL; a = a->next) {
+		const xmlNode *t = a->children;
+
+		if (a->ns != NULL || strcmp((const char *)a->name, name) != 0)
+			continue;
+		out->p = "";
+		out->n = 0;
+		if (t != NULL) {
+			if (t->type != XML_TEXT_NODE || t->next != NULL ||
+			    t->content == NULL)
+				return WSD_EINVAL;
+			out->p = (const char *)t->content;
+			out->n = strlen(out->p);
+		}
+		return out->n > max ? WSD_ETOOBIG : 0;
+	}
+	return WSD_ENOTFOUND;
+}

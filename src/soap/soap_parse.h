@@ -220,6 +220,16 @@ int soap_get_guid(const struct soap_elem *e, char out[37],
 int soap_get_b64(const struct soap_elem *e, unsigned char *buf, size_t max,
     size_t *outlen, struct wsd_err *err) WSD_MUST_CHECK;
 
+/*
+ * An unqualified attribute NAME of E (ComputerRollupInfo and others
+ * carry attributes) as a slice into the document, at most MAX bytes.
+ * WSD_ENOTFOUND when absent; WSD_EINVAL for a value that is not plain
+ * text; WSD_ETOOBIG over MAX. The parser already bounded attribute
+ * count and length (S10).
+ */
+int soap_get_attr(const struct soap_elem *e, const char *name, size_t max,
+    struct sv *out) WSD_MUST_CHECK;
+
 /* The same parsers over a slice (also used for attribute values). */
 int soap_xs_i32(struct sv s, int32_t *out, struct wsd_err *err) WSD_MUST_CHECK;
 int soap_xs_i64(struct sv s, int64_t *out, struct wsd_err *err) WSD_MUST_CHECK;

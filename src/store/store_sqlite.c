@@ -20,6 +20,8 @@
 #include "store/store_int.h"
 #include "store/store_schema.h"
 #include "store/store_sqlite_int.h"
+#include "store/store_rollup.h"
+#include "store/store_sss.h"
 
 /* Longest one statement may run (S22); checked every 10k VM steps. */
 #define STORE_STATEMENT_MS 30000
@@ -307,7 +309,7 @@ const struct store_ops store_sqlite_ops = {
 	.meta_get = sq_meta_get,
 	.meta_set = sq_meta_set,
 	.catalog = &store_sqlite_catalog_ops,
-	/* .sss = &store_sqlite_sss_ops, */
+	.sss = &store_sqlite_sss_ops,
 	/* .upstream = &store_sqlite_upstream_ops, */
-	/* .rollup = &store_sqlite_rollup_ops, */
+	.rollup = &store_sqlite_rollup_ops,
 };

@@ -172,6 +172,16 @@ runtime_build(struct config *cf, const struct srv_runtime *old,
 		if ((rc = tls_server_ctx_new(cf->cf_tls_cert, cf->cf_tls_key,
 			 &rt->rt_ssl, err)) < 0)
 			goto fail;
+		/* Per generation like the rest of the context: a SIGHUP reads
+		 * the CA file again, and a broken one keeps the old. */
+		if (cf->cf_serversync_client_ca != NULL &&
+		    (rc = tls_server_client_ca(rt->rt_ssl,
+			 cf->cf_serversync_client_ca, err)) < 0)
+			goto fail;
+		if (cf->cf_serversync_client_ca != NULL)
+			log_info("ServerSyncWebService: client certificates "
+				 "from the CAs in %s identify servers",
+			    cf->cf_serversync_client_ca);
 	} else if (!cf->cf_allow_insecure_http) {
 		log_warnx("no TLS certificate installed (%s): run 'wsusutil "
 			  "--data %s configuressl NAME', or set "
@@ -180,6 +190,10 @@ runtime_build(struct config *cf, const struct srv_runtime *old,
 		rc = wsd_fail(err, WSD_EPERM, "TLS is not configured");
 		goto fail;
 	}
+
+	if (!rt->rt_tls && cf->cf_serversync_client_ca != NULL)
+		log_warnx("serversync_client_ca is set but TLS is not "
+			  "configured: no client certificate is asked for");
 
 	/* Created at first start (0600); refused if others may read it. */
 	if ((rc = cookie_keys_load(&rt->rt_cookies, cf->cf_datadir, err)) < 0)

@@ -5,6 +5,11 @@
  * names itself (accountName, its FQDN) and its ServerID (accountGuid);
  * both are self-asserted and only the GUID goes into the cookie.
  *
+ * Each call records the DSS (store_sss_dss_seen: a downstream_server row
+ * keyed by its GUID, with the name it gave and first/last seen). A
+ * failure to record is logged and does not refuse the DSS: the row is
+ * for the administrator's listing, not for access control.
+ *
  * The response's AuthorizationCookie is DssAuth's own type, so PlugInId
  * and CookieData are in the DssAuth namespace (inherited from the
  * response element); the DSS re-namespaces them for GetCookie.
@@ -16,6 +21,7 @@
 #include "common/dnsname.h"
 #include "common/encode.h"
 #include "common/log.h"
+#include "store/store_sss.h"
 
 /* accountName bytes read: a DNS name is at most 253. */
 #define ACCOUNT_NAME_MAX 255
@@ -67,6 +73,9 @@ sss_get_authorization_cookie(struct sss_ctx *c)
 		    err.what);
 		return SOAP_ERRC_INTERNAL_SERVER_ERROR;
 	}
+	if (store_sss_dss_seen(c->sc_store, guid, name.p, &err) < 0)
+		log_warnx("DssAuthWebService: cannot record %s: %s", guid,
+		    err.what);
 	/* The name passed dnsname_valid: LDH only, safe in the log. */
 	log_info("%s: DssAuthWebService: authorization cookie for %s (%s)",
 	    c->sc_hx->hx_peer, name.p, guid);

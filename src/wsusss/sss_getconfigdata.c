@@ -24,9 +24,8 @@
 #define SSS_LANG_SERIAL 1
 /* configAnchor characters read; Windows' are ~30. */
 #define SSS_MAX_CONFIG_ANCHOR 256
-/* Per-request batch sizes wsusd asks a DSS to keep to (WSUSSS.md 5.4;
- * 100 is Windows' MaxNumberOfUpdatesPerRequest, OBSERVED.md #59). */
-#define SSS_MAX_PER_REQUEST 100
+/* The per-request batch sizes wsusd asks a DSS to keep to are
+ * SSS_MAX_PER_REQUEST (wsusss_int.h), which the operations enforce. */
 
 static const struct sss_language {
 	int32_t id; /* LCID */

@@ -10,10 +10,12 @@
 #include "wsusss/wsusss_int.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "common/encode.h"
 #include "common/log.h"
 #include "common/strparse.h"
+#include "store/store_sss.h"
 
 /* "1.20" -> 0x00010014 in *OUT; -1 when not two decimal numbers. */
 static int
@@ -64,6 +66,61 @@ open_auth(struct sss_ctx *c, struct cookie *auth)
 	return SOAP_ERRC_NONE;
 }
 
+struct dss_name {
+	const char *id;
+	char fqdn[256];
+	bool found;
+};
+
+static int
+dss_cb(void *arg, const struct store_sss_dss_row *r)
+{
+	struct dss_name *n = arg;
+
+	if (strcmp(r->server_id, n->id) != 0)
+		return 0;
+	snprintf(n->fqdn, sizeof(n->fqdn), "%s", r->fqdn);
+	n->found = true;
+	return 1;
+}
+
+/*
+ * SECURITY.md S8: the server the body names must be the one the channel
+ * authenticated. GetAuthorizationCookie (anonymous, as on Windows) took
+ * the DSS's word for its name; here the caller is known (Kerberos or a
+ * client certificate: DOMAIN\NAME or DOMAIN\NAME$), and the FQDN it
+ * registered must start with that NAME. Windows does not check this;
+ * a Windows DSS sends its own FQDN, which passes. Anonymous callers
+ * (serversync_anonymous = yes) have nothing to compare.
+ */
+static enum soap_errc
+check_identity(struct sss_ctx *c, const char *guid)
+{
+	const char *who = c->sc_hx->hx_identity, *name;
+	struct dss_name n = { .id = guid };
+	struct wsd_err err;
+	size_t len, label;
+
+	if (who == NULL || who[0] == '\0')
+		return SOAP_ERRC_NONE;
+	name = strchr(who, '\\') ? strchr(who, '\\') + 1 : who;
+	len = strlen(name);
+	if (len > 0 && name[len - 1] == '$')
+		len--;
+	if (store_sss_dss_list(c->sc_store, dss_cb, &n, &err) < 0)
+		return SOAP_ERRC_INTERNAL_SERVER_ERROR;
+	label = strcspn(n.fqdn, ".");
+	if (!n.found || label != len || strncasecmp(n.fqdn, name, len) != 0) {
+		log_warnx("%s: ServerSyncWebService: %s presented the "
+			  "authorization of %s (%s): refused",
+		    c->sc_hx->hx_peer, who, n.found ? n.fqdn : "an unknown "
+		    "server", guid);
+		c->sc_message = "the authorization cookie names another server";
+		return SOAP_ERRC_INVALID_AUTHORIZATION_COOKIE;
+	}
+	return SOAP_ERRC_NONE;
+}
+
 /* oldCookie: absent, nil or without EncryptedData is "none". */
 static enum soap_errc
 check_old(struct sss_ctx *c)
@@ -110,6 +167,9 @@ sss_get_cookie(struct sss_ctx *c)
 	if ((ec = open_auth(c, &auth)) != SOAP_ERRC_NONE ||
 	    (ec = check_old(c)) != SOAP_ERRC_NONE)
 		return ec;
+	guid_format(auth.co_computer, guid);
+	if ((ec = check_identity(c, guid)) != SOAP_ERRC_NONE)
+		return ec;
 	e = soap_child(d, d->sd_op, "protocolVersion");
 	if (e == NULL || soap_get_str(e, 16, &s, &err) < 0 ||
 	    parse_protocol(s, &proto) < 0) {
@@ -136,7 +196,6 @@ sss_get_cookie(struct sss_ctx *c)
 		    err.what);
 		return SOAP_ERRC_INTERNAL_SERVER_ERROR;
 	}
-	guid_format(auth.co_computer, guid);
 	log_info("%s: ServerSyncWebService: cookie for %s, protocol %u.%u",
 	    c->sc_hx->hx_peer, guid, (unsigned)(proto >> 16),
 	    (unsigned)(proto & 0xffff));

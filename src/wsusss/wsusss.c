@@ -1,5 +1,6 @@
 #include "wsusss/wsusss.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -10,43 +11,55 @@
 #include "http/http_req.h"
 #include "wsusss/wsusss_int.h"
 
-/* The largest answer of the operations served: GetConfigData ~1.3 KiB. */
+/*
+ * Response caps. Small: the fixed-size answers (GetConfigData ~1.5 KiB).
+ * List: GetRevisionIdList is not paged (WSUSSS.md 5.5; a real WSUS sent
+ * 3.1 MB) and an UpdateIdentity is ~120 bytes, so 64 MiB holds ~500,000
+ * revisions, more than Microsoft Update's whole catalog; GetDeployments'
+ * lists are of the same order. Data: GetUpdateData stops adding updates
+ * at 2,000,000 bytes itself (sss_getupdatedata.c); the cap only has to
+ * hold the first document when it alone is larger (UPDATE_DOC_MAX_BYTES,
+ * escaped).
+ */
 #define WSUSSS_MAX_RESPONSE (64 * 1024)
+#define WSUSSS_MAX_LIST     (64 * 1024 * 1024)
+#define WSUSSS_MAX_DATA     (64 * 1024 * 1024)
 
 static const struct sss_op {
 	enum vroot vroot;
 	const char *ns;
 	const char *name;
 	sss_op_fn fn;
+	size_t cap;
 } ops[] = {
-	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetAuthConfig", sss_get_auth_config },
+	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetAuthConfig", sss_get_auth_config,
+	    WSUSSS_MAX_RESPONSE },
 	{ VROOT_DSSAUTH, WSUSSS_NS_DSSAUTH, "GetAuthorizationCookie",
-	    sss_get_authorization_cookie },
-	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetCookie", sss_get_cookie },
-	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetConfigData", sss_get_config_data },
-	{ VROOT_SERVERSYNC, WSUSSS_NS_MONITORABLE, "Ping", sss_ping },
-	{ VROOT_DSSAUTH, WSUSSS_NS_MONITORABLE, "Ping", sss_ping },
-};
-
-/*
- * Operations of the WSUSSS WSDLs (schema/ORDER.md, and the two driver
- * operations of MU's live WSDL) not served yet: handed back to the
- * caller's "not implemented" fault, which a DSS takes as "stop, retry
- * later", never a fake success.
- */
-static const struct sss_pending {
-	enum vroot vroot;
-	const char *ns;
-	const char *name;
-} pending[] = {
-	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetRevisionIdList" },
-	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetUpdateData" },
-	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetUpdateDecryptionData" },
-	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetDeployments" },
-	{ VROOT_SERVERSYNC, WSUSSS_NS, "DownloadFiles" },
-	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetRelatedRevisionsForUpdates" },
-	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetDriverIdList" },
-	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetDriverSetData" },
+	    sss_get_authorization_cookie, WSUSSS_MAX_RESPONSE },
+	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetCookie", sss_get_cookie,
+	    WSUSSS_MAX_RESPONSE },
+	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetConfigData", sss_get_config_data,
+	    WSUSSS_MAX_RESPONSE },
+	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetRevisionIdList",
+	    sss_get_revision_id_list, WSUSSS_MAX_LIST },
+	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetUpdateData", sss_get_update_data,
+	    WSUSSS_MAX_DATA },
+	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetUpdateDecryptionData",
+	    sss_get_update_decryption_data, WSUSSS_MAX_RESPONSE },
+	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetRelatedRevisionsForUpdates",
+	    sss_get_related_revisions, WSUSSS_MAX_RESPONSE },
+	{ VROOT_SERVERSYNC, WSUSSS_NS, "DownloadFiles", sss_download_files,
+	    WSUSSS_MAX_RESPONSE },
+	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetDriverIdList",
+	    sss_get_driver_id_list, WSUSSS_MAX_RESPONSE },
+	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetDriverSetData",
+	    sss_get_driver_set_data, WSUSSS_MAX_RESPONSE },
+	{ VROOT_SERVERSYNC, WSUSSS_NS, "GetDeployments", sss_get_deployments,
+	    WSUSSS_MAX_LIST },
+	{ VROOT_SERVERSYNC, WSUSSS_NS_MONITORABLE, "Ping", sss_ping,
+	    WSUSSS_MAX_RESPONSE },
+	{ VROOT_DSSAUTH, WSUSSS_NS_MONITORABLE, "Ping", sss_ping,
+	    WSUSSS_MAX_RESPONSE },
 };
 
 /*
@@ -87,17 +100,6 @@ fault(const struct handler_ctx *hx, struct http_resp *rs, enum soap_errc code,
 	return rc;
 }
 
-static bool
-is_pending(enum vroot v, const struct soap_doc *doc)
-{
-	for (size_t i = 0; i < sizeof(pending) / sizeof(pending[0]); i++)
-		if (pending[i].vroot == v &&
-		    strcmp(pending[i].name, doc->sd_op_name) == 0 &&
-		    strcmp(pending[i].ns, doc->sd_op_ns) == 0)
-			return true;
-	return false;
-}
-
 int
 wsusss_handle(const struct handler_ctx *hx, struct http_resp *rs)
 {
@@ -132,17 +134,16 @@ wsusss_handle(const struct handler_ctx *hx, struct http_resp *rs)
 		    strcmp(ops[i].name, doc.sd_op_name) == 0 &&
 		    strcmp(ops[i].ns, doc.sd_op_ns) == 0)
 			op = &ops[i];
+	/* Every operation of the WSUSSS WSDLs is served: nothing is
+	 * WSUSSS_NOT_SERVED any more, the rest is unknown. */
 	if (op == NULL) {
-		bool later = is_pending(v, &doc);
-
 		soap_doc_release(&doc);
-		if (later)
-			return WSUSSS_NOT_SERVED;
 		return fault(hx, rs, SOAP_ERRC_UNKNOWN_OPERATION,
 		    action[0] ? action : "(none)", action);
 	}
 
 	memset(&c, 0, sizeof(c));
+	sbuf_init(&c.sc_msg, 8 * 1024);
 	c.sc_hx = hx;
 	c.sc_keys = &hx->hx_rt->rt_cookies;
 	c.sc_doc = &doc;
@@ -151,6 +152,7 @@ wsusss_handle(const struct handler_ctx *hx, struct http_resp *rs)
 	    store_open(hx->hx_store, hx->hx_rt->rt_cf->cf_datadir, &err) < 0) {
 		log_warnx("cannot open the database: %s", err.what);
 		soap_doc_release(&doc);
+		sbuf_release(&c.sc_msg);
 		return fault(hx, rs, SOAP_ERRC_INTERNAL_SERVER_ERROR,
 		    "database unavailable", action);
 	}
@@ -167,9 +169,10 @@ wsusss_handle(const struct handler_ctx *hx, struct http_resp *rs)
 		}
 		c.sc_instance = cached;
 	}
-	sbuf_init(&sb, WSUSSS_MAX_RESPONSE);
+	sbuf_init(&sb, op->cap);
 	if (soap_emit_begin(&c.sc_w, &sb, SOAP_STYLE_ASMX) < 0) {
 		soap_doc_release(&doc);
+		sbuf_release(&c.sc_msg);
 		return WSD_ENOMEM;
 	}
 	ec = op->fn(&c);
@@ -179,11 +182,15 @@ wsusss_handle(const struct handler_ctx *hx, struct http_resp *rs)
 	if (ec != SOAP_ERRC_NONE) {
 		sbuf_release(&sb);
 		log_info("%s: %s: %s fault %s%s%s", hx->hx_peer, vroot_name(v),
-		    op->name, soap_errc_name(ec) ? soap_errc_name(ec) : "?",
+		    op->name,
+		    soap_errc_name(ec) ? soap_errc_name(ec) : "?",
 		    c.sc_message ? ": " : "", c.sc_message ? c.sc_message : "");
-		return fault(hx, rs, ec, c.sc_message ? c.sc_message : "",
+		rc = fault(hx, rs, ec, c.sc_message ? c.sc_message : "",
 		    action);
+		sbuf_release(&c.sc_msg);
+		return rc;
 	}
+	sbuf_release(&c.sc_msg);
 	rc = reply(hx, rs, 200, &sb);
 	sbuf_release(&sb);
 	return rc;
@@ -208,4 +215,92 @@ sss_last_change(struct sss_ctx *c, struct soap_datetime *out)
 		return rc;
 	*out = soap_datetime_from_unix((int64_t)timegm(&tm), 0);
 	return 0;
+}
+
+enum soap_errc
+sss_check_cookie(struct sss_ctx *c)
+{
+	struct cookie ck;
+
+	return sss_open_dss_cookie(c,
+	    soap_child(c->sc_doc, c->sc_doc->sd_op, "cookie"), &ck);
+}
+
+enum soap_errc
+sss_read_anchor(struct sss_ctx *c, const struct soap_elem *e,
+    const char *name, struct sss_anchor *out, bool *present)
+{
+	struct wsd_err err;
+	struct sv s;
+
+	*present = false;
+	if (e == NULL || soap_is_nil(e))
+		return SOAP_ERRC_NONE;
+	if (soap_get_str(e, SSS_ANCHOR_MAX, &s, &err) < 0 ||
+	    (s.n != 0 && sss_anchor_parse(s, out) < 0)) {
+		c->sc_message = name;
+		return SOAP_ERRC_INVALID_PARAMETERS;
+	}
+	*present = s.n != 0;
+	return SOAP_ERRC_NONE;
+}
+
+int
+sss_emit_anchor(struct sss_ctx *c, uint64_t gen)
+{
+	struct sss_anchor a;
+	struct timespec ts;
+	char buf[SSS_ANCHOR_MAX];
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+		return WSD_EIO;
+	a.an_gen = gen;
+	a.an_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (sss_anchor_format(&a, buf) < 0)
+		return WSD_EINVAL;
+	return soap_emit_str(&c->sc_w, "Anchor", buf);
+}
+
+enum soap_errc
+sss_read_update_ids(struct sss_ctx *c, const struct soap_elem *arr,
+    const char *name, struct sss_update_id *ids, size_t *n)
+{
+	const struct soap_doc *d = c->sc_doc;
+	const struct soap_elem *item;
+	struct soap_iter it;
+	struct wsd_err err;
+	size_t count = 0;
+
+	*n = 0;
+	c->sc_message = name;
+	/* A missing array is null, not empty: both are refused (5.6). */
+	if (arr == NULL || soap_is_nil(arr) ||
+	    soap_array_begin(d, arr, "UpdateIdentity", SSS_MAX_PER_REQUEST,
+		&it, &count, &err) < 0 ||
+	    count == 0)
+		return SOAP_ERRC_INVALID_PARAMETERS;
+	while ((item = soap_iter_next(&it)) != NULL) {
+		if (soap_is_nil(item) ||
+		    soap_get_guid(soap_child(d, item, "UpdateID"), ids[*n].id,
+			&err) < 0 ||
+		    soap_get_i32(soap_child(d, item, "RevisionNumber"),
+			&ids[*n].revision, &err) < 0)
+			return SOAP_ERRC_INVALID_PARAMETERS;
+		if (++*n == SSS_MAX_PER_REQUEST)
+			break;
+	}
+	c->sc_message = NULL;
+	return SOAP_ERRC_NONE;
+}
+
+void
+sss_truncate(struct sss_ctx *c, size_t len)
+{
+	struct sbuf *sb = c->sc_w.sw_sb;
+
+	assert(len <= sb->sb_len);
+	if (len < sb->sb_len) {
+		sb->sb_len = len;
+		sb->sb_buf[len] = '\0';
+	}
 }

@@ -2,6 +2,13 @@
  * wsusutil report: per-(computer, update) status as WSUS's reports show
  * it (Installed, Needed, Downloaded, Failed, NotApplicable, Unknown),
  * derived from the events each computer reported (catalog/status.h).
+ * Computers downstream servers rolled up (MS-WSUSSS, store_rollup.h)
+ * follow, their status as their server summarised it: SummarizationState
+ * 0..6 maps to Unknown, NotApplicable, Needed, Downloaded, Installed,
+ * Failed, InstalledPendingReboot; an update their server did not name is
+ * NotApplicable once the computer reported status, else Unknown. JSON
+ * rows carry "via" (the downstream server's name, "" for our own
+ * computers) and "via_server_id".
  */
 #include "wsusutil/wsusutil.h"
 
@@ -15,6 +22,7 @@
 #include "common/encode.h"
 #include "common/json.h"
 #include "store/store.h"
+#include "store/store_rollup.h"
 
 struct upd {
 	char id[37];
@@ -25,6 +33,16 @@ struct comp {
 	char id[37];
 	char dns[256];
 	char last[32];
+	bool rolled;     /* rolled up by a downstream server */
+	bool reported;   /* rolled up: it reported status */
+	char via[256];   /* rolled up: its server's name or id */
+	char via_id[37];
+};
+
+/* A rolled-up computer's status rows, ordered by update id. */
+struct rrow {
+	char id[37];
+	int32_t state;
 };
 
 struct vec {
@@ -66,10 +84,69 @@ comp_cb(void *arg, const struct store_computer_row *r)
 
 	if (c == NULL)
 		return 1;
+	memset(c, 0, sizeof(*c));
 	snprintf(c->id, sizeof(c->id), "%s", r->computer_id);
 	snprintf(c->dns, sizeof(c->dns), "%s", r->dns_name);
 	snprintf(c->last, sizeof(c->last), "%s", r->last_sync);
 	return 0;
+}
+
+static int
+rcomp_cb(void *arg, const struct store_rollup_computer_row *r)
+{
+	struct comp *c = vec_push(arg);
+
+	if (c == NULL)
+		return 1;
+	memset(c, 0, sizeof(*c));
+	snprintf(c->id, sizeof(c->id), "%s", r->c.computer_id);
+	snprintf(c->dns, sizeof(c->dns), "%s", r->c.full_domain_name);
+	snprintf(c->last, sizeof(c->last), "%s", r->c.last_sync_time);
+	c->rolled = true;
+	c->reported = r->last_detection_time[0] != '\0' || r->n_status > 0;
+	snprintf(c->via, sizeof(c->via), "%s",
+	    r->via_name[0] ? r->via_name : r->c.parent_server_id);
+	snprintf(c->via_id, sizeof(c->via_id), "%s", r->c.parent_server_id);
+	return 0;
+}
+
+static int
+rrow_cb(void *arg, const struct store_rollup_status *r)
+{
+	struct rrow *x = vec_push(arg);
+
+	if (x == NULL)
+		return 1;
+	snprintf(x->id, sizeof(x->id), "%s", r->update_id);
+	x->state = r->state;
+	return 0;
+}
+
+/* A rolled-up computer's status of update ID (rows sorted by id). */
+static enum update_status
+rolled_status(const struct comp *c, const struct vec *rows, const char *id)
+{
+	static const enum update_status map[] = { STATUS_UNKNOWN,
+		STATUS_NOT_APPLICABLE, STATUS_NEEDED, STATUS_DOWNLOADED,
+		STATUS_INSTALLED, STATUS_FAILED,
+		STATUS_INSTALLED_PENDING_REBOOT };
+	const struct rrow *v = rows->v;
+	size_t lo = 0, hi = rows->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = strcmp(v[mid].id, id);
+
+		if (d == 0)
+			return v[mid].state >= 0 && v[mid].state <= 6 ?
+			    map[v[mid].state] :
+			    STATUS_UNKNOWN;
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return c->reported ? STATUS_NOT_APPLICABLE : STATUS_UNKNOWN;
 }
 
 static int
@@ -138,7 +215,8 @@ cmd_report(const char *datadir, int argc, char **argv)
 	if (wsusutil_open_store("report", datadir, &st) < 0)
 		return 1;
 	if (store_updates_list(st, &f, upd_cb, &ups, &err) < 0 ||
-	    store_computers_list(st, comp_cb, &cs, &err) < 0) {
+	    store_computers_list(st, comp_cb, &cs, &err) < 0 ||
+	    store_rollup_computers_each(st, rcomp_cb, &cs, &err) < 0) {
 		rc = wsusutil_fail("report", err.what);
 		goto out;
 	}
@@ -163,24 +241,34 @@ cmd_report(const char *datadir, int argc, char **argv)
 		printf("[");
 	for (size_t i = 0; i < cs.n; i++) {
 		struct comp *c = &((struct comp *)cs.v)[i];
+		struct vec rrows = { .size = sizeof(struct rrow) };
 		struct status_state s;
 
 		if (want_c != NULL && strcasecmp(want_c, c->dns) != 0 &&
 		    strcasecmp(want_c, c->id) != 0)
 			continue;
 		status_init(&s);
-		if (load_status(st, c->id, &s, &err) < 0) {
+		if ((c->rolled ? store_rollup_status_each(st, c->id, rrow_cb,
+				     &rrows, &err) :
+				 load_status(st, c->id, &s, &err)) < 0) {
 			status_release(&s);
+			free(rrows.v);
 			rc = wsusutil_fail("report", err.what);
 			break;
 		}
 		for (size_t j = 0; j < ups.n; j++) {
 			struct upd *u = &((struct upd *)ups.v)[j];
-			const char *status =
-			    update_status_name(status_of(&s, u->id));
+			const char *status = update_status_name(c->rolled ?
+				rolled_status(c, &rrows, u->id) :
+				status_of(&s, u->id));
 
 			if (want_u != NULL && strcmp(uid, u->id) != 0)
 				continue;
+			if (!json && c->rolled) {
+				printf("%-30s %s  %-22s %s  (via %s)\n",
+				    c->dns, u->id, status, u->title, c->via);
+				continue;
+			}
 			if (!json) {
 				printf("%-30s %s  %-22s %s\n", c->dns, u->id,
 				    status, u->title);
@@ -196,9 +284,14 @@ cmd_report(const char *datadir, int argc, char **argv)
 			json_str(stdout, u->title);
 			printf(", \"status\": ");
 			json_str(stdout, status);
+			printf(", \"via\": ");
+			json_str(stdout, c->rolled ? c->via : "");
+			printf(", \"via_server_id\": ");
+			json_str(stdout, c->rolled ? c->via_id : "");
 			printf("}");
 		}
 		status_release(&s);
+		free(rrows.v);
 	}
 	if (json)
 		printf("\n]\n");

@@ -49,6 +49,17 @@ static const struct wusp_op {
 	    wusp_get_required_inventory_type, SOAP_STYLE_ASMX },
 	{ VROOT_REPORTING, SOAP_NS_REPORTING, "ReportInventory",
 	    wusp_report_inventory, SOAP_STYLE_ASMX },
+	/* Server-server rollup (MS-WSUSSS, WSUSSS.md 9; wusp_rollup.c). */
+	{ VROOT_REPORTING, SOAP_NS_REPORTING, "GetRollupConfiguration",
+	    wusp_get_rollup_configuration, SOAP_STYLE_ASMX },
+	{ VROOT_REPORTING, SOAP_NS_REPORTING, "RollupDownstreamServers",
+	    wusp_rollup_downstream_servers, SOAP_STYLE_ASMX },
+	{ VROOT_REPORTING, SOAP_NS_REPORTING, "RollupComputers",
+	    wusp_rollup_computers, SOAP_STYLE_ASMX },
+	{ VROOT_REPORTING, SOAP_NS_REPORTING, "GetOutOfSyncComputers",
+	    wusp_get_out_of_sync_computers, SOAP_STYLE_ASMX },
+	{ VROOT_REPORTING, SOAP_NS_REPORTING, "RollupComputerStatus",
+	    wusp_rollup_computer_status, SOAP_STYLE_ASMX },
 };
 
 /* MS-WUSP operations this version does not serve yet: a fault the client

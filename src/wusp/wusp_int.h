@@ -56,6 +56,13 @@ enum soap_errc wusp_report_event_batch2(struct wusp_ctx *c);
 enum soap_errc wusp_get_required_inventory_type(struct wusp_ctx *c);
 enum soap_errc wusp_report_inventory(struct wusp_ctx *c);
 
+/* Reporting rollup, upstream side (wusp_rollup.c, WSUSSS.md 9). */
+enum soap_errc wusp_get_rollup_configuration(struct wusp_ctx *c);
+enum soap_errc wusp_rollup_downstream_servers(struct wusp_ctx *c);
+enum soap_errc wusp_rollup_computers(struct wusp_ctx *c);
+enum soap_errc wusp_get_out_of_sync_computers(struct wusp_ctx *c);
+enum soap_errc wusp_rollup_computer_status(struct wusp_ctx *c);
+
 /*
  * An UpdateIdentity of a request and the revision of this server it
  * names (wusp_refreshcache.c). wusp_identities_read takes the

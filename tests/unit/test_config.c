@@ -86,6 +86,41 @@ test_keys_and_override(void **state)
 	config_free(cf);
 }
 
+/* serversync_client_ca: off by default and when empty; a relative path
+ * is in the data directory, an absolute one kept. */
+static void
+test_serversync_client_ca(void **state)
+{
+	struct config *cf = NULL;
+	struct wsd_err e;
+	const char *p;
+
+	(void)state;
+	write_conf("");
+	assert_int_equal(config_load(dir, NULL, &cf, &e), 0);
+	assert_null(cf->cf_serversync_client_ca);
+	config_free(cf);
+	write_conf("serversync_client_ca =\n");
+	assert_int_equal(config_load(dir, NULL, &cf, &e), 0);
+	assert_null(cf->cf_serversync_client_ca);
+	config_free(cf);
+	write_conf("serversync_client_ca = tls/client-ca.pem\n");
+	assert_int_equal(config_load(dir, NULL, &cf, &e), 0);
+	p = cf->cf_serversync_client_ca;
+	assert_non_null(p);
+	assert_true(p[0] == '/');
+	assert_true(strlen(p) > strlen("/tls/client-ca.pem"));
+	assert_string_equal(p + strlen(p) - strlen("/tls/client-ca.pem"),
+	    "/tls/client-ca.pem");
+	assert_non_null(strstr(p, "wsusd-test-config-"));
+	config_free(cf);
+	write_conf("serversync_client_ca = /etc/wsusd/ds-ca.pem\n");
+	assert_int_equal(config_load(dir, NULL, &cf, &e), 0);
+	assert_string_equal(cf->cf_serversync_client_ca,
+	    "/etc/wsusd/ds-ca.pem");
+	config_free(cf);
+}
+
 static void
 test_bad_files(void **state)
 {
@@ -156,6 +191,7 @@ main(void)
 		cmocka_unit_test(test_port_rule),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_keys_and_override),
+		cmocka_unit_test(test_serversync_client_ca),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_file_set),
 	};

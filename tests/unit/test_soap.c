@@ -1656,6 +1656,8 @@ test_fault_table(void **state)
 		    "Client" },
 		{ SOAP_ERRC_INCOMPATIBLE_PROTOCOL_VERSION,
 		    "IncompatibleProtocolVersion", "Client" },
+		{ SOAP_ERRC_FILE_DIGESTS_MISSING, "FileDigestsMissing",
+		    "Client" },
 		{ SOAP_ERRC_UNKNOWN_OPERATION, NULL, "Client" },
 		{ SOAP_ERRC_VERSION_MISMATCH, NULL, "VersionMismatch" },
 		{ SOAP_ERRC_MUST_UNDERSTAND, NULL, "MustUnderstand" },
