@@ -49,6 +49,7 @@ bench: build
 	./bench/run.sh
 	./bench/catalog.sh
 	./bench/scan.sh
+	./bench/sync.sh
 
 clean:
 	rm -rf build build-asan build-fuzz

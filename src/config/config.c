@@ -41,6 +41,9 @@ static const struct key_def keys[] = {
 	{ "kerberos_rcache", K_STR, OFF(cf_krb_rcache), 0, 0 },
 	{ "serversync_client_ca", K_STR, OFF(cf_serversync_client_ca), 0,
 	    0 },
+	{ "sync_keytab", K_STR, OFF(cf_sync_keytab), 0, 0 },
+	{ "sync_schedule", K_STR, OFF(cf_sync_schedule), 0, 0 },
+	{ "sync_account_name", K_STR, OFF(cf_sync_account_name), 0, 0 },
 	{ "tls_certificate", K_STR, OFF(cf_tls_cert), 0, 0 },
 	{ "tls_key", K_STR, OFF(cf_tls_key), 0, 0 },
 	{ "workers", K_UINT, OFF(cf_workers), 0, WSD_MAX_WORKERS },
@@ -114,7 +117,63 @@ config_free(struct config *cf)
 	free(cf->cf_krb_realm_map);
 	free(cf->cf_krb_rcache);
 	free(cf->cf_serversync_client_ca);
+	free(cf->cf_sync_keytab);
+	free(cf->cf_sync_schedule);
+	free(cf->cf_sync_account_name);
 	free(cf);
+}
+
+static int
+cmp_u16(const void *a, const void *b)
+{
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+/*
+ * sync_schedule = HH:MM[, HH:MM...]: local times of day, as WSUS's
+ * "synchronize automatically" (first time, and up to 24 a day). Empty
+ * or "manual": none.
+ */
+static int
+sync_schedule_parse(struct config *cf, struct wsd_err *err)
+{
+	const char *p = cf->cf_sync_schedule;
+
+	cf->cf_nsync_times = 0;
+	if (strcmp(p, "") == 0 || strcmp(p, "manual") == 0)
+		return 0;
+	for (;;) {
+		unsigned h, m;
+		int n = 0;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (sscanf(p, "%2u:%2u%n", &h, &m, &n) != 2 || n != 5 ||
+		    h > 23 || m > 59)
+			return wsd_fail(err, WSD_EINVAL,
+			    "expected HH:MM[, HH:MM...] (24-hour local time) "
+			    "or manual");
+		if (cf->cf_nsync_times == CONFIG_MAX_SYNC_TIMES)
+			return wsd_fail(err, WSD_EINVAL,
+			    "at most 24 synchronizations a day");
+		for (unsigned i = 0; i < cf->cf_nsync_times; i++)
+			if (cf->cf_sync_times[i] == h * 60 + m)
+				return wsd_fail(err, WSD_EINVAL,
+				    "a time is listed twice");
+		cf->cf_sync_times[cf->cf_nsync_times++] = (uint16_t)(h * 60 + m);
+		p += n;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		if (*p++ != ',')
+			return wsd_fail(err, WSD_EINVAL,
+			    "expected HH:MM[, HH:MM...] (24-hour local time) "
+			    "or manual");
+	}
+	qsort(cf->cf_sync_times, cf->cf_nsync_times,
+	    sizeof(cf->cf_sync_times[0]), cmp_u16);
+	return 0;
 }
 
 static void
@@ -451,6 +510,24 @@ config_load(const char *datadir, const struct config_overrides *ov,
 			rc = wsd_fail(err, WSD_ENOMEM, "out of memory");
 			goto fail;
 		}
+	}
+	if (cf->cf_sync_keytab != NULL && cf->cf_sync_keytab[0] == '\0') {
+		free(cf->cf_sync_keytab);
+		cf->cf_sync_keytab = NULL;
+	}
+	if (cf->cf_sync_keytab != NULL) {
+		p = abs_in_datadir(real, cf->cf_sync_keytab);
+		free(cf->cf_sync_keytab);
+		if ((cf->cf_sync_keytab = p) == NULL) {
+			rc = wsd_fail(err, WSD_ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	if (cf->cf_sync_schedule != NULL &&
+	    (rc = sync_schedule_parse(cf, err)) < 0) {
+		log_warnx("%s/wsusd.conf: sync_schedule: %s", datadir,
+		    err->what);
+		goto fail;
 	}
 	if (cf->cf_tls_cert == NULL || cf->cf_tls_key == NULL) {
 		rc = wsd_fail(err, WSD_ENOMEM, "out of memory");

@@ -21,6 +21,9 @@
 #define WSD_DEFAULT_HTTPS_PORT 8531
 #define WSD_CONF_NAME "wsusd.conf"
 
+/* WSUS allows up to 24 synchronizations a day. */
+#define CONFIG_MAX_SYNC_TIMES 24
+
 struct config {
 	char *cf_datadir;     /* absolute, no trailing slash */
 	char *cf_server_name; /* host name used in every URL we generate */
@@ -45,6 +48,18 @@ struct config {
 	 * servers on ServerSyncWebService (absolute; NULL: no certificate is
 	 * requested). docs/CHAINING.md. */
 	char *cf_serversync_client_ca;
+	/* Downstream synchronization (docs/CHAINING.md): the client keytab
+	 * its Negotiate uses (absolute, NULL: the environment's cache) and
+	 * the times of day (minutes after local midnight) of scheduled
+	 * synchronizations, ascending; none: manual only. */
+	char *cf_sync_keytab;
+	/* The FQDN this server names itself with to its upstream (NULL:
+	 * server_name); the upstream checks it against the account that
+	 * authenticated (ds1.corp.example for CORP\DS1$). */
+	char *cf_sync_account_name;
+	char *cf_sync_schedule;
+	unsigned cf_nsync_times;
+	uint16_t cf_sync_times[CONFIG_MAX_SYNC_TIMES];
 	char *cf_tls_cert; /* absolute path: leaf certificate + chain */
 	char *cf_tls_key;  /* absolute path: private key, mode 0600 */
 	unsigned cf_workers;

@@ -20,6 +20,7 @@
 #include "store/store_int.h"
 #include "store/store_schema.h"
 #include "store/store_sqlite_int.h"
+#include "store/store_upstream.h"
 #include "store/store_rollup.h"
 #include "store/store_sss.h"
 
@@ -310,6 +311,6 @@ const struct store_ops store_sqlite_ops = {
 	.meta_set = sq_meta_set,
 	.catalog = &store_sqlite_catalog_ops,
 	.sss = &store_sqlite_sss_ops,
-	/* .upstream = &store_sqlite_upstream_ops, */
+	.upstream = &store_sqlite_upstream_ops,
 	.rollup = &store_sqlite_rollup_ops,
 };

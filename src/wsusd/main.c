@@ -24,6 +24,7 @@
 #include "http/http_server.h"
 #include "store/store.h"
 #include "wsusd/runtime.h"
+#include "wsusd/sync_sched.h"
 
 /* Without TLS, say so again this often (SECURITY.md S3). */
 #define INSECURE_WARN_SECS 3600
@@ -298,6 +299,8 @@ main(int argc, char **argv)
 	{
 		/* srv owns rt from here; keep our own copy of the path. */
 		char *dd = strdup(datadir);
+		struct sync_sched sched;
+		time_t last_warn;
 		unsigned grace;
 
 		if (dd == NULL)
@@ -306,13 +309,22 @@ main(int argc, char **argv)
 			fatalx("cannot start: %s", err.what);
 		log_info("wsusd %s started (pid %ld)", WSUSD_VERSION,
 		    (long)getpid());
+		sync_sched_init(&sched, time(NULL));
+		last_warn = time(NULL);
 		for (;;) {
-			struct timespec ts = { INSECURE_WARN_SECS, 0 };
+			time_t now = time(NULL);
+			struct timespec ts = { sync_sched_tick(&sched,
+						   srv_current(s)->rt_cf, now,
+						   INSECURE_WARN_SECS),
+				0 };
 			int sig = sigtimedwait(&set, NULL, &ts);
 
 			if (sig < 0) {
-				if (errno == EAGAIN)
+				if (errno == EAGAIN &&
+				    time(NULL) - last_warn >= INSECURE_WARN_SECS) {
 					warn_insecure(srv_current(s));
+					last_warn = time(NULL);
+				}
 				continue;
 			}
 			if (sig == SIGHUP) {

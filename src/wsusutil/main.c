@@ -60,6 +60,12 @@ static const struct wsusutil_cmd cmds[] = {
 	{ "import", cmd_import, "PACKAGE LOGFILE", "import a package made by export; refuses anything that does not verify" },
 	{ "downstream", cmd_downstream, "list | allow NAME | deny NAME | remove NAME",
 	    "downstream servers allowed to synchronize (docs/CHAINING.md)" },
+	{ "upstream", cmd_upstream,
+	    "set URL [--replica | --autonomous] [--ca FILE] [--no-ssl] "
+	    "[--client-cert FILE [--client-key FILE]] | show",
+	    "the server this one synchronizes from (docs/CHAINING.md)" },
+	{ "sync", cmd_sync, "[--wait] [--metadata-only] | status [--json]",
+	    "synchronize from the upstream server now, or show how it went" },
 };
 
 int

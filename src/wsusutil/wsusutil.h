@@ -59,5 +59,7 @@ int cmd_cookiekey(const char *datadir, int argc, char **argv);
 int cmd_export(const char *datadir, int argc, char **argv);
 int cmd_import(const char *datadir, int argc, char **argv);
 int cmd_downstream(const char *datadir, int argc, char **argv);
+int cmd_upstream(const char *datadir, int argc, char **argv);
+int cmd_sync(const char *datadir, int argc, char **argv);
 
 #endif
