@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -25,10 +26,12 @@
 #include <openssl/ssl.h>
 
 #include "common/sbuf.h"
+#include "auth/authz.h"
 #include "config/config.h"
 #include "content/content_store.h"
 #include "net/tls_cert.h"
 #include "store/store.h"
+#include "store/store_upstream.h"
 
 /* Warn this long before a certificate expires (clients stop trusting
  * it at expiry, and a renewal takes an administrator's time). */
@@ -54,6 +57,22 @@ finding(bool ok, const char *fmt, ...)
 	putchar('\n');
 	if (!ok)
 		problems++;
+}
+
+/* What is worth knowing but not broken: printed, not counted. */
+static void
+warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("warning ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
 }
 
 static int
@@ -231,6 +250,96 @@ check_database(const struct config *cf)
 	store_close(st);
 }
 
+/*
+ * Who may synchronize from this server (docs/CHAINING.md; SECURITY.md
+ * S8: an empty allow list admits every authenticated server by design,
+ * and checkhealth says so).
+ */
+static void
+check_serversync(const struct config *cf)
+{
+	struct authz_list *l = NULL;
+	unsigned long line = 0;
+	struct wsd_err err;
+	char kt[PATH_MAX];
+
+	if (authz_load(cf->cf_datadir, &l, &line, &err) < 0) {
+		finding(false, "ServerSyncWebService/web.config: line %lu: %s",
+		    line, err.what);
+		return;
+	}
+	if (l->al_nrules == 0)
+		warning("ServerSyncWebService: no authorization list: every "
+			"authenticated downstream server may synchronize "
+			"(wsusutil downstream allow DOMAIN\\NAME$, then deny *)");
+	else
+		finding(true, "ServerSyncWebService: authorization list of %zu "
+			      "rule%s",
+		    l->al_nrules, l->al_nrules == 1 ? "" : "s");
+	authz_free(l);
+	if (cf->cf_serversync_anonymous)
+		warning("ServerSyncWebService: anonymous access is on "
+			"(serversync_anonymous = yes)");
+	snprintf(kt, sizeof(kt), "%s/tls/http.keytab", cf->cf_datadir);
+	if (!cf->cf_serversync_anonymous &&
+	    access(cf->cf_krb_keytab ? cf->cf_krb_keytab : kt, R_OK) != 0 &&
+	    cf->cf_serversync_client_ca == NULL)
+		warning("ServerSyncWebService: no Kerberos keytab and no "
+			"serversync_client_ca: no downstream server can "
+			"authenticate");
+}
+
+/* The last synchronization from the upstream, when there is one. */
+struct last_sync {
+	bool seen;
+	char result[16];
+	char message[512];
+	char started[40];
+};
+
+static int
+last_sync_cb(void *arg, const struct store_sync_row *r)
+{
+	struct last_sync *l = arg;
+
+	l->seen = true;
+	snprintf(l->result, sizeof(l->result), "%s", r->result);
+	snprintf(l->message, sizeof(l->message), "%s", r->message);
+	snprintf(l->started, sizeof(l->started), "%s", r->started);
+	return 1;
+}
+
+static void
+check_upstream(const struct config *cf)
+{
+	struct store_upstream up;
+	struct last_sync ls = { 0 };
+	struct store *st;
+	struct wsd_err err;
+
+	if (store_open(&st, cf->cf_datadir, &err) < 0)
+		return; /* check_database said why */
+	if (store_upstream_get(st, &up, &err) == 0) {
+		if (store_sync_history(st, 1, last_sync_cb, &ls, &err) < 0 ||
+		    !ls.seen)
+			warning("upstream %s: never synchronized (wsusutil sync)",
+			    up.url);
+		else if (strcmp(ls.result, "succeeded") == 0)
+			finding(true, "upstream %s: last synchronization %s "
+				      "succeeded",
+			    up.url, ls.started);
+		else
+			finding(strcmp(ls.result, "running") == 0,
+			    "upstream %s: last synchronization %s %s: %s",
+			    up.url, ls.started, ls.result, ls.message);
+		if (!up.use_tls)
+			warning("upstream %s: synchronizing without SSL: "
+				"metadata travels in the clear",
+			    up.url);
+	}
+	store_close(st);
+}
+
 static void
 check_content(const struct config *cf)
 {
@@ -361,6 +470,8 @@ cmd_checkhealth(const char *datadir, int argc, char **argv)
 	}
 	check_listeners(cf, tls);
 	check_database(cf);
+	check_serversync(cf);
+	check_upstream(cf);
 	check_content(cf);
 	if (content)
 		check_content_files(cf);

@@ -9,6 +9,9 @@
  * the rewrite are authz.h's; here: checking NAME before anything is
  * touched, one edit at a time (authz_lock), and telling the operator
  * what changed and that a running wsusd needs SIGHUP to apply it.
+ *
+ * wsusutil downstream servers: the downstream servers that asked for
+ * authorization (GetAuthorizationCookie), with the name each gave.
  */
 #include "wsusutil/wsusutil.h"
 
@@ -20,6 +23,8 @@
 #include "auth/authz.h"
 #include "common/sbuf.h"
 #include "config/config.h"
+#include "store/store.h"
+#include "store/store_sss.h"
 
 #define CMD "downstream"
 
@@ -28,7 +33,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: wsusutil downstream list | allow NAME | "
-	    "deny NAME | remove NAME\n"
+	    "deny NAME | remove NAME | servers\n"
 	    "       NAME: DOMAIN\\computer$ (machine account), "
 	    "DOMAIN\\name, * (everyone) or ? (anonymous)\n");
 	return 2;
@@ -134,6 +139,39 @@ out:
 	return rc < 0 ? 1 : rc;
 }
 
+static int
+seen_cb(void *arg, const struct store_sss_dss_row *r)
+{
+	unsigned *n = arg;
+
+	if ((*n)++ == 0)
+		printf("downstream servers seen (GetAuthorizationCookie; the "
+		       "name is what each one said):\n");
+	printf("  %s  %s  first %s  last %s\n", r->server_id, r->fqdn,
+	    r->first_seen, r->last_seen);
+	return 0;
+}
+
+/* The downstream servers that asked for authorization so far. */
+static int
+print_seen(const char *datadir)
+{
+	struct store *st;
+	struct wsd_err err;
+	unsigned n = 0;
+	int rc;
+
+	if (wsusutil_open_store(CMD, datadir, &st) < 0)
+		return 1;
+	rc = store_sss_dss_list(st, seen_cb, &n, &err);
+	store_close(st);
+	if (rc < 0)
+		return wsusutil_fail(CMD, err.what);
+	if (n == 0)
+		printf("no downstream server has asked for authorization yet\n");
+	return 0;
+}
+
 int
 cmd_downstream(const char *datadir, int argc, char **argv)
 {
@@ -147,6 +185,11 @@ cmd_downstream(const char *datadir, int argc, char **argv)
 
 	if (argc < 2)
 		return usage();
+	if (strcmp(argv[1], "servers") == 0) {
+		if (argc != 2)
+			return usage();
+		return print_seen(datadir);
+	}
 	if (strcmp(argv[1], "list") == 0) {
 		if (argc != 2)
 			return usage();

@@ -58,7 +58,7 @@ static const struct wsusutil_cmd cmds[] = {
 	    "delete revisions that are not the latest" },
 	{ "export", cmd_export, "PACKAGE LOGFILE [--with-approvals] [--with-content]", "export the catalog (WSUS's wsusutil export)" },
 	{ "import", cmd_import, "PACKAGE LOGFILE", "import a package made by export; refuses anything that does not verify" },
-	{ "downstream", cmd_downstream, "list | allow NAME | deny NAME | remove NAME",
+	{ "downstream", cmd_downstream, "list | allow NAME | deny NAME | remove NAME | servers",
 	    "downstream servers allowed to synchronize (docs/CHAINING.md)" },
 	{ "upstream", cmd_upstream,
 	    "set URL [--replica | --autonomous] [--ca FILE] [--no-ssl] "

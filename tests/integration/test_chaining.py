@@ -223,6 +223,9 @@ class Chain(unittest.TestCase):
         self.assertGreater(st['metadata_bytes'], 0)
         self.assertGreater(st['content_bytes'], 0)
 
+        # The upstream knows it by the name it gave.
+        out = self.wsusutil(self.up, 'downstream', 'servers').stdout
+        self.assertRegex(out, GUID + r'  ds1\.corp\.example  first ')
         # Autonomous: approvals are the downstream's own.
         wc.approve(self.down, uid)
         self.down.start()
@@ -245,6 +248,9 @@ class Chain(unittest.TestCase):
         first, _ = self.publish('Chained First')
         self.set_upstream()
         self.sync()
+        p = self.wsusutil(self.down, 'checkhealth', check=False)
+        self.assertRegex(p.stdout, r'ok +upstream %s: last synchronization '
+                         r'\S+ succeeded' % re.escape(self.url()))
         before = self.revisions(self.down)
         self.sync()
         st = self.status()[0]
@@ -283,6 +289,9 @@ class Chain(unittest.TestCase):
         self.assertIn('403', p.stderr)
         self.assertEqual(self.updates(self.down), {})
         self.assertEqual(self.status()[0]['result'], 'failed')
+        p = self.wsusutil(self.down, 'checkhealth', check=False)
+        self.assertIn('PROBLEM upstream %s: last synchronization'
+                      % self.url(), p.stdout)
         # The upstream logged who was refused and which rule decided.
         self.assertRegex(self.up.stderr(), r'CORP\\DS2\$')
 
@@ -444,6 +453,35 @@ class Chain(unittest.TestCase):
         p = self.sync(check=False, keytab=self.k.path('missing.keytab'))
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         self.assertIn('401', p.stderr)
+
+    def test_cross_realm(self):
+        """DS3$@EAST.EXAMPLE synchronizes from the CORP.EXAMPLE upstream
+        only while the realms trust each other."""
+        uid, _ = self.publish('Chained Cross Realm')
+        east = getattr(Chain, 'east', None)
+        if east is None:
+            east = Chain.east = self.k.add_realm('EAST.EXAMPLE')
+            Chain.ds3_kt = east.keytab(self.k.path('ds3.keytab'),
+                                       east.add_principal('DS3$'))
+        self.up.set_conf('kerberos_realm_map',
+                         REALM + ' = CORP, EAST.EXAMPLE = EAST')
+        self.up.write_list('<allow users="EAST\\DS3$"/><deny users="*"/>')
+        self.up.stop()
+        self.up.start()
+        self.set_upstream()
+        self.down.set_conf('sync_account_name', 'ds3.east.example')
+        # No trust: EAST's KDC has no ticket for HTTP/localhost@CORP.
+        p = self.sync(check=False, keytab=self.ds3_kt)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn('401', p.stderr)
+        self.assertEqual(self.updates(self.down), {})
+        self.k.trust(east, self.a)
+        try:
+            self.sync(keytab=self.ds3_kt)
+        finally:
+            self.k.untrust(east, self.a)
+        self.assertIn(uid, self.updates(self.down))
+        self.assertIn('EAST\\DS3$', self.up.stderr())
 
     def test_scheduled_sync(self):
         uid, _ = self.publish('Chained Scheduled')

@@ -38,6 +38,33 @@ class CheckHealth(unittest.TestCase):
                      'is writable', 'free space'):
             self.assertIn(want, out)
 
+    def test_serversync_authorization(self):
+        """SECURITY.md S8: an empty allow list admits every authenticated
+        downstream by design, and checkhealth says so; a list is counted;
+        a broken list is a problem."""
+        d = self.make()
+        d.start()
+        self.addCleanup(d.stop)
+        rc, out, err = checkhealth(d)
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn('warning ServerSyncWebService: no authorization list',
+                      out)
+        self.assertIn('no Kerberos keytab and no serversync_client_ca', out)
+        harness.run_wsusutil(d.dir, 'downstream', 'allow', 'CORP\\DS1$')
+        harness.run_wsusutil(d.dir, 'downstream', 'deny', '*')
+        rc, out, err = checkhealth(d)
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn('ok      ServerSyncWebService: authorization list of '
+                      '2 rules', out)
+        self.assertNotIn('no authorization list', out)
+        with open(d.path('ServerSyncWebService', 'web.config'), 'w') as f:
+            f.write('<configuration><system.web><authorization>'
+                    '<allow user="x"/></authorization></system.web>'
+                    '</configuration>')
+        rc, out, _ = checkhealth(d)
+        self.assertNotEqual(rc, 0)
+        self.assertIn('PROBLEM ServerSyncWebService/web.config: line', out)
+
     def test_daemon_down(self):
         d = self.make()
         d.start()
