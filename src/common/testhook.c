@@ -17,3 +17,16 @@ testhook_pause(const char *point)
 	for (int i = 0; i < 600; i++) /* bounded: ten minutes at most */
 		sleep(1);
 }
+
+bool
+testhook_fault(const char *point)
+{
+	static bool fired;
+	const char *want = getenv("WSUSD_TEST_FAULT");
+
+	if (fired || want == NULL || strcmp(want, point) != 0)
+		return false;
+	fired = true;
+	fprintf(stderr, "fault injected at %s\n", point);
+	return true;
+}

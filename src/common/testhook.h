@@ -9,4 +9,13 @@
 
 void testhook_pause(const char *point);
 
+#include <stdbool.h>
+
+/*
+ * Fault injection for tests that need a peer to misbehave at one point
+ * (WSUSD_TEST_FAULT=POINT): true the first time POINT is reached in
+ * this process, false otherwise and always without the variable.
+ */
+bool testhook_fault(const char *point);
+
 #endif

@@ -27,6 +27,9 @@
 #define DEFAULT_BATCH 100
 /* Bisecting a batch the upstream faults on as a whole (WSUSSS.md 5.6). */
 #define MAX_BATCH_FAULTS 1000
+/* Re-authorizations in one synchronization (each after a refused
+ * Cookie), so a server refusing every Cookie cannot loop us. */
+#define MAX_REAUTHS 20
 /* Filter ids of an updates pass (products and classifications). */
 #define MAX_FILTER_IDS 20000
 
@@ -52,6 +55,10 @@ struct eng {
 	struct sync_filter_id *products, *classes;
 	size_t nproducts, nclasses;
 	bool rollup_failed;
+	/* what authorization sends, kept for re-authorizing */
+	char account[256];
+	char server_id[64];
+	unsigned reauths;
 };
 
 static int say(struct eng *e, int rc, const char *fmt, ...)
@@ -277,6 +284,15 @@ fetch_singly(struct eng *e, struct wsd_err *err)
 	return 0;
 }
 
+static bool
+expired_cookie(const struct eng *e)
+{
+	const char *f = sync_client_fault(e->ss.client);
+
+	return strcmp(f, "InvalidCookie") == 0 ||
+	    strcmp(f, "InvalidAuthorizationCookie") == 0;
+}
+
 static int
 fetch_pass(struct eng *e, enum store_sync_pass pass, int32_t max)
 {
@@ -328,6 +344,9 @@ fetch_pass(struct eng *e, enum store_sync_pass pass, int32_t max)
 		progress(e, pass == STORE_PASS_CONFIG ? "categories" :
 							"updates");
 		testhook_pause("sync-batch");
+		/* Tests: the upstream forgetting our Cookie mid-pass. */
+		if (testhook_fault("sync-cookie"))
+			memset(e->ss.encrypted, 'A', strlen(e->ss.encrypted));
 	}
 }
 
@@ -773,6 +792,23 @@ account_name(struct eng *e, char *out, size_t size)
 	return 0;
 }
 
+/* Categories, classifications and detectoids first: the updates
+ * filter is made of them. */
+static int
+metadata(struct eng *e, int32_t max)
+{
+	int rc;
+
+	if ((rc = list_pass(e, STORE_PASS_CONFIG)) < 0 ||
+	    (rc = fetch_pass(e, STORE_PASS_CONFIG, max)) < 0 ||
+	    (rc = apply_pass(e, STORE_PASS_CONFIG)) < 0 ||
+	    (rc = list_pass(e, STORE_PASS_UPDATES)) < 0 ||
+	    (rc = fetch_pass(e, STORE_PASS_UPDATES, max)) < 0 ||
+	    (rc = apply_pass(e, STORE_PASS_UPDATES)) < 0)
+		return rc;
+	return 0;
+}
+
 static int
 run(struct eng *e)
 {
@@ -801,6 +837,8 @@ run(struct eng *e)
 		return say(e, rc < 0 ? rc : WSD_ENOMEM, "no server id");
 	}
 	account_name(e, name, sizeof(name));
+	snprintf(e->account, sizeof(e->account), "%s", name);
+	snprintf(e->server_id, sizeof(e->server_id), "%s", sid.sb_buf);
 	rc = sync_authorize(&e->ss, name, sid.sb_buf, &err);
 	sbuf_release(&sid);
 	if (rc < 0)
@@ -809,15 +847,24 @@ run(struct eng *e)
 		 &err)) < 0)
 		return say(e, rc, "GetConfigData: %s", err.what);
 
-	/* Categories, classifications and detectoids first: the updates
-	 * filter is made of them. */
-	if ((rc = list_pass(e, STORE_PASS_CONFIG)) < 0 ||
-	    (rc = fetch_pass(e, STORE_PASS_CONFIG, cd.max_updates)) < 0 ||
-	    (rc = apply_pass(e, STORE_PASS_CONFIG)) < 0)
-		return rc;
-	if ((rc = list_pass(e, STORE_PASS_UPDATES)) < 0 ||
-	    (rc = fetch_pass(e, STORE_PASS_UPDATES, cd.max_updates)) < 0 ||
-	    (rc = apply_pass(e, STORE_PASS_UPDATES)) < 0)
+	/*
+	 * The Cookie lasts ~4 hours (WSUSSS.md 5.3) and an upstream may
+	 * forget it sooner (a key rotation, a restart): the passes are
+	 * resumable, so on InvalidCookie authorize again and go on where
+	 * they stopped.
+	 */
+	while ((rc = metadata(e, cd.max_updates)) == SYNC_EFAULT &&
+	    expired_cookie(e) && e->reauths < MAX_REAUTHS) {
+		e->reauths++;
+		log_info("sync: cookie refused (%s): authorizing again",
+		    sync_client_fault(e->ss.client));
+		e->msg[0] = '\0';
+		if ((rc = sync_authorize(&e->ss, e->account, e->server_id,
+			 &err)) < 0)
+			return say(e, rc, "authorization failed: %s",
+			    err.what);
+	}
+	if (rc < 0)
 		return rc;
 	if (cd.new_anchor[0] != '\0' &&
 	    store_upstream_anchor_set(e->st, STORE_ANCHOR_CONFIG_DATA,

@@ -401,6 +401,18 @@ class Chain(unittest.TestCase):
         self.assertEqual(hist[0]['result'], 'succeeded')
         self.assertEqual(hist[1]['result'], 'interrupted')
 
+    def test_cookie_refused_mid_sync(self):
+        """The upstream refuses our Cookie after the first batch
+        (InvalidCookie): the downstream authorizes again and finishes."""
+        uid, _ = self.publish('Chained Cookie')
+        self.set_upstream()
+        p = self.sync(env_extra={'WSUSD_TEST_FAULT': 'sync-cookie'})
+        self.assertIn('fault injected at sync-cookie', p.stderr)
+        self.assertIn('cookie refused (InvalidCookie): authorizing again',
+                      p.stderr)
+        self.assertIn(uid, self.updates(self.down))
+        self.assertEqual(self.revisions(self.down), self.revisions(self.up))
+
     def test_replica_mirrors_groups_and_approvals(self):
         uid, _ = self.publish('Chained Replica', approve=False)
         self.wsusutil(self.up, 'groups', 'add', 'Ring 1')
