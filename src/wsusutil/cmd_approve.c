@@ -53,6 +53,10 @@ cmd_approve(const char *datadir, int argc, char **argv)
 	}
 	if (wsusutil_open_store("approve", datadir, &st) < 0)
 		return 1;
+	if (wsusutil_replica_refuses("approve", st)) {
+		store_close(st);
+		return 1;
+	}
 	if ((rc = store_begin(st, &err)) == 0) {
 		rc = store_approval_set(st, update, group, action, deadline,
 		    "wsusutil", &err);
@@ -85,6 +89,10 @@ cmd_decline(const char *datadir, int argc, char **argv)
 	}
 	if (wsusutil_open_store("decline", datadir, &st) < 0)
 		return 1;
+	if (wsusutil_replica_refuses("decline", st)) {
+		store_close(st);
+		return 1;
+	}
 	if ((rc = store_begin(st, &err)) == 0) {
 		rc = store_update_decline(st, argv[1], &err);
 		if (rc == 0)

@@ -63,6 +63,10 @@ cmd_groups(const char *datadir, int argc, char **argv)
 			return usage();
 		if (wsusutil_open_store("groups", datadir, &st) < 0)
 			return 1;
+		if (wsusutil_replica_refuses("groups add", st)) {
+			store_close(st);
+			return 1;
+		}
 		rc = store_group_add(st, argv[2], parent, id, &err);
 		if (rc == 0)
 			(void)!store_event_add(st, "group-add", argv[2],
@@ -78,6 +82,10 @@ cmd_groups(const char *datadir, int argc, char **argv)
 			return usage();
 		if (wsusutil_open_store("groups", datadir, &st) < 0)
 			return 1;
+		if (wsusutil_replica_refuses("groups remove", st)) {
+			store_close(st);
+			return 1;
+		}
 		rc = store_group_remove(st, argv[2], &err);
 		if (rc == 0)
 			(void)!store_event_add(st, "group-remove", argv[2],

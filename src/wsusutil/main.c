@@ -1,6 +1,9 @@
 /* wsusutil: the administrator's command line, as on Windows. */
 #include "wsusutil/wsusutil.h"
 
+#include "store/store.h"
+#include "store/store_upstream.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +117,22 @@ wsusutil_open_store(const char *cmd, const char *datadir, struct store **out)
 		return -1;
 	}
 	return 0;
+}
+
+int
+wsusutil_replica_refuses(const char *cmd, struct store *st)
+{
+	struct store_upstream up;
+	struct wsd_err err;
+
+	if (store_upstream_get(st, &up, &err) < 0 || !up.replica)
+		return 0;
+	fprintf(stderr,
+	    "wsusutil: %s: this server is a replica of %s: its groups, "
+	    "approvals and declines come from there (change them on the "
+	    "upstream, or `wsusutil upstream set URL --autonomous`)\n",
+	    cmd, up.url);
+	return 1;
 }
 
 static void

@@ -31,6 +31,12 @@ struct store;
  */
 int wsusutil_open_store(const char *cmd, const char *datadir,
     struct store **out);
+/*
+ * Replica mode (docs/CHAINING.md): groups, approvals and declines are
+ * the upstream's. Returns 1 after saying so when ST's server is a
+ * replica, else 0.
+ */
+int wsusutil_replica_refuses(const char *cmd, struct store *st);
 /* Prints "wsusutil: CMD: WHAT" and returns 1 (the refusal exit status). */
 int wsusutil_fail(const char *cmd, const char *what);
 

@@ -431,6 +431,16 @@ class Chain(unittest.TestCase):
                 'JOIN update_ u USING (update_pk) JOIN target_group g '
                 'USING (group_pk)').fetchall()
         self.assertEqual(rows, [(uid, 'Ring 1', 'Install')])
+        # A replica's approvals and groups are the upstream's.
+        for args in (('approve', uid, '--group', 'All Computers'),
+                     ('decline', uid), ('groups', 'add', 'Local'),
+                     ('groups', 'remove', 'Ring 1')):
+            p = self.wsusutil(self.down, *args, check=False)
+            self.assertEqual(p.returncode, 1, args)
+            self.assertIn('is a replica of', p.stderr)
+        with self.db(self.down) as c:
+            self.assertEqual(c.execute('SELECT count(*) FROM approval')
+                             .fetchone(), (1,))
         # Un-approved upstream -> gone downstream at the next sync.
         wc.approve(self.up, uid, 'Ring 1', '--action', 'NotApproved')
         self.sync()
