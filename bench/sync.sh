@@ -56,7 +56,7 @@ util "$tmp/down" upstream set "https://localhost:$PORT" \
 	--ca "$tmp/up/tls/ca.pem" >/dev/null 2>&1
 t0=$(now)
 util "$tmp/down" sync --wait --metadata-only >"$tmp/sync.log" 2>&1 ||
-	{ tail -20 "$tmp/sync.log"; exit 1; }
+	{ tail -20 "$tmp/sync.log"; tail -20 "$tmp/up.log"; exit 1; }
 t1=$(now)
 sync_s=$(secs "$t0" "$t1")
 st=$(util "$tmp/down" sync status --json)
