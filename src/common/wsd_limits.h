@@ -60,10 +60,15 @@
 /* Response head we build (status line and headers). */
 #define WSD_MAX_RESPONSE_HEAD 4096
 
-/* A response built in memory (a SOAP answer; files are sent from their
- * descriptor): the largest SyncUpdates or GetExtendedUpdateInfo answer
- * (wusp.c's 8 MiB) with its head. */
-#define WSD_MAX_RESPONSE_MEM (WSD_MAX_RESPONSE_HEAD + 8 * 1024 * 1024)
+/*
+ * A response built in memory (a SOAP answer; files are sent from their
+ * descriptor): the largest is MS-WSUSSS GetRevisionIdList, which is not
+ * paged (WSUSSS.md 5.5; ~120 bytes a revision, 12 MiB for 100,000):
+ * wsusss.c's 64 MiB list cap with its head. The buffer grows with what
+ * is written, so a SyncUpdates answer (wusp.c's 8 MiB cap) costs no more
+ * than before; only authenticated downstream servers reach the lists.
+ */
+#define WSD_MAX_RESPONSE_MEM (WSD_MAX_RESPONSE_HEAD + 64 * 1024 * 1024)
 
 /* Bytes read from a file per SSL_write on the TLS port; 16 KiB is one
  * TLS record, four of them amortise the syscall. */
