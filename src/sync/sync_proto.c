@@ -7,8 +7,11 @@
 
 #include <libxml/xmlreader.h>
 
+#include "catalog/cab_blob.h"
+#include "catalog/update_doc.h"
 #include "common/encode.h"
 #include "common/log.h"
+#include "common/sbuf.h"
 #include "common/strparse.h"
 #include "soap/soap_emit.h"
 #include "wsusss/wsusss.h"
@@ -399,6 +402,45 @@ sync_get_revision_ids(struct sync_session *s, bool config,
 	return rc;
 }
 
+/* The cabinet of one XmlUpdateBlobCompressed, decoded from base64. */
+#define SYNC_CAB_MAX (16 * 1024 * 1024)
+
+/*
+ * XmlUpdateBlobCompressed (WSUSSS.md 5.6): base64 of a cabinet whose file
+ * "blob" is the document in UTF-16LE. The UTF-16 form of a document may
+ * be twice its UTF-8 size, so the cabinet's file is bounded by twice
+ * UPDATE_DOC_MAX_BYTES and the UTF-8 result by UPDATE_DOC_MAX_BYTES, the
+ * same bound an XmlUpdateBlob document meets in update_doc_split.
+ */
+static int
+read_compressed_blob(const struct soap_elem *e, struct sbuf *doc,
+    struct wsd_err *err)
+{
+	unsigned char *cab;
+	struct sv t;
+	size_t max, n;
+	int rc;
+
+	if (soap_get_str(e, WSD_MAX_XML_TEXT, &t, err) < 0)
+		return wsd_fail(err, WSD_EINVAL,
+		    "GetUpdateData: unreadable XmlUpdateBlobCompressed");
+	max = t.n / 4 * 3 + 3;
+	if (max > SYNC_CAB_MAX)
+		max = SYNC_CAB_MAX;
+	if ((cab = malloc(max)) == NULL)
+		return wsd_fail(err, WSD_ENOMEM, "out of memory");
+	if (soap_b64_decode(t, cab, max, &n, err) < 0) {
+		free(cab);
+		return wsd_fail(err, WSD_EINVAL,
+		    "GetUpdateData: XmlUpdateBlobCompressed is not base64");
+	}
+	sbuf_reset(doc);
+	rc = cab_blob_unpack(cab, n, 2 * (size_t)UPDATE_DOC_MAX_BYTES, doc,
+	    err);
+	free(cab);
+	return rc;
+}
+
 int
 sync_get_update_data(struct sync_session *s, const struct sync_revision_id *ids,
     size_t n, int (*cb)(void *, const char *, int, const char *, size_t),
@@ -406,11 +448,12 @@ sync_get_update_data(struct sync_session *s, const struct sync_revision_id *ids,
 {
 	struct soap_writer w;
 	struct soap_doc doc;
-	struct sbuf req, ans;
+	struct sbuf req, ans, unpacked;
 	const struct soap_elem *u, *e;
 	int rc = 0;
 
 	soap_doc_init(&doc);
+	sbuf_init(&unpacked, UPDATE_DOC_MAX_BYTES);
 	if (begin(&w, &req, "GetUpdateData", NS) < 0 ||
 	    emit_cookie(&w, s, "cookie") < 0 ||
 	    soap_emit_open(&w, "updateIds") < 0) {
@@ -440,6 +483,8 @@ sync_get_update_data(struct sync_session *s, const struct sync_revision_id *ids,
 		const struct soap_elem *id = soap_child(&doc, e, "Id");
 		const struct soap_elem *blob =
 		    soap_child(&doc, e, "XmlUpdateBlob");
+		const struct soap_elem *zblob =
+		    soap_child(&doc, e, "XmlUpdateBlobCompressed");
 		char guid[37];
 		int32_t rev;
 		struct sv x;
@@ -455,15 +500,28 @@ sync_get_update_data(struct sync_session *s, const struct sync_revision_id *ids,
 			    "GetUpdateData: a revision without a valid Id");
 			break;
 		}
-		if (blob == NULL) {
-			/* The LZX cabinet form (WSUSSS.md 5.6) is not decoded
-			 * yet: say so rather than store nothing. */
+		if (blob == NULL && zblob == NULL) {
 			rc = wsd_fail(err, WSD_EINVAL,
-			    soap_child(&doc, e, "XmlUpdateBlobCompressed") ?
-				"GetUpdateData: compressed metadata "
-				"(XmlUpdateBlobCompressed) is not supported" :
-				"GetUpdateData: a revision without metadata");
+			    "GetUpdateData: a revision without metadata");
 			break;
+		}
+		if (blob != NULL && zblob != NULL) {
+			/* "never both" (WSUSSS.md 5.6): which one is it? */
+			rc = wsd_fail(err, WSD_EINVAL,
+			    "GetUpdateData: both XmlUpdateBlob and "
+			    "XmlUpdateBlobCompressed");
+			break;
+		}
+		if (zblob != NULL) {
+			if ((rc = read_compressed_blob(zblob, &unpacked,
+				 err)) < 0) {
+				log_warnx("GetUpdateData: %s revision %d: %s",
+				    guid, rev, err->what);
+				break;
+			}
+			rc = cb(arg, guid, rev, sbuf_str(&unpacked),
+			    unpacked.sb_len);
+			continue;
 		}
 		if (soap_get_str(blob, WSD_MAX_XML_TEXT, &x, err) < 0) {
 			rc = wsd_fail(err, WSD_EINVAL,
@@ -472,6 +530,7 @@ sync_get_update_data(struct sync_session *s, const struct sync_revision_id *ids,
 		}
 		rc = cb(arg, guid, rev, x.p, x.n);
 	}
+	sbuf_release(&unpacked);
 	soap_doc_release(&doc);
 	sbuf_release(&ans);
 	return rc;

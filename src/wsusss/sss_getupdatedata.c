@@ -2,13 +2,17 @@
  * GetUpdateData (ServerSync, WSUSSS.md 5.6): the metadata documents of
  * 1..SSS_MAX_PER_REQUEST revisions (0 or more is InvalidParameters
  * "updateIds"), each as ServerSyncUpdateData{Id, XmlUpdateBlob,
- * FileDigestList}, then fileUrls with one ServerSyncUrlData{FileDigest}
+ * FileDigestList, XmlUpdateBlobCompressed} (schema order; one of the two
+ * blobs), then fileUrls with one ServerSyncUrlData{FileDigest}
  * per distinct file of the returned revisions. MUUrl is omitted (wsusd
  * serves its own content; a DSS fetches it from our /Content/) and so
  * are UssUrl (unused) and DecryptionKey (no encrypted files).
  *
- * - The document is update_doc_build's, sent uncompressed
- *   (XmlUpdateBlob; a DSS must accept it, WSUSSS.md 5.6).
+ * - The document is update_doc_build's. Like Windows (<36>), one over
+ *   SSS_COMPRESS_OVER bytes goes as XmlUpdateBlobCompressed, the base64
+ *   of a cabinet holding it in UTF-16LE (cab_blob_pack: MSZIP, as no
+ *   LZX compressor exists for us; Windows itself writes LZX:21). Smaller
+ *   ones go as XmlUpdateBlob text. A DSS must accept both (WSUSSS.md 5.6).
  * - Revisions we do not have are left out, not faulted: the DSS diffs
  *   requested against returned ids.
  * - Like Windows (<37>) the answer stays within 2,000,000 bytes: an
@@ -21,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/cab_blob.h"
 #include "catalog/update_doc.h"
 #include "common/encode.h"
 #include "common/log.h"
@@ -35,6 +40,14 @@
 /* What follows the last update: the closing tags of updates, fileUrls,
  * the result, response, Body and Envelope. */
 #define SSS_TAIL_BYTES 256
+/*
+ * Documents longer than this are sent compressed, as Windows does for
+ * "more than 5,120 bytes" (<36>). The unit Windows counts in is not
+ * documented (UTF-16 bytes or characters); ours is the UTF-8 bytes of
+ * the document, so some documents Windows would compress (5,120 UTF-8
+ * bytes are 10,240 UTF-16 ones) go uncompressed: both forms are valid.
+ */
+#define SSS_COMPRESS_OVER 5120
 
 struct upd_state {
 	struct sss_ctx *c;
@@ -44,6 +57,7 @@ struct upd_state {
 	bool full;   /* the budget stopped the walk */
 	bool failed; /* InternalServerError */
 	struct sbuf doc;
+	struct sbuf cab; /* doc as a cabinet, when compressed */
 };
 
 static bool
@@ -72,6 +86,14 @@ emit_update(void *arg, const struct store_revision_out *o)
 		s->failed = true;
 		return 1;
 	}
+	sbuf_reset(&s->cab);
+	if (s->doc.sb_len > SSS_COMPRESS_OVER &&
+	    cab_blob_pack(s->doc.sb_buf, s->doc.sb_len, &s->cab, &err) < 0) {
+		log_warnx("GetUpdateData: cannot compress %s revision %d: %s",
+		    rv->update_id, rv->revision_number, err.what);
+		s->failed = true;
+		return 1;
+	}
 	if (rv->n_files > 0) {
 		p = realloc(s->digests,
 		    (s->n_digests + rv->n_files) * sizeof(*s->digests));
@@ -86,8 +108,9 @@ emit_update(void *arg, const struct store_revision_out *o)
 	    soap_emit_str(w, "UpdateID", rv->update_id) < 0 ||
 	    soap_emit_i32(w, "RevisionNumber", rv->revision_number) < 0 ||
 	    soap_emit_close(w, "Id") < 0 ||
-	    soap_emit_strn(w, "XmlUpdateBlob", s->doc.sb_buf,
-		s->doc.sb_len) < 0)
+	    (s->cab.sb_len == 0 &&
+		soap_emit_strn(w, "XmlUpdateBlob", s->doc.sb_buf,
+		    s->doc.sb_len) < 0))
 		goto fail;
 	if (rv->n_files > 0) {
 		if (soap_emit_open(w, "FileDigestList") < 0)
@@ -103,6 +126,12 @@ emit_update(void *arg, const struct store_revision_out *o)
 		if (soap_emit_close(w, "FileDigestList") < 0)
 			goto fail;
 	}
+	/* The budget check below measures what was written, so it counts
+	 * the base64 of the cabinet, not the document. */
+	if (s->cab.sb_len > 0 &&
+	    soap_emit_b64(w, "XmlUpdateBlobCompressed",
+		(const unsigned char *)s->cab.sb_buf, s->cab.sb_len) < 0)
+		goto fail;
 	if (soap_emit_close(w, "ServerSyncUpdateData") < 0)
 		goto fail;
 	if (s->n_updates > 0 &&
@@ -141,6 +170,8 @@ sss_get_update_data(struct sss_ctx *c)
 	memset(&s, 0, sizeof(s));
 	s.c = c;
 	sbuf_init(&s.doc, UPDATE_DOC_MAX_BYTES);
+	/* MSZIP never grows a 32 KiB block by more than a few bytes. */
+	sbuf_init(&s.cab, 2 * UPDATE_DOC_MAX_BYTES + 1024 * 1024);
 	ec = SOAP_ERRC_INTERNAL_SERVER_ERROR;
 	if (soap_emit_open_ns(w, "GetUpdateDataResponse", WSUSSS_NS) < 0 ||
 	    soap_emit_open(w, "GetUpdateDataResult") < 0)
@@ -191,6 +222,7 @@ sss_get_update_data(struct sss_ctx *c)
 	ec = SOAP_ERRC_NONE;
 out:
 	sbuf_release(&s.doc);
+	sbuf_release(&s.cab);
 	free(s.digests);
 	return ec;
 }

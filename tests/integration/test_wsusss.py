@@ -1003,6 +1003,68 @@ class ServerSyncData(_Base):
         self.fault(self.update_data([('x', 1)], enc), 'InvalidParameters',
                    'updateIds')
 
+    def test_update_data_compressed(self):
+        """A document over 5,120 bytes goes as XmlUpdateBlobCompressed
+        (WSUSSS.md 5.6): the base64 of a cabinet that gcab, not wsusd,
+        extracts to one file "blob" holding the document in UTF-16LE; a
+        small one still goes as XmlUpdateBlob, in the same shape."""
+        import tempfile
+        desc = ('Gr\u00fc\u00dfe \u65e5\u672c\u8a9e \U0001F600 & <b> '
+                * 300)[:6000]
+        big = self.publish('Compressed probe', 'Contoso Tool',
+                           'Security Updates', '--description', desc)
+        small = self.publish('Uncompressed probe')
+        enc = self.enc()
+        rb, rs = self.rev(big), self.rev(small)
+        body = self.ok(self.update_data([(big, rb), (small, rs)], enc))
+        self.valid(body, 'GetUpdateData')
+        t = tags(body)
+        head = [(5, '{%s}ServerSyncUpdateData' % SD), (6, '{%s}Id' % SD),
+                (7, '{%s}UpdateID' % SD), (7, '{%s}RevisionNumber' % SD)]
+        files = [(6, '{%s}FileDigestList' % SD),
+                 (7, '{%s}base64Binary' % SD)]
+        self.assertEqual(t[4:], [(4, '{%s}updates' % SD)] + head + files + [
+            (6, '{%s}XmlUpdateBlobCompressed' % SD)] + head + [
+            (6, '{%s}XmlUpdateBlob' % SD)] + files + [
+            (4, '{%s}fileUrls' % SD)] + [
+            (5, '{%s}ServerSyncUrlData' % SD),
+            (6, '{%s}FileDigest' % SD)] * 2, body)
+        x = ET.fromstring(body)
+        u_big, u_small = x.iter('{%s}ServerSyncUpdateData' % SD)
+        cab = base64.b64decode(
+            u_big.findtext('{%s}XmlUpdateBlobCompressed' % SD),
+            validate=True)
+        self.assertEqual(cab[:4], b'MSCF')
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'meta.cab')
+            with open(path, 'wb') as f:
+                f.write(cab)
+            out = os.path.join(tmp, 'out')
+            os.mkdir(out)
+            subprocess.run(['gcab', '-x', '-C', out, path], check=True,
+                           timeout=60, stdout=subprocess.DEVNULL)
+            self.assertEqual(os.listdir(out), ['blob'])
+            with open(os.path.join(out, 'blob'), 'rb') as f:
+                raw = f.read()
+        if raw[:2] == b'\xff\xfe':
+            raw = raw[2:]
+        text = raw.decode('utf-16-le')
+        self.assertGreater(len(text.encode('utf-8')), 5120)
+        doc = ET.fromstring(text)
+        sdoc = ET.fromstring(u_small.findtext('{%s}XmlUpdateBlob' % SD))
+        for d, u, r in ((doc, big, rb), (sdoc, small, rs)):
+            self.assertEqual(d.tag, '{%s}Update' % UPD)
+            ident = d.find('{%s}UpdateIdentity' % UPD)
+            self.assertEqual((ident.get('UpdateID'),
+                              int(ident.get('RevisionNumber'))), (u, r))
+        # The same document shape as the uncompressed path, and the
+        # description intact (astral characters included).
+        self.assertEqual([c.tag for c in doc], [c.tag for c in sdoc])
+        self.assertIn(desc, [e.text for e in doc.iter(
+            '{%s}Description' % UPD)])
+        self.assertIsNone(u_big.find('{%s}XmlUpdateBlob' % SD))
+        self.assertIsNone(u_small.find('{%s}XmlUpdateBlobCompressed' % SD))
+
     def test_update_decryption_data(self):
         uid = self.publish('Decryption probe')
         enc = self.enc()
