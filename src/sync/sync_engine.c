@@ -60,6 +60,7 @@ struct eng {
 	char account[256];
 	char server_id[64];
 	unsigned reauths;
+	bool server_changed;
 };
 
 static int say(struct eng *e, int rc, const char *fmt, ...)
@@ -874,6 +875,34 @@ account_name(struct eng *e, char *out, size_t size)
 	return 0;
 }
 
+/* ServerChanged: every anchor and the staging forgotten, in one go. */
+static int
+reset_anchors(struct eng *e)
+{
+	static const enum store_anchor all[] = { STORE_ANCHOR_CONFIG_DATA,
+		STORE_ANCHOR_CONFIG_PASS, STORE_ANCHOR_UPDATES_PASS,
+		STORE_ANCHOR_DEPLOYMENTS };
+	struct wsd_err err;
+	int rc;
+
+	if ((rc = store_begin(e->st, &err)) < 0)
+		return say(e, rc, "cannot begin: %s", err.what);
+	for (size_t i = 0; rc == 0 && i < sizeof(all) / sizeof(all[0]); i++)
+		rc = store_upstream_anchor_set(e->st, all[i], NULL, &err);
+	if (rc == 0)
+		rc = store_sync_stage_clear(e->st, &err);
+	if (rc == 0)
+		rc = store_commit(e->st, &err);
+	if (rc < 0) {
+		store_rollback(e->st);
+		return say(e, rc, "cannot reset the anchors: %s", err.what);
+	}
+	e->up.config_anchor[0] = e->up.anchor_config[0] = '\0';
+	e->up.anchor_updates[0] = e->up.deployment_anchor[0] = '\0';
+	e->up.stage_anchor_config[0] = e->up.stage_anchor_updates[0] = '\0';
+	return 0;
+}
+
 /* Categories, classifications and detectoids first: the updates
  * filter is made of them. */
 static int
@@ -935,8 +964,22 @@ run(struct eng *e)
 	 * resumable, so on InvalidCookie authorize again and go on where
 	 * they stopped.
 	 */
-	while ((rc = metadata(e, cd.max_updates)) == SYNC_EFAULT &&
-	    expired_cookie(e) && e->reauths < MAX_REAUTHS) {
+	while ((rc = metadata(e, cd.max_updates)) == SYNC_EFAULT) {
+		if (strcmp(sync_client_fault(e->ss.client), "ServerChanged") ==
+			0 &&
+		    !e->server_changed) {
+			/* WSUSSS.md 3: forget every anchor, sync it all. */
+			e->server_changed = true;
+			log_warnx("sync: the upstream says it changed "
+				  "(ServerChanged): anchors reset, full "
+				  "synchronization");
+			e->msg[0] = '\0';
+			if ((rc = reset_anchors(e)) < 0)
+				return rc;
+			continue;
+		}
+		if (!expired_cookie(e) || e->reauths >= MAX_REAUTHS)
+			break;
 		e->reauths++;
 		log_info("sync: cookie refused (%s): authorizing again",
 		    sync_client_fault(e->ss.client));

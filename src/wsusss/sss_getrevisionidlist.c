@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/testhook.h"
 #include "store/store_sss.h"
 
 /* IdAndDelta items one filter list may carry: a WSUS selection is tens
@@ -141,6 +142,11 @@ sss_get_revision_id_list(struct sss_ctx *c)
 
 	if ((ec = sss_check_cookie(c)) != SOAP_ERRC_NONE)
 		return ec;
+	/* Tests: what a downstream does when its upstream was replaced. */
+	if (testhook_fault("sss-server-changed")) {
+		c->sc_message = "the upstream server changed";
+		return SOAP_ERRC_SERVER_CHANGED;
+	}
 	memset(&f, 0, sizeof(f));
 	flt = soap_child(d, d->sd_op, "filter");
 	if (flt == NULL || soap_is_nil(flt)) {

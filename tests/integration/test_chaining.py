@@ -413,6 +413,35 @@ class Chain(unittest.TestCase):
         self.assertIn(uid, self.updates(self.down))
         self.assertEqual(self.revisions(self.down), self.revisions(self.up))
 
+    def test_server_changed_resets_anchors(self):
+        """ServerChanged (WSUSSS.md 3): the downstream forgets its anchors
+        and synchronizes everything again, storing nothing twice."""
+        uid, _ = self.publish('Chained Changed')
+        self.set_upstream()
+        self.sync()
+        with self.db(self.down) as c:
+            before = c.execute('SELECT anchor_updates FROM upstream') \
+                .fetchone()[0]
+        self.assertTrue(before)
+        self.up.stop()
+        # KrbWsusd starts the daemon with the KDC environment only.
+        krb_env = self.k.env
+        self.k.env = lambda extra=None: dict(
+            krb_env(extra), WSUSD_TEST_FAULT='sss-server-changed')
+        try:
+            self.up.start()
+        finally:
+            self.k.env = krb_env
+        p = self.sync()
+        self.assertIn('(ServerChanged): anchors reset', p.stderr)
+        st = self.status()[0]
+        self.assertEqual(st['result'], 'succeeded', st)
+        self.assertEqual(st['new_revisions'], 0, st)
+        revs = self.revisions(self.down)
+        self.assertEqual(revs, self.revisions(self.up))
+        self.assertEqual(len(revs), len(set(revs)))
+        self.assertIn(uid, self.updates(self.down))
+
     def test_replica_mirrors_groups_and_approvals(self):
         uid, _ = self.publish('Chained Replica', approve=False)
         self.wsusutil(self.up, 'groups', 'add', 'Ring 1')
