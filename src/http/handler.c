@@ -10,6 +10,9 @@
 #include "http/http_server.h"
 #include "http/static_file.h"
 #include "net/tls.h"
+#include "soap/soap_parse.h"
+#include "soap/soap_emit.h"
+#include "http/http_req.h"
 #include "wsusss/wsusss.h"
 #include "wusp/wusp.h"
 
@@ -219,14 +222,34 @@ handler_admit(const struct handler_ctx *hx, uint64_t *body_limit)
 		    !sv_eq_cstr_ci(h->value, "identity"))
 			return 415;
 	}
-	if (v == VROOT_SERVERSYNC) {
+	if (v == VROOT_SERVERSYNC ||
+	    (v == VROOT_REPORTING && handler_rollup_action(hx->hx_req))) {
 		int st = serversync_gate(hx);
 
 		if (st != 0)
 			return st;
+		if (hx->hx_gated != NULL)
+			*hx->hx_gated = true;
 	}
 	*body_limit = hx->hx_rt->rt_cf->cf_max_body[v];
 	return 0;
+}
+
+bool
+handler_rollup_action(const struct http_req *rq)
+{
+	static const char *const ops[] = { "GetRollupConfiguration",
+		"RollupDownstreamServers", "RollupComputers",
+		"GetOutOfSyncComputers", "RollupComputerStatus" };
+	const struct http_header *sa = http_req_header(rq, "SOAPAction");
+
+	if (sa == NULL || sa->value.n == 0)
+		return false;
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (soap_action_matches(sa->value.p, sa->value.n,
+			SOAP_NS_REPORTING, ops[i]))
+			return true;
+	return false;
 }
 
 static const char ssl_required[] =

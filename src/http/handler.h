@@ -38,10 +38,22 @@ struct handler_ctx {
 	 * (DOMAIN\name; HANDLER_IDENTITY_MAX bytes, "" anonymous), written
 	 * by handler_admit's gate and read by the operations. */
 	char *hx_identity;
+	/* Set by handler_admit when the ServerSync gate admitted the request
+	 * (ServerSyncWebService, and the roll-up operations of
+	 * ReportingWebService); read by the operations. */
+	bool *hx_gated;
 };
 
 #define HANDLER_AUTH_MAX 2200
 #define HANDLER_IDENTITY_MAX 96
+
+/*
+ * Whether a ReportingWebService request names (SOAPAction) one of the
+ * server-server roll-up operations (WSUSSS.md 9), which take the
+ * ServerSync gate: only an admitted downstream may report through us
+ * (SECURITY.md S8). Windows leaves them anonymous.
+ */
+bool handler_rollup_action(const struct http_req *rq);
 /* handler_admit's refusals beyond plain statuses: 401 with a Negotiate
  * challenge, and 403 for a server the authorization list refuses. */
 #define HANDLER_AUTH_REQUIRED 1401

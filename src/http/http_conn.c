@@ -151,6 +151,7 @@ request_reset(struct hconn *c)
 	c->hc_route_status = 0;
 	c->hc_auth_hdr[0] = '\0';
 	c->hc_identity[0] = '\0';
+	c->hc_gated = false;
 	c->hc_body_left = 0;
 	c->hc_body_chunked = false;
 }
@@ -198,6 +199,7 @@ dispatch(struct hconn *c)
 		.hx_peer = c->hc_peer,
 		.hx_store = &c->hc_w->w_store,
 		.hx_identity = c->hc_identity,
+		.hx_gated = &c->hc_gated,
 	};
 	struct http_resp *rs = &c->hc_resp;
 
@@ -315,7 +317,8 @@ on_head(struct hconn *c)
 				   .hx_ssl = c->hc_io.io_ssl,
 				   .hx_peer = c->hc_peer,
 				   .hx_auth_hdr = c->hc_auth_hdr,
-				   .hx_identity = c->hc_identity },
+				   .hx_identity = c->hc_identity,
+				   .hx_gated = &c->hc_gated },
 	    &c->hc_body_limit);
 	if (status != 0) {
 		/* Refused before its body: nothing is processed, and any body

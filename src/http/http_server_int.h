@@ -65,6 +65,7 @@ struct hconn {
 	char hc_auth_hdr[HANDLER_AUTH_MAX];
 	/* ServerSyncWebService: who the gate admitted, "" anonymous */
 	char hc_identity[HANDLER_IDENTITY_MAX];
+	bool hc_gated; /* the ServerSync gate admitted this request */
 	uint64_t hc_body_left; /* Content-Length bytes still to read */
 	bool hc_body_chunked;
 	uint64_t hc_body_limit;

@@ -18,48 +18,51 @@ static const struct wusp_op {
 	const char *name;
 	wusp_op_fn fn;
 	enum soap_style style;
+	/* A server-server roll-up operation: behind the ServerSync gate
+	 * (handler_rollup_action), never reached around it. */
+	bool rollup;
 } ops[] = {
 	{ VROOT_CLIENT, SOAP_NS_CLIENT, "GetConfig", wusp_get_config,
-	    SOAP_STYLE_WCF },
+	    SOAP_STYLE_WCF, false },
 	{ VROOT_CLIENT, SOAP_NS_CLIENT, "GetCookie", wusp_get_cookie,
-	    SOAP_STYLE_WCF },
+	    SOAP_STYLE_WCF, false },
 	{ VROOT_CLIENT, SOAP_NS_CLIENT, "RegisterComputer",
-	    wusp_register_computer, SOAP_STYLE_WCF },
+	    wusp_register_computer, SOAP_STYLE_WCF, false },
 	{ VROOT_CLIENT, SOAP_NS_CLIENT, "StartCategoryScan",
-	    wusp_start_category_scan, SOAP_STYLE_WCF },
+	    wusp_start_category_scan, SOAP_STYLE_WCF, false },
 	{ VROOT_CLIENT, SOAP_NS_CLIENT, "GetExtendedUpdateInfo",
-	    wusp_get_extended_update_info, SOAP_STYLE_WCF },
+	    wusp_get_extended_update_info, SOAP_STYLE_WCF, false },
 	{ VROOT_CLIENT, SOAP_NS_CLIENT, "GetFileLocations",
-	    wusp_get_file_locations, SOAP_STYLE_WCF },
+	    wusp_get_file_locations, SOAP_STYLE_WCF, false },
 	{ VROOT_CLIENT, SOAP_NS_CLIENT, "SyncUpdates", wusp_sync_updates,
-	    SOAP_STYLE_WCF },
+	    SOAP_STYLE_WCF, false },
 	{ VROOT_SIMPLEAUTH, SOAP_NS_SIMPLEAUTH, "GetAuthorizationCookie",
-	    wusp_get_auth_cookie, SOAP_STYLE_ASMX },
+	    wusp_get_auth_cookie, SOAP_STYLE_ASMX, false },
 	{ VROOT_REPORTING, SOAP_NS_REPORTING, "ReportEventBatch",
-	    wusp_report_event_batch, SOAP_STYLE_ASMX },
+	    wusp_report_event_batch, SOAP_STYLE_ASMX, false },
 	{ VROOT_CLIENT, SOAP_NS_CLIENT, "RefreshCache", wusp_refresh_cache,
-	    SOAP_STYLE_WCF },
+	    SOAP_STYLE_WCF, false },
 	{ VROOT_CLIENT, SOAP_NS_CLIENT, "GetExtendedUpdateInfo2",
-	    wusp_get_extended_update_info2, SOAP_STYLE_WCF },
+	    wusp_get_extended_update_info2, SOAP_STYLE_WCF, false },
 	{ VROOT_CLIENT, SOAP_NS_CLIENT, "SyncPrinterCatalog",
-	    wusp_sync_printer_catalog, SOAP_STYLE_WCF },
+	    wusp_sync_printer_catalog, SOAP_STYLE_WCF, false },
 	{ VROOT_REPORTING, SOAP_NS_REPORTING, "ReportEventBatch2",
-	    wusp_report_event_batch2, SOAP_STYLE_ASMX },
+	    wusp_report_event_batch2, SOAP_STYLE_ASMX, false },
 	{ VROOT_REPORTING, SOAP_NS_REPORTING, "GetRequiredInventoryType",
-	    wusp_get_required_inventory_type, SOAP_STYLE_ASMX },
+	    wusp_get_required_inventory_type, SOAP_STYLE_ASMX, false },
 	{ VROOT_REPORTING, SOAP_NS_REPORTING, "ReportInventory",
-	    wusp_report_inventory, SOAP_STYLE_ASMX },
+	    wusp_report_inventory, SOAP_STYLE_ASMX, false },
 	/* Server-server rollup (MS-WSUSSS, WSUSSS.md 9; wusp_rollup.c). */
 	{ VROOT_REPORTING, SOAP_NS_REPORTING, "GetRollupConfiguration",
-	    wusp_get_rollup_configuration, SOAP_STYLE_ASMX },
+	    wusp_get_rollup_configuration, SOAP_STYLE_ASMX, true },
 	{ VROOT_REPORTING, SOAP_NS_REPORTING, "RollupDownstreamServers",
-	    wusp_rollup_downstream_servers, SOAP_STYLE_ASMX },
+	    wusp_rollup_downstream_servers, SOAP_STYLE_ASMX, true },
 	{ VROOT_REPORTING, SOAP_NS_REPORTING, "RollupComputers",
-	    wusp_rollup_computers, SOAP_STYLE_ASMX },
+	    wusp_rollup_computers, SOAP_STYLE_ASMX, true },
 	{ VROOT_REPORTING, SOAP_NS_REPORTING, "GetOutOfSyncComputers",
-	    wusp_get_out_of_sync_computers, SOAP_STYLE_ASMX },
+	    wusp_get_out_of_sync_computers, SOAP_STYLE_ASMX, true },
 	{ VROOT_REPORTING, SOAP_NS_REPORTING, "RollupComputerStatus",
-	    wusp_rollup_computer_status, SOAP_STYLE_ASMX },
+	    wusp_rollup_computer_status, SOAP_STYLE_ASMX, true },
 };
 
 /* MS-WUSP operations this version does not serve yet: a fault the client
@@ -258,6 +261,16 @@ wusp_handle(const struct handler_ctx *hx, struct http_resp *rs)
 			    action);
 		return fault(hx, rs, style_of(v), SOAP_ERRC_UNKNOWN_OPERATION,
 		    action[0] ? action : "(none)", action);
+	}
+	/* A roll-up body behind another SOAPAction (or none) did not go
+	 * through the gate: refused, unread. */
+	if (op->rollup && (hx->hx_gated == NULL || !*hx->hx_gated)) {
+		log_warnx("%s: ReportingWebService: %s without its SOAPAction "
+			  "refused",
+		    hx->hx_peer, op->name);
+		soap_doc_release(&doc);
+		return fault(hx, rs, style_of(v), SOAP_ERRC_INVALID_PARAMETERS,
+		    "SOAPAction must name the roll-up operation", action);
 	}
 
 	memset(&c, 0, sizeof(c));

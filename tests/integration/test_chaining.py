@@ -448,6 +448,16 @@ class Chain(unittest.TestCase):
         wc.approve(self.up, uid, 'Ring 1')
         self.set_upstream('--replica')
         self.sync()
+        # The roll-up went up through the gate (Kerberos, the list): the
+        # upstream knows this replica as a downstream server.
+        st = self.status()[0]
+        self.assertNotIn('roll-up failed', st['message'])
+        with self.db(self.down) as c:
+            (sid,), = c.execute("SELECT value FROM meta WHERE key = "
+                                "'server_id'")
+        with self.db(self.up) as c:
+            self.assertIn((sid,), c.execute(
+                'SELECT server_id FROM rollup_server').fetchall())
         groups = {g['name']: g for g in json.loads(self.wsusutil(
             self.down, 'groups', 'list', '--json').stdout)}
         ugroups = {g['name']: g for g in json.loads(self.wsusutil(

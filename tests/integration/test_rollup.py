@@ -65,7 +65,10 @@ class Rollup(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.up = Wsusd()
+        # The roll-up operations take the ServerSync gate (SECURITY.md
+        # S8); these tests are about the protocol, so the upstream admits
+        # anonymous callers. RollupGate below checks the gate itself.
+        cls.up = Wsusd(conf={'serversync_anonymous': 'yes'})
         cls.down = Wsusd()
         try:
             wc.publishing_cert(cls.up)
@@ -340,6 +343,48 @@ class Rollup(unittest.TestCase):
                 db.execute('DELETE FROM rollup_server WHERE server_id = ?',
                            (up_id,))
             db.close()
+
+
+class RollupGate(unittest.TestCase):
+    """With the default configuration (anonymous ServerSync access off),
+    the roll-up operations need an authenticated downstream like
+    ServerSyncWebService: 401 with the Negotiate challenge, nothing
+    stored; a roll-up body sent under another SOAPAction (which would
+    skip the gate) is refused; client reporting stays anonymous."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.up = Wsusd()
+        try:
+            cls.up.start()
+        except Exception:
+            cls.up.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.up.stop()
+        cls.up.cleanup()
+
+    def test_rollup_needs_authentication(self):
+        before = rollup_tables(self.up)
+        for op in ('GetRollupConfiguration', 'RollupDownstreamServers',
+                   'RollupComputers', 'GetOutOfSyncComputers',
+                   'RollupComputerStatus'):
+            r = wc.Client(self.up).post(wc.REPORT_PATH, '%s/%s' % (NS, op),
+                                        wc.envelope(op, NS, DUMMY))
+            self.assertEqual(r.status, 401, (op, r.body))
+            self.assertEqual(r.header('WWW-Authenticate'), 'Negotiate')
+        self.assertEqual(rollup_tables(self.up), before)
+
+    def test_rollup_body_under_other_action_refused(self):
+        r = wc.Client(self.up).post(
+            wc.REPORT_PATH, '%s/ReportEventBatch' % NS,
+            wc.envelope('GetRollupConfiguration', NS, DUMMY))
+        self.assertEqual(r.status, 500, r.body)
+        self.assertEqual(wc.text(r.body, 'ErrorCode'), 'InvalidParameters')
+        self.assertIn(b'SOAPAction must name the roll-up operation', r.body)
+        self.assertIsNone(wc.text(r.body, 'ServerId'))
 
 
 if __name__ == '__main__':
