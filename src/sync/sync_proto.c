@@ -281,10 +281,10 @@ reader_text(xmlTextReaderPtr r, char *out, size_t size)
  * Walks a RevisionIdList answer without building a tree: Anchor, then
  * UpdateIdentity{UpdateID, RevisionNumber} items in the ServerSync
  * namespace. A DTD, an entity reference or nesting deeper than
- * MAX_XML_DEPTH refuses the answer.
+ * MAX_XML_DEPTH refuses the answer (sync_proto.h).
  */
-static int
-read_revision_ids(const struct sbuf *ans,
+int
+sync_parse_revision_ids(const struct sbuf *ans,
     int (*cb)(void *, const char *, int), void *arg,
     char anchor_out[STORE_ANCHOR_MAX], struct wsd_err *err)
 {
@@ -397,7 +397,7 @@ sync_get_revision_ids(struct sync_session *s, bool config,
 	if ((rc = exchange(s, SYNC_SERVERSYNC_PATH, ACT("GetRevisionIdList"),
 		 "GetRevisionIdList", &w, &req, &ans, NULL, err)) < 0)
 		return rc;
-	rc = read_revision_ids(&ans, cb, arg, anchor_out, err);
+	rc = sync_parse_revision_ids(&ans, cb, arg, anchor_out, err);
 	sbuf_release(&ans);
 	return rc;
 }
@@ -442,40 +442,19 @@ read_compressed_blob(const struct soap_elem *e, struct sbuf *doc,
 }
 
 int
-sync_get_update_data(struct sync_session *s, const struct sync_revision_id *ids,
-    size_t n, int (*cb)(void *, const char *, int, const char *, size_t),
-    void *arg, struct wsd_err *err)
+sync_parse_update_data(const struct sbuf *ans,
+    int (*cb)(void *, const char *, int, const char *, size_t), void *arg,
+    struct wsd_err *err)
 {
-	struct soap_writer w;
 	struct soap_doc doc;
-	struct sbuf req, ans, unpacked;
+	struct sbuf unpacked;
 	const struct soap_elem *u, *e;
 	int rc = 0;
 
 	soap_doc_init(&doc);
-	sbuf_init(&unpacked, UPDATE_DOC_MAX_BYTES);
-	if (begin(&w, &req, "GetUpdateData", NS) < 0 ||
-	    emit_cookie(&w, s, "cookie") < 0 ||
-	    soap_emit_open(&w, "updateIds") < 0) {
-		sbuf_release(&req);
-		return wsd_fail(err, WSD_ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < n; i++)
-		if (soap_emit_open(&w, "UpdateIdentity") < 0 ||
-		    soap_emit_str(&w, "UpdateID", ids[i].update_id) < 0 ||
-		    soap_emit_i32(&w, "RevisionNumber", ids[i].revision) < 0 ||
-		    soap_emit_close(&w, "UpdateIdentity") < 0) {
-			sbuf_release(&req);
-			return wsd_fail(err, WSD_ENOMEM, "out of memory");
-		}
-	if (soap_emit_close(&w, "updateIds") < 0 ||
-	    soap_emit_close(&w, "GetUpdateData") < 0) {
-		sbuf_release(&req);
-		return wsd_fail(err, WSD_ENOMEM, "out of memory");
-	}
-	if ((rc = exchange(s, SYNC_SERVERSYNC_PATH, ACT("GetUpdateData"),
-		 "GetUpdateData", &w, &req, &ans, &doc, err)) < 0)
+	if ((rc = sync_parse_answer(ans, "GetUpdateData", &doc, err)) < 0)
 		return rc;
+	sbuf_init(&unpacked, UPDATE_DOC_MAX_BYTES);
 	u = soap_child(&doc,
 	    soap_child(&doc, soap_op(&doc), "GetUpdateDataResult"), "updates");
 	for (e = soap_elem_first(u); rc == 0 && e != NULL;
@@ -532,6 +511,41 @@ sync_get_update_data(struct sync_session *s, const struct sync_revision_id *ids,
 	}
 	sbuf_release(&unpacked);
 	soap_doc_release(&doc);
+	return rc;
+}
+
+int
+sync_get_update_data(struct sync_session *s, const struct sync_revision_id *ids,
+    size_t n, int (*cb)(void *, const char *, int, const char *, size_t),
+    void *arg, struct wsd_err *err)
+{
+	struct soap_writer w;
+	struct sbuf req, ans;
+	int rc;
+
+	if (begin(&w, &req, "GetUpdateData", NS) < 0 ||
+	    emit_cookie(&w, s, "cookie") < 0 ||
+	    soap_emit_open(&w, "updateIds") < 0) {
+		sbuf_release(&req);
+		return wsd_fail(err, WSD_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		if (soap_emit_open(&w, "UpdateIdentity") < 0 ||
+		    soap_emit_str(&w, "UpdateID", ids[i].update_id) < 0 ||
+		    soap_emit_i32(&w, "RevisionNumber", ids[i].revision) < 0 ||
+		    soap_emit_close(&w, "UpdateIdentity") < 0) {
+			sbuf_release(&req);
+			return wsd_fail(err, WSD_ENOMEM, "out of memory");
+		}
+	if (soap_emit_close(&w, "updateIds") < 0 ||
+	    soap_emit_close(&w, "GetUpdateData") < 0) {
+		sbuf_release(&req);
+		return wsd_fail(err, WSD_ENOMEM, "out of memory");
+	}
+	if ((rc = exchange(s, SYNC_SERVERSYNC_PATH, ACT("GetUpdateData"),
+		 "GetUpdateData", &w, &req, &ans, NULL, err)) < 0)
+		return rc;
+	rc = sync_parse_update_data(&ans, cb, arg, err);
 	sbuf_release(&ans);
 	return rc;
 }
@@ -592,29 +606,17 @@ read_deployment(const struct soap_doc *d, const struct soap_elem *e,
 }
 
 int
-sync_get_deployments(struct sync_session *s, const char *sync_anchor,
+sync_parse_deployments(const struct sbuf *ans,
     const struct sync_deployments_cb *cb, char anchor_out[STORE_ANCHOR_MAX],
     struct wsd_err *err)
 {
-	struct soap_writer w;
 	struct soap_doc doc;
-	struct sbuf req, ans;
 	const struct soap_elem *r, *e;
 	int rc = 0;
 
 	anchor_out[0] = '\0';
 	soap_doc_init(&doc);
-	/* No deploymentAnchor: the full list every time, so the local copy
-	 * is replaced, never patched (see sync_engine.c). */
-	if (begin(&w, &req, "GetDeployments", NS) < 0 ||
-	    emit_cookie(&w, s, "cookie") < 0 ||
-	    soap_emit_str(&w, "syncAnchor", sync_anchor) < 0 ||
-	    soap_emit_close(&w, "GetDeployments") < 0) {
-		sbuf_release(&req);
-		return wsd_fail(err, WSD_ENOMEM, "out of memory");
-	}
-	if ((rc = exchange(s, SYNC_SERVERSYNC_PATH, ACT("GetDeployments"),
-		 "GetDeployments", &w, &req, &ans, &doc, err)) < 0)
+	if ((rc = sync_parse_answer(ans, "GetDeployments", &doc, err)) < 0)
 		return rc;
 	r = soap_child(&doc, soap_op(&doc), "GetDeploymentsResult");
 	if ((e = soap_child(&doc, r, "Anchor")) != NULL)
@@ -642,6 +644,32 @@ sync_get_deployments(struct sync_session *s, const char *sync_anchor,
 			rc = cb->hidden(cb->arg, id);
 	}
 	soap_doc_release(&doc);
+	return rc;
+}
+
+int
+sync_get_deployments(struct sync_session *s, const char *sync_anchor,
+    const struct sync_deployments_cb *cb, char anchor_out[STORE_ANCHOR_MAX],
+    struct wsd_err *err)
+{
+	struct soap_writer w;
+	struct sbuf req, ans;
+	int rc;
+
+	anchor_out[0] = '\0';
+	/* No deploymentAnchor: the full list every time, so the local copy
+	 * is replaced, never patched (see sync_engine.c). */
+	if (begin(&w, &req, "GetDeployments", NS) < 0 ||
+	    emit_cookie(&w, s, "cookie") < 0 ||
+	    soap_emit_str(&w, "syncAnchor", sync_anchor) < 0 ||
+	    soap_emit_close(&w, "GetDeployments") < 0) {
+		sbuf_release(&req);
+		return wsd_fail(err, WSD_ENOMEM, "out of memory");
+	}
+	if ((rc = exchange(s, SYNC_SERVERSYNC_PATH, ACT("GetDeployments"),
+		 "GetDeployments", &w, &req, &ans, NULL, err)) < 0)
+		return rc;
+	rc = sync_parse_deployments(&ans, cb, anchor_out, err);
 	sbuf_release(&ans);
 	return rc;
 }

@@ -57,6 +57,16 @@ int sync_get_revision_ids(struct sync_session *s, bool config,
     int (*cb)(void *, const char *update_id, int revision), void *arg,
     char anchor_out[STORE_ANCHOR_MAX], struct wsd_err *err) WSD_MUST_CHECK;
 
+/*
+ * The answer-reading half of sync_get_revision_ids, apart from the
+ * exchange so the fuzzer (fuzz/fuzz_sync_answers.c) can feed it hostile
+ * answers: ANSWER is a whole GetRevisionIdList response envelope. A DTD,
+ * an entity reference or nesting deeper than 32 refuses it.
+ */
+int sync_parse_revision_ids(const struct sbuf *answer,
+    int (*cb)(void *, const char *update_id, int revision), void *arg,
+    char anchor_out[STORE_ANCHOR_MAX], struct wsd_err *err) WSD_MUST_CHECK;
+
 struct sync_revision_id {
 	char update_id[37];
 	int revision;
@@ -69,6 +79,12 @@ struct sync_revision_id {
  */
 int sync_get_update_data(struct sync_session *s,
     const struct sync_revision_id *ids, size_t n,
+    int (*cb)(void *, const char *update_id, int revision, const char *doc,
+	size_t len),
+    void *arg, struct wsd_err *err) WSD_MUST_CHECK;
+/* The answer-reading half of sync_get_update_data: ANSWER is a whole
+ * GetUpdateData response envelope. */
+int sync_parse_update_data(const struct sbuf *answer,
     int (*cb)(void *, const char *update_id, int revision, const char *doc,
 	size_t len),
     void *arg, struct wsd_err *err) WSD_MUST_CHECK;
@@ -96,6 +112,12 @@ struct sync_deployments_cb {
 	void *arg;
 };
 int sync_get_deployments(struct sync_session *s, const char *sync_anchor,
+    const struct sync_deployments_cb *cb, char anchor_out[STORE_ANCHOR_MAX],
+    struct wsd_err *err) WSD_MUST_CHECK;
+/* The answer-reading half of sync_get_deployments: ANSWER is a whole
+ * GetDeployments response envelope; CB's three callbacks are all called
+ * (none may be NULL). */
+int sync_parse_deployments(const struct sbuf *answer,
     const struct sync_deployments_cb *cb, char anchor_out[STORE_ANCHOR_MAX],
     struct wsd_err *err) WSD_MUST_CHECK;
 

@@ -582,7 +582,8 @@ agent_cmd_simulate(struct agent_config *cf, int argc, char **argv)
 	double t0, cpu0;
 	int rc = 0;
 
-	for (int i = 0; i < argc; i++) {
+	/* Flags come in pairs: FLAG VALUE. */
+	for (int i = 0; i < argc; i += 2) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (v == NULL)
@@ -604,7 +605,6 @@ agent_cmd_simulate(struct agent_config *cf, int argc, char **argv)
 				    why);
 		} else
 			return usage();
-		i++;
 	}
 	if (agent_config_check(cf, &why) < 0)
 		return agent_fail("simulate", "%s", why);
