@@ -1,5 +1,6 @@
 # A thin wrapper over Meson + Ninja. The real build is meson.build.
 #   make run    install packages, build, start wsusd (SQLite, test CA)
+#   make install  build, then binaries + systemd unit + user wsusd (PREFIX, DESTDIR)
 #   make test   install packages, build with ASan+UBSan, run every test
 #   make fuzz   libFuzzer targets for FUZZ_SECONDS each (clang)
 #   make fuzz-smoke  the same for FUZZ_SMOKE_SECONDS each (make test runs it)
@@ -10,7 +11,7 @@ FUZZ_SMOKE_SECONDS ?= 5
 SAN_ENV = ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: all deps build run test test-build fuzz fuzz-smoke bench clean
+.PHONY: all deps build run install test test-build fuzz fuzz-smoke bench clean
 
 all: build
 
@@ -25,6 +26,9 @@ build: deps build/build.ninja
 
 run: build
 	./scripts/run.sh
+
+install: build
+	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" ./scripts/install.sh
 
 build-asan/build.ninja:
 	meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \

@@ -46,6 +46,8 @@
 
 /* Listen addresses (--listen / listen =). */
 #define WSD_MAX_LISTEN 16
+/* sun_path of struct sockaddr_un, NUL included. */
+#define WSD_MAX_UNIX_PATH 108
 
 /* Worker threads; 0 in the config means one per CPU. */
 #define WSD_MAX_WORKERS 256

@@ -79,7 +79,10 @@ static const struct key_def keys[] = {
 	{ "max_body_selfupdate", K_SIZE, BODYOFF(VROOT_SELFUPDATE), 0,
 	    WSD_MAX_BODY_CEILING },
 	{ "access_log", K_STR, OFF(cf_access_log), 0, 0 },
+	{ "admin_socket", K_STR, OFF(cf_admin_socket), 0, 0 },
+	{ "audit_log", K_STR, OFF(cf_audit_log), 0, 0 },
 	{ "log_level", K_LOGLEVEL, OFF(cf_log_level), 0, 0 },
+	{ "user", K_STR, OFF(cf_user), 0, 0 },
 };
 
 uint16_t
@@ -113,6 +116,8 @@ config_free(struct config *cf)
 	free(cf->cf_tls_cert);
 	free(cf->cf_tls_key);
 	free(cf->cf_access_log);
+	free(cf->cf_admin_socket);
+	free(cf->cf_audit_log);
 	free(cf->cf_krb_keytab);
 	free(cf->cf_krb_realm_map);
 	free(cf->cf_krb_rcache);
@@ -120,6 +125,7 @@ config_free(struct config *cf)
 	free(cf->cf_sync_keytab);
 	free(cf->cf_sync_schedule);
 	free(cf->cf_sync_account_name);
+	free(cf->cf_user);
 	free(cf);
 }
 
@@ -208,6 +214,28 @@ static bool
 valid_server_name(const char *s)
 {
 	return strlen(s) <= WSD_MAX_SERVER_NAME && dnsname_valid(s);
+}
+
+/*
+ * user: a POSIX-portable account name (letters, digits, '.', '_', '-',
+ * not starting with '-'), as useradd accepts, at most 32 bytes.
+ */
+static bool
+valid_user_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 32 || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			(c >= '0' && c <= '9') || c == '.' || c == '_' ||
+			c == '-'))
+			return false;
+	}
+	return true;
 }
 
 /* Accepts N, NK, NM, NG (binary multiples). */
@@ -468,6 +496,27 @@ config_load(const char *datadir, const struct config_overrides *ov,
 		}
 	}
 	cf->cf_listen_default = cf->cf_nlisten == 0;
+	if (ov != NULL && ov->user != NULL) {
+		free(cf->cf_user);
+		if ((cf->cf_user = strdup(ov->user)) == NULL) {
+			rc = wsd_fail(err, WSD_ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	/* An empty value is the default: stay as started. */
+	if (cf->cf_user != NULL && cf->cf_user[0] == '\0') {
+		free(cf->cf_user);
+		cf->cf_user = NULL;
+	}
+	if (cf->cf_user != NULL && !valid_user_name(cf->cf_user)) {
+		if (ov != NULL && ov->user != NULL)
+			log_warnx("--user %s: not a user name", ov->user);
+		else
+			log_warnx("%s/%s: user: not a user name", real,
+			    WSD_CONF_NAME);
+		rc = wsd_fail(err, WSD_EINVAL, "bad user");
+		goto fail;
+	}
 	cf->cf_http_port = config_http_port_for(cf->cf_https_port);
 
 	if (cf->cf_server_name == NULL)
@@ -495,6 +544,36 @@ config_load(const char *datadir, const struct config_overrides *ov,
 		p = abs_in_datadir(real, cf->cf_access_log);
 		free(cf->cf_access_log);
 		cf->cf_access_log = p;
+	}
+	/* Administration (docs/ADMIN.md): the socket wsusutil reaches a
+	 * running server through ("off": none), and the audit log. */
+	if (cf->cf_admin_socket != NULL &&
+	    strcmp(cf->cf_admin_socket, "off") == 0) {
+		free(cf->cf_admin_socket);
+		cf->cf_admin_socket = NULL;
+	} else {
+		p = abs_in_datadir(real, cf->cf_admin_socket ?
+			cf->cf_admin_socket : "admin.sock");
+		free(cf->cf_admin_socket);
+		if ((cf->cf_admin_socket = p) == NULL) {
+			rc = wsd_fail(err, WSD_ENOMEM, "out of memory");
+			goto fail;
+		}
+		if (strlen(p) >= WSD_MAX_UNIX_PATH) {
+			log_warnx("%s/%s: admin_socket: %s: longer than %d "
+				  "bytes",
+			    real, WSD_CONF_NAME, p, WSD_MAX_UNIX_PATH - 1);
+			rc = wsd_fail(err, WSD_EINVAL,
+			    "admin_socket path too long");
+			goto fail;
+		}
+	}
+	p = abs_in_datadir(real, cf->cf_audit_log ? cf->cf_audit_log :
+						    "audit.log");
+	free(cf->cf_audit_log);
+	if ((cf->cf_audit_log = p) == NULL) {
+		rc = wsd_fail(err, WSD_ENOMEM, "out of memory");
+		goto fail;
 	}
 	/* An empty value is the default: no client certificates. */
 	if (cf->cf_serversync_client_ca != NULL &&

@@ -73,6 +73,14 @@ struct config {
 	unsigned cf_shutdown_timeout;
 	uint64_t cf_max_body[VROOT_COUNT];
 	char *cf_access_log; /* absolute path, "-" for stdout, NULL when off */
+	/* Administration (docs/ADMIN.md): absolute paths; no socket (NULL)
+	 * with admin_socket = off. */
+	char *cf_admin_socket;
+	char *cf_audit_log;
+	/* The account wsusd serves as once its ports are bound (--user or
+	 * user =; NULL: stay as started). Read at start only: a reload
+	 * that names another one is refused. docs/SECURITY.md. */
+	char *cf_user;
 	enum log_level cf_log_level;
 };
 
@@ -81,6 +89,7 @@ struct config_overrides {
 	int port; /* 0 = not given */
 	unsigned nlisten;
 	const char *listen[WSD_MAX_LISTEN];
+	const char *user; /* NULL = not given */
 };
 
 /*

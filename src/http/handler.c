@@ -7,6 +7,7 @@
 #include "auth/negotiate.h"
 #include "common/log.h"
 #include "common/sbuf.h"
+#include "http/handler_admin.h"
 #include "http/http_server.h"
 #include "http/static_file.h"
 #include "net/tls.h"
@@ -84,6 +85,7 @@ negotiate_token(const struct http_req *rq, bool *absent)
 static int
 cert_identity(const struct handler_ctx *hx, char *ident)
 {
+	const char *root = vroot_name(hx->hx_route->rt_vroot);
 	const struct srv_runtime *rt = hx->hx_rt;
 	char subj[CERTID_MAX_DN], iss[CERTID_MAX_DN];
 	const char *why;
@@ -96,9 +98,9 @@ cert_identity(const struct handler_ctx *hx, char *ident)
 	case TLS_PEER_REFUSED:
 		certid_dn_text(X509_get_subject_name(leaf), subj);
 		certid_dn_text(X509_get_issuer_name(leaf), iss);
-		log_warnx("%s: ServerSyncWebService: client certificate %s "
-			  "issued by %s not accepted: %s",
-		    hx->hx_peer, subj, iss, why);
+		log_warnx("%s: %s: client certificate %s issued by %s not "
+			  "accepted: %s",
+		    hx->hx_peer, root, subj, iss, why);
 		return 0;
 	case TLS_PEER_VERIFIED:
 		break;
@@ -106,14 +108,14 @@ cert_identity(const struct handler_ctx *hx, char *ident)
 	certid_dn_text(X509_get_subject_name(leaf), subj);
 	certid_dn_text(X509_get_issuer_name(leaf), iss);
 	if (certid_identity(leaf, &rt->rt_realm_map, ident, &err) < 0) {
-		log_warnx("%s: ServerSyncWebService: client certificate %s "
-			  "issued by %s: no identity: %s",
-		    hx->hx_peer, subj, iss, err.what);
+		log_warnx("%s: %s: client certificate %s issued by %s: no "
+			  "identity: %s",
+		    hx->hx_peer, root, subj, iss, err.what);
 		return 0;
 	}
-	log_info("%s: ServerSyncWebService: identity %s from client "
-		 "certificate %s issued by %s",
-	    hx->hx_peer, ident, subj, iss);
+	log_info("%s: %s: identity %s from client certificate %s issued by "
+		 "%s",
+	    hx->hx_peer, root, ident, subj, iss);
 	return 1;
 }
 
@@ -153,7 +155,7 @@ serversync_gate(const struct handler_ctx *hx)
 			log_warnx("%s: ServerSyncWebService: Negotiate over "
 				  "plain HTTP refused",
 			    hx->hx_peer);
-			return HANDLER_AUTH_REQUIRED;
+			return HANDLER_NEEDS_TLS_AUTH;
 		}
 		if (rt->rt_negotiate == NULL) {
 			log_warnx("%s: ServerSyncWebService: Negotiate "
@@ -181,6 +183,15 @@ serversync_gate(const struct handler_ctx *hx)
 			    "WWW-Authenticate: Negotiate %s\r\n", nr.nr_reply);
 	} else if (hx->hx_tls && cert_identity(hx, ident) == 1) {
 		who = ident;
+	} else if (!rt->rt_cf->cf_serversync_anonymous && !hx->hx_tls) {
+		/* No challenge on the plain port (SECURITY.md S5): a client
+		 * answering it would send a ticket, or an NTLM relay victim
+		 * its credentials, in clear. Only allow_insecure_http gets
+		 * here (with TLS the port is refused as 403.4 earlier). */
+		log_warnx("%s: ServerSyncWebService: refused on the plain "
+			  "HTTP port: authentication needs TLS",
+		    hx->hx_peer);
+		return HANDLER_NEEDS_TLS_AUTH;
 	} else if (!rt->rt_cf->cf_serversync_anonymous) {
 		/* Anonymous access is off (the guide's IIS setting): a
 		 * challenge, as IIS answers with Windows authentication. */
@@ -221,6 +232,23 @@ handler_admit(const struct handler_ctx *hx, uint64_t *body_limit)
 		if (sv_eq_cstr_ci(h->name, "Content-Encoding") &&
 		    !sv_eq_cstr_ci(h->value, "identity"))
 			return 415;
+	}
+	/* Administration (SECURITY.md S6): over TLS, from a verified client
+	 * certificate only; the role is checked once the command is read. */
+	if (v == VROOT_APIREMOTING) {
+		char ident[NEGOTIATE_MAX_IDENTITY];
+
+		if (!hx->hx_tls)
+			return 403;
+		if (cert_identity(hx, ident) != 1) {
+			log_warnx("%s: ApiRemoting30: refused: no verified "
+				  "client certificate",
+			    hx->hx_peer);
+			return HANDLER_ADMIN_AUTH_REQUIRED;
+		}
+		if (hx->hx_identity == NULL)
+			return 500;
+		snprintf(hx->hx_identity, HANDLER_IDENTITY_MAX, "%s", ident);
 	}
 	if (v == VROOT_SERVERSYNC ||
 	    (v == VROOT_REPORTING && handler_rollup_action(hx->hx_req))) {
@@ -270,6 +298,21 @@ handler_refusal(const struct handler_ctx *hx, int status,
 		    "WWW-Authenticate: Negotiate\r\n", "text/plain",
 		    "401 Unauthorized: Windows (Negotiate) authentication "
 		    "required\n");
+	case HANDLER_ADMIN_AUTH_REQUIRED:
+		/* No standard scheme names a TLS client certificate; the
+		 * challenge says what is wanted (RFC 9110 requires one). */
+		return http_resp_simple(rs, 401, hx->hx_date,
+		    "WWW-Authenticate: ClientCertificate realm=\"wsusd "
+		    "administration\"\r\n",
+		    "text/plain",
+		    "401 Unauthorized: an administrator's TLS client "
+		    "certificate is required\n");
+	case HANDLER_NEEDS_TLS_AUTH:
+		return http_resp_simple(rs, 403, hx->hx_date, NULL,
+		    "text/plain",
+		    "403 Forbidden: ServerSyncWebService authenticates "
+		    "servers over HTTPS only; configure TLS "
+		    "(wsusutil configuressl)\n");
 	case HANDLER_NOT_AUTHORIZED:
 		return http_resp_simple(rs, 403, hx->hx_date, NULL,
 		    "text/plain",
@@ -348,6 +391,10 @@ handler_run(const struct handler_ctx *hx, struct http_resp *rs)
 			if (rc != WSUSSS_NOT_SERVED)
 				return rc;
 		}
+		return not_implemented(hx, rs);
+	case VROOT_APIREMOTING:
+		if (hx->hx_req->rq_method == HTTP_POST)
+			return admin_http_handle(hx, rs);
 		return not_implemented(hx, rs);
 	default:
 		return not_implemented(hx, rs);

@@ -58,6 +58,11 @@ bool handler_rollup_action(const struct http_req *rq);
  * challenge, and 403 for a server the authorization list refuses. */
 #define HANDLER_AUTH_REQUIRED 1401
 #define HANDLER_NOT_AUTHORIZED 1403
+/* ApiRemoting30 without a verified administrator's certificate. */
+#define HANDLER_ADMIN_AUTH_REQUIRED 1402
+/* ServerSync on the plain port with anonymous access off: 403, never a
+ * challenge there (SECURITY.md S5). */
+#define HANDLER_NEEDS_TLS_AUTH 1404
 
 struct store;
 

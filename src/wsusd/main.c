@@ -1,7 +1,10 @@
 /*
  * wsusd: wiring only. Parse the command line, load the configuration,
- * build the first generation (TLS, listeners), start the workers, then
- * wait for signals: SIGHUP reloads, SIGTERM/SIGINT stop gracefully.
+ * become the service user (privilege.h), build the first generation
+ * (database, TLS, cookie keys, content, listeners), give up the last
+ * capability, start the workers, then wait for signals: SIGHUP reloads,
+ * SIGTERM/SIGINT stop gracefully. Nothing is created in the data
+ * directory as root.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +26,9 @@
 #include "soap/soap_parse.h"
 #include "http/http_server.h"
 #include "store/store.h"
+#include "wsusd/privilege.h"
+#include "admin/admin_exec.h"
+#include "wsusd/admin_socket.h"
 #include "wsusd/runtime.h"
 #include "wsusd/sync_sched.h"
 
@@ -34,7 +40,8 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: wsusd --data DIR [--port N] [--listen ADDR]... "
-	    "[--foreground] [--check]\n"
+	    "[--user NAME]\n"
+	    "             [--foreground] [--check]\n"
 	    "\n"
 	    "  --data DIR      data directory (wsusd.conf, wsusd.db, content/, "
 	    "tls/)\n"
@@ -44,6 +51,10 @@ usage(FILE *fp)
 	    "  --listen ADDR   numeric IPv4/IPv6 address to listen on; "
 	    "repeatable\n"
 	    "                  (default: every address, IPv4 and IPv6)\n"
+	    "  --user NAME     started as root: serve as NAME once the ports "
+	    "are bound\n"
+	    "                  (DIR must be owned by NAME; same as user = in "
+	    "wsusd.conf)\n"
 	    "  --foreground    do not detach; log to stderr\n"
 	    "  --check, -n     check the configuration and exit\n"
 	    "  --help, --version\n"
@@ -147,11 +158,13 @@ worker_count(const struct config *cf)
 }
 
 static void
-reload(struct srv *s, const char *datadir, const struct config_overrides *ov)
+reload(struct srv *s, const char *datadir, const struct config_overrides *ov,
+    const struct privilege *pv)
 {
 	struct srv_runtime *rt;
 	struct config *cf;
 	struct wsd_err err;
+	const char *why = "";
 
 	log_info("SIGHUP: reloading configuration and certificate");
 	if (config_load(datadir, ov, &cf, &err) < 0) {
@@ -160,10 +173,26 @@ reload(struct srv *s, const char *datadir, const struct config_overrides *ov)
 		    err.what);
 		return;
 	}
+	/* The switch happened once, at start, and cannot be redone. */
+	if (!privilege_same_user(pv, cf->cf_user)) {
+		log_warnx("reload refused: user = %s, but wsusd started as "
+			  "%s; restart wsusd to change the account; keeping "
+			  "the running configuration",
+		    cf->cf_user != NULL ? cf->cf_user : "(none)",
+		    pv->pv_user[0] != '\0' ? pv->pv_user : "(none)");
+		config_free(cf);
+		return;
+	}
+	/* cf is freed when runtime_build fails. */
+	if (pv->pv_dropped &&
+	    (cf->cf_https_port < 1024 || cf->cf_http_port < 1024))
+		why = ": a port below 1024 not bound at start needs root or "
+		      "CAP_NET_BIND_SERVICE, which wsusd gave up once started; "
+		      "restart wsusd to listen on it";
 	if (runtime_build(cf, srv_current(s), &rt, &err) < 0) {
-		log_warnx("reload failed (%s); keeping the running "
+		log_warnx("reload failed (%s)%s; keeping the running "
 			  "configuration",
-		    err.what);
+		    err.what, err.code == WSD_EIO ? why : "");
 		return;
 	}
 	log_set_level(rt->rt_cf->cf_log_level);
@@ -180,6 +209,7 @@ main(int argc, char **argv)
 		{ "data", required_argument, NULL, 'd' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "check", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
@@ -191,6 +221,7 @@ main(int argc, char **argv)
 	bool foreground = false, check = false;
 	char pidpath[4096] = "";
 	struct srv_runtime *rt;
+	struct privilege pv;
 	struct store *st;
 	struct config *cf;
 	struct wsd_err err;
@@ -199,10 +230,15 @@ main(int argc, char **argv)
 	int c;
 
 	log_set_prefix("wsusd");
+	admin_exec_init();
+	/* First: no core file may ever hold a key. */
+	if (privilege_harden(&err) < 0)
+		fatalx("%s", err.what);
 	/* libxml2 2.9 must be set up before any thread parses. */
 	xmlInitParser();
 	soap_global_init();
-	while ((c = getopt_long(argc, argv, "d:p:l:fnhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:p:l:u:fnhV", opts, NULL)) !=
+	    -1) {
 		switch (c) {
 		case 'd':
 			datadir = optarg;
@@ -228,6 +264,9 @@ main(int argc, char **argv)
 				return 2;
 			}
 			ov.listen[ov.nlisten++] = optarg;
+			break;
+		case 'u':
+			ov.user = optarg;
 			break;
 		case 'f':
 			foreground = true;
@@ -257,14 +296,28 @@ main(int argc, char **argv)
 		fatalx("cannot load configuration: %s", err.what);
 	log_set_level(cf->cf_log_level);
 	if (check) {
-		int rc = runtime_check_modes(cf, &err);
+		int rc = privilege_prepare(cf->cf_user, cf->cf_datadir, &pv,
+		    &err);
 
+		if (rc == 0)
+			rc = runtime_check_modes(cf, &err);
 		config_free(cf);
 		if (rc < 0)
 			fatalx("%s", err.what);
 		printf("configuration OK\n");
 		return 0;
 	}
+
+	/*
+	 * Become the user, keeping only CAP_NET_BIND_SERVICE, before the
+	 * data directory is touched: whatever is created there belongs to
+	 * the user (S17). The capability goes once the ports are bound.
+	 */
+	if (privilege_prepare(cf->cf_user, cf->cf_datadir, &pv, &err) < 0 ||
+	    runtime_check_modes(cf, &err) < 0 ||
+	    privilege_switch(&pv, &err) < 0)
+		fatalx("cannot start: %s", err.what);
+
 	if (store_open(&st, cf->cf_datadir, &err) < 0)
 		fatalx("cannot open the database: %s", err.what);
 	store_close(st);
@@ -281,6 +334,9 @@ main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	if (runtime_build(cf, NULL, &rt, &err) < 0)
+		fatalx("cannot start: %s", err.what);
+	/* Before any thread starts and any byte is read (S18). */
+	if (privilege_drop(&pv, &err) < 0)
 		fatalx("cannot start: %s", err.what);
 	if (!foreground)
 		detach(rt->rt_cf->cf_datadir);
@@ -300,12 +356,16 @@ main(int argc, char **argv)
 		/* srv owns rt from here; keep our own copy of the path. */
 		char *dd = strdup(datadir);
 		struct sync_sched sched;
+		struct admin_socket *admin;
 		time_t last_warn;
 		unsigned grace;
 
 		if (dd == NULL)
 			fatalx("out of memory");
 		if (srv_start(rt, worker_count(rt->rt_cf), &s, &err) < 0)
+			fatalx("cannot start: %s", err.what);
+		if (admin_socket_start(srv_current(s)->rt_cf, &admin, &err) <
+		    0)
 			fatalx("cannot start: %s", err.what);
 		log_info("wsusd %s started (pid %ld)", WSUSD_VERSION,
 		    (long)getpid());
@@ -328,7 +388,9 @@ main(int argc, char **argv)
 				continue;
 			}
 			if (sig == SIGHUP) {
-				reload(s, dd, &ov);
+				reload(s, dd, &ov, &pv);
+				admin_socket_update(admin,
+				    srv_current(s)->rt_cf);
 				continue;
 			}
 			break;
@@ -336,6 +398,7 @@ main(int argc, char **argv)
 		grace = srv_current(s)->rt_cf->cf_shutdown_timeout;
 		log_info("stopping: finishing requests in flight (up to %us)",
 		    grace);
+		admin_socket_stop(admin);
 		srv_stop(s, grace);
 		free(dd);
 	}

@@ -40,6 +40,15 @@ runtime_check_modes(const struct config *cf, struct wsd_err *err)
 			return wsd_fail(err, WSD_EPERM,
 			    "data directory writable by others");
 		}
+		/* The data and key directories: a group member could swap
+		 * wsusd.conf, the database or a key (S17). */
+		if (i <= 1 && (st.st_mode & S_IWGRP)) {
+			log_warnx("%s is writable by its group (mode %04o); "
+				  "refusing to start: chmod g-w %s",
+			    path, (unsigned)(st.st_mode & 07777), path);
+			return wsd_fail(err, WSD_EPERM,
+			    "data directory writable by its group");
+		}
 	}
 	if (stat(cf->cf_tls_key, &st) == 0 && (st.st_mode & 077) != 0) {
 		log_warnx("%s is readable or writable by group or others (mode "

@@ -17,7 +17,10 @@
 int runtime_build(struct config *cf, const struct srv_runtime *old,
     struct srv_runtime **out, struct wsd_err *err) WSD_MUST_CHECK;
 
-/* Refuses a data directory others may write, or a readable key (S17). */
+/*
+ * Refuses a data directory others may write (or its group, for the
+ * directory itself and tls/), or a key others may read (S17).
+ */
 int runtime_check_modes(const struct config *cf, struct wsd_err *err)
     WSD_MUST_CHECK;
 

@@ -78,16 +78,6 @@ print_list(const struct authz_list *l)
 	return 0;
 }
 
-static int
-load_fail(const char *path, unsigned long line, const struct wsd_err *err)
-{
-	if (line > 0)
-		fprintf(stderr, "wsusutil: " CMD ": %s:%lu: %s\n", path, line,
-		    err->what);
-	else
-		fprintf(stderr, "wsusutil: " CMD ": %s: %s\n", path, err->what);
-	return 1;
-}
 
 static int
 run_edit(const char *datadir, const char *path, const char *op,
@@ -103,7 +93,7 @@ run_edit(const char *datadir, const char *path, const char *op,
 		return wsusutil_fail(CMD, err.what);
 	if ((rc = authz_load_file(path, &l, &line, &err)) < 0) {
 		close(fd);
-		return load_fail(path, line, &err);
+		return wsusutil_load_fail(CMD, path, line, &err);
 	}
 	if (strcmp(op, "allow") == 0)
 		rc = authz_allow_name(l, name, &changed, &err);
@@ -216,7 +206,8 @@ cmd_downstream(const char *datadir, int argc, char **argv)
 	}
 	if (strcmp(argv[1], "list") == 0) {
 		if (authz_load_file(sbuf_str(&path), &l, &line, &err) < 0)
-			rc = load_fail(sbuf_str(&path), line, &err);
+			rc = wsusutil_load_fail(CMD, sbuf_str(&path), line,
+			    &err);
 		else
 			rc = print_list(l);
 		authz_free(l);

@@ -3,13 +3,20 @@
 
 #include "store/store.h"
 #include "store/store_upstream.h"
+#include "wsusutil/admin_client.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 
+#include "auth/admin_roles.h"
+#include "common/audit.h"
 #include "common/log.h"
 #include "config/config.h"
 #include "store/store.h"
@@ -67,6 +74,9 @@ static const struct wsusutil_cmd cmds[] = {
 	    "set URL [--replica | --autonomous] [--ca FILE] [--no-ssl] "
 	    "[--client-cert FILE [--client-key FILE]] | show",
 	    "the server this one synchronizes from (docs/CHAINING.md)" },
+	{ "admins", cmd_admins, "list [--json] | add NAME ROLE | remove NAME",
+	    "who may administer this server (NAME: user:X, group:X, "
+	    "cert:DOMAIN\\name; docs/ADMIN.md)" },
 	{ "sync", cmd_sync, "[--wait] [--metadata-only] | status [--json]",
 	    "synchronize from the upstream server now, or show how it went" },
 };
@@ -89,6 +99,19 @@ wsusutil_port_override(const char *cmd, const char *arg,
 	}
 	ov->port = (int)v;
 	return 0;
+}
+
+int
+wsusutil_load_fail(const char *cmd, const char *path, unsigned long line,
+    const struct wsd_err *err)
+{
+	if (line > 0)
+		fprintf(stderr, "wsusutil: %s: %s:%lu: %s\n", cmd, path, line,
+		    err->what);
+	else
+		fprintf(stderr, "wsusutil: %s: %s: %s\n", cmd, path,
+		    err->what);
+	return 1;
 }
 
 int
@@ -138,18 +161,118 @@ wsusutil_replica_refuses(const char *cmd, struct store *st)
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: wsusutil [--data DIR] COMMAND [ARGS]\n"
-		    "       (DIR defaults to $WSUSD_DATA)\n\ncommands:\n");
+	fprintf(fp, "usage: wsusutil [--data DIR] [--socket PATH] COMMAND "
+		    "[ARGS]\n"
+		    "       wsusutil --server https://HOST:PORT --cert PEM "
+		    "[--key PEM] [--ca PEM] COMMAND [ARGS]\n"
+		    "       (DIR defaults to $WSUSD_DATA; someone who does not "
+		    "own DIR goes\n"
+		    "       through the running server's admin socket, "
+		    "DIR/admin.sock or\n"
+		    "       $WSUSD_ADMIN_SOCKET; --server administers a remote "
+		    "server with an\n"
+		    "       administrator's certificate: docs/ADMIN.md)\n"
+		    "\ncommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(fp, "  %s %s\n      %s\n", cmds[i].name, cmds[i].usage,
 		    cmds[i].help);
+}
+
+/*
+ * Who is running this, for the audit log: the login name of the real
+ * uid, and the sudo caller behind root ("root (sudo alice)").
+ */
+static void
+principal_name(char *out, size_t n)
+{
+	struct passwd pw, *res = NULL;
+	const char *sudo = getenv("SUDO_USER");
+	char buf[4096];
+
+	if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res) == 0 &&
+	    res != NULL)
+		snprintf(out, n, "%s", pw.pw_name);
+	else
+		snprintf(out, n, "uid:%ld", (long)getuid());
+	if (getuid() == 0 && sudo != NULL && *sudo != '\0' &&
+	    strlen(out) + strlen(sudo) + 8 < n) {
+		strcat(out, " (sudo ");
+		strcat(out, sudo);
+		strcat(out, ")");
+	}
+}
+
+/*
+ * The audit lines of a change made directly on the data (root or the
+ * owner): "allowed" before the command runs (STATUS < 0) — when it cannot
+ * be written nothing runs (SECURITY.md S6) — and "result" after it.
+ * Reading commands are not logged, nor commands the server ran for
+ * someone (it wrote the lines), nor a data directory without a readable
+ * configuration yet. Returns 1 when a line was written, 0 when none was
+ * due, -1 when "allowed" could not be written (after saying so).
+ */
+static int
+audit_direct(const char *datadir, const char *principal, int argc,
+    char **argv, int status)
+{
+	struct audit_entry e;
+	struct wsd_err err;
+	struct config *cf;
+	int rc = 1;
+
+	if (admin_cmd_role(argc, argv) <= ROLE_REPORTER ||
+	    getenv("WSUSUTIL_AUDITED") != NULL)
+		return 0;
+	if (config_load(datadir, NULL, &cf, &err) < 0)
+		return 0;
+	memset(&e, 0, sizeof(e));
+	e.event = status < 0 ? "allowed" : "result";
+	e.exit_status = status;
+	e.principal = principal;
+	e.role = admin_role_name(ROLE_ADMINISTRATOR);
+	e.via = "local";
+	e.argc = argc;
+	e.argv = argv;
+	if (audit_append(cf->cf_audit_log, &e, &err) < 0) {
+		if (status < 0) {
+			fprintf(stderr, "wsusutil: %s: refused: cannot write "
+					"the audit log %s (%s), so no change is "
+					"made\n",
+			    argv[0], cf->cf_audit_log, err.what);
+			rc = -1;
+		} else {
+			fprintf(stderr, "wsusutil: %s: warning: the audit "
+					"log %s: %s\n",
+			    argv[0], cf->cf_audit_log, err.what);
+		}
+	}
+	config_free(cf);
+	return rc;
+}
+
+/* Whether the caller must go through the running server: not root, and
+ * DATADIR exists but is another's (or out of reach: not ours either). */
+static bool
+not_owner(const char *datadir)
+{
+	struct stat st;
+
+	if (getuid() == 0)
+		return false;
+	if (stat(datadir, &st) < 0)
+		return errno == EACCES;
+	return st.st_uid != getuid();
 }
 
 int
 main(int argc, char **argv)
 {
 	const char *datadir = getenv("WSUSD_DATA");
-	int i = 1;
+	const char *sock = getenv("WSUSD_ADMIN_SOCKET");
+	struct admin_remote remote = { NULL, NULL, NULL, NULL };
+	bool use_socket = false;
+	char principal[160], sockpath[4200];
+	int i = 1, rc, audited;
 
 	log_set_prefix("wsusutil");
 	/* libxml2 2.9 must be set up before any thread parses. */
@@ -157,6 +280,22 @@ main(int argc, char **argv)
 	while (i < argc && argv[i][0] == '-') {
 		if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
 			datadir = argv[i + 1];
+			i += 2;
+		} else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
+			sock = argv[i + 1];
+			use_socket = true;
+			i += 2;
+		} else if (strcmp(argv[i], "--server") == 0 && i + 1 < argc) {
+			remote.url = argv[i + 1];
+			i += 2;
+		} else if (strcmp(argv[i], "--cert") == 0 && i + 1 < argc) {
+			remote.cert = argv[i + 1];
+			i += 2;
+		} else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
+			remote.key = argv[i + 1];
+			i += 2;
+		} else if (strcmp(argv[i], "--ca") == 0 && i + 1 < argc) {
+			remote.ca = argv[i + 1];
 			i += 2;
 		} else if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
@@ -180,12 +319,38 @@ main(int argc, char **argv)
 		/* Windows wsusutil is case-insensitive: ConfigureSSL works. */
 		if (strcasecmp(argv[i], cmds[c].name) != 0)
 			continue;
+		if (remote.url != NULL)
+			return admin_client_remote(&remote, argc - i, argv + i);
+		if (use_socket) /* --socket: no data directory needed */
+			return admin_client_socket(sock, argc - i, argv + i);
 		if (datadir == NULL || *datadir == '\0') {
 			fprintf(stderr, "wsusutil: no data directory: pass "
 					"--data DIR or set WSUSD_DATA\n");
 			return 2;
 		}
-		return cmds[c].run(datadir, argc - i, argv + i);
+		if (not_owner(datadir)) {
+			if (sock == NULL || *sock == '\0') {
+				snprintf(sockpath, sizeof(sockpath),
+				    "%s/admin.sock", datadir);
+				sock = sockpath;
+			}
+			return admin_client_socket(sock, argc - i, argv + i);
+		}
+		principal_name(principal, sizeof(principal));
+		/* configuressl reads a key root alone may read, and gives
+		 * what it installs to the directory's owner itself
+		 * (cmd_configuressl.c); every other command becomes the
+		 * owner first. */
+		if (strcasecmp(cmds[c].name, "configuressl") != 0)
+			wsusutil_as_owner(datadir);
+		if ((audited = audit_direct(datadir, principal, argc - i,
+			 argv + i, -1)) < 0)
+			return 1;
+		rc = cmds[c].run(datadir, argc - i, argv + i);
+		if (audited > 0)
+			(void)audit_direct(datadir, principal, argc - i,
+			    argv + i, rc);
+		return rc;
 	}
 	fprintf(stderr, "wsusutil: unknown command '%s'\n", argv[i]);
 	usage(stderr);

@@ -37,6 +37,18 @@ int wsusutil_open_store(const char *cmd, const char *datadir,
  * replica, else 0.
  */
 int wsusutil_replica_refuses(const char *cmd, struct store *st);
+/*
+ * Run as root on a DATADIR owned by another user: becomes that user (its
+ * uid, DATADIR's group, no supplementary groups) before any command
+ * touches the data, or exits 1 saying why (SECURITY.md S17). A missing
+ * or root-owned DATADIR, or not root: no change.
+ */
+void wsusutil_as_owner(const char *datadir);
+/* Prints "wsusutil: CMD: PATH:LINE: <why>" (no LINE when 0) for a file
+ * that did not load, and returns 1. */
+struct wsd_err;
+int wsusutil_load_fail(const char *cmd, const char *path, unsigned long line,
+    const struct wsd_err *err);
 /* Prints "wsusutil: CMD: WHAT" and returns 1 (the refusal exit status). */
 int wsusutil_fail(const char *cmd, const char *what);
 
@@ -58,6 +70,7 @@ int cmd_updates(const char *datadir, int argc, char **argv);
 int cmd_publish(const char *datadir, int argc, char **argv);
 int cmd_publishingcert(const char *datadir, int argc, char **argv);
 int cmd_reset(const char *datadir, int argc, char **argv);
+int cmd_admins(const char *datadir, int argc, char **argv);
 int cmd_cleanup(const char *datadir, int argc, char **argv);
 int cmd_deleteunneededrevisions(const char *datadir, int argc, char **argv);
 int cmd_report(const char *datadir, int argc, char **argv);

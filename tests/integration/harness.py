@@ -631,6 +631,26 @@ class Wsusd:
             return s.getpeercert(binary_form=True)
 
 
+def stop_checked(d):
+    """Stops D's daemon and removes its files; raises AssertionError when
+    it did not exit 0 on SIGTERM or its stderr holds a sanitizer report.
+    For tearDownClass of tests that start their own daemon."""
+    rc = d.stop()
+    report = d.sanitizer_report()
+    d.cleanup()
+    if report:
+        raise AssertionError('sanitizer report in wsusd stderr:\n' + report)
+    if rc != 0:
+        raise AssertionError('wsusd exit status on SIGTERM: %r' % rc)
+
+
+def check_alive(test, d):
+    """Fails TEST when D's daemon is no longer running (for tearDown)."""
+    if not d.alive():
+        test.fail('wsusd died during this test (exit %r); stderr:\n%s'
+                  % (d.proc.returncode, d.stderr()[-4000:]))
+
+
 class DaemonTestCase(unittest.TestCase):
     """Starts one daemon per class; after each test checks it still runs.
 
@@ -658,20 +678,10 @@ class DaemonTestCase(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        d = cls.d
-        rc = d.stop()
-        report = d.sanitizer_report()
-        d.cleanup()
-        if report:
-            raise AssertionError('sanitizer report in wsusd stderr:\n'
-                                 + report)
-        if rc != 0:
-            raise AssertionError('wsusd exit status on SIGTERM: %r' % rc)
+        stop_checked(cls.d)
 
     def tearDown(self):
-        if not self.d.alive():
-            self.fail('wsusd died during this test (exit %r); stderr:\n%s'
-                      % (self.d.proc.returncode, self.d.stderr()[-4000:]))
+        check_alive(self, self.d)
 
     # helpers
     def assertNoneOf(self, needles, data, msg=None):

@@ -486,18 +486,23 @@ class AnonymousOffListAllowsAnonymous(GateCase):
 
 
 class NoTls(GateCase):
-    """No certificate, allow_insecure_http = yes: ServerSync is served
-    on the HTTP port, and anonymous access is still off there."""
+    """No certificate, allow_insecure_http = yes: ServerSync is on the
+    HTTP port, anonymous access is still off there, and the port never
+    asks for credentials (SECURITY.md S5: a challenge would have tickets
+    or NTLM hashes sent in clear): 403, no WWW-Authenticate."""
 
     TLS = False
     CONF = {'kerberos_realm_map': MAP, 'allow_insecure_http': 'yes'}
 
-    def test_plain_port_still_asks(self):
+    def test_plain_port_refuses_without_challenge(self):
         for method in ('POST', 'GET'):
             with self.subTest(method=method):
-                self.assertChallenge(self.ss(method, tls=False), method)
-        self.assertChallenge(self.ss('POST', tls=False,
-                                     auth='Negotiate YWJj'), 'garbage')
+                r = self.ss(method, tls=False)
+                self.assertEqual(r.status, 403, r)
+                self.assertEqual(r.header_all('WWW-Authenticate'), [], r)
+        r = self.ss('POST', tls=False, auth='Negotiate YWJj')
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(r.header_all('WWW-Authenticate'), [], r)
         # Control: the client roots are served on this port.
         r = self.d.http('POST', harness.ROOT_PATHS['ClientWebService'],
                         headers=SOAP_HEADERS, body=harness.SOAP_BODY)

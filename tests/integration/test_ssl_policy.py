@@ -216,6 +216,13 @@ def _add_matrix():
                                                                     root)
                 if root == 'Content' and method == 'GET':
                     self.assertEqual(r.status, 200, '%s: %r' % (what, r))
+                elif root in ('ApiRemoting30', 'ServerSyncWebService'):
+                    # The roots that authenticate their callers never do
+                    # it in clear, and never ask for credentials there
+                    # (SECURITY.md S5, S6): 403 without a challenge.
+                    self.assertEqual(r.status, 403, '%s: %r' % (what, r))
+                    self.assertEqual(r.header_all('WWW-Authenticate'), [],
+                                     '%s: %r' % (what, r))
                 else:
                     check_soap_root(self, r, what, method)
 

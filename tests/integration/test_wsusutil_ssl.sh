@@ -53,12 +53,13 @@ wsusutil() {
 	timeout "$T" "$WSUSUTIL" "$@"
 }
 
-# Every file in DIR with its mode and SHA-256 (no temporary files left).
+# Every file in DIR with its mode and SHA-256 (no temporary files left),
+# but the audit log, which records every attempt (docs/ADMIN.md).
 snapshot() {
 	(
 		cd "$1"
-		find . -printf '%p %y %m\n' | LC_ALL=C sort
-		find . -type f -print0 | LC_ALL=C sort -z |
+		find . ! -name audit.log -printf '%p %y %m\n' | LC_ALL=C sort
+		find . -type f ! -name audit.log -print0 | LC_ALL=C sort -z |
 		    xargs -0 -r sha256sum
 	)
 }

@@ -121,6 +121,49 @@ test_serversync_client_ca(void **state)
 	config_free(cf);
 }
 
+/* user: none by default and when empty; --user wins over the file;
+ * names useradd would refuse are refused. */
+static void
+test_user(void **state)
+{
+	static const char *const bad[] = { "user = -root\n",
+		"user = a b\n", "user = ../etc\n",
+		"user = 123456789012345678901234567890123\n" };
+	struct config_overrides ov = { .user = "wsusd-cli" };
+	struct config *cf = NULL;
+	struct wsd_err e;
+
+	(void)state;
+	write_conf("");
+	assert_int_equal(config_load(dir, NULL, &cf, &e), 0);
+	assert_null(cf->cf_user);
+	config_free(cf);
+	write_conf("user =\n");
+	assert_int_equal(config_load(dir, NULL, &cf, &e), 0);
+	assert_null(cf->cf_user);
+	config_free(cf);
+	write_conf("user = _wsusd.svc-1\n");
+	assert_int_equal(config_load(dir, NULL, &cf, &e), 0);
+	assert_string_equal(cf->cf_user, "_wsusd.svc-1");
+	config_free(cf);
+	assert_int_equal(config_load(dir, &ov, &cf, &e), 0);
+	assert_string_equal(cf->cf_user, "wsusd-cli");
+	config_free(cf);
+	/* 32 bytes is the limit. */
+	write_conf("user = 12345678901234567890123456789012\n");
+	assert_int_equal(config_load(dir, NULL, &cf, &e), 0);
+	config_free(cf);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cf = NULL;
+		write_conf(bad[i]);
+		assert_true(config_load(dir, NULL, &cf, &e) < 0);
+		assert_null(cf);
+	}
+	ov.user = "bad/name";
+	write_conf("");
+	assert_true(config_load(dir, &ov, &cf, &e) < 0);
+}
+
 static void
 test_bad_files(void **state)
 {
@@ -192,6 +235,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_keys_and_override),
 		cmocka_unit_test(test_serversync_client_ca),
+		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_file_set),
 	};
