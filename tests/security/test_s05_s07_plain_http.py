@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""SECURITY.md S3 (a), S5 (a), S7 on the plain-HTTP port (TLS configured).
+
+S3 (a): the captured GetConfig over http://...:N-1 -> 403, over https -> 200.
+S5 (a): nothing on the HTTP port ever answers with WWW-Authenticate (no
+        NTLM/Negotiate challenge to relay), whatever the root, method or
+        Authorization header sent.
+S7:     the five TLS roots answer 403 with no redirect; every URL in the
+        GetConfig answer's element text is relative or https:// (the only
+        http:// URLs wsusd hands out are /Content ones, checked in
+        tests/integration/test_wusp_session.py).
+"""
+
+import os
+import re
+import sys
+import unittest
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sec_common as sc  # noqa: E402
+from sec_common import harness, wc  # noqa: E402
+
+GETCONFIG = [('Content-Type', 'text/xml; charset=utf-8'),
+             ('SOAPAction', '"%s/GetConfig"' % wc.CLIENT)]
+AUTHS = [None, 'Negotiate TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAGFKAAAADw==',
+         'NTLM TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAGFKAAAADw==',
+         'Basic dXNlcjpwYXNz']
+
+
+class PlainHttp(harness.DaemonTestCase):
+
+    def test_s3a_getconfig_http_403_https_200(self):
+        body = wc.capture('scan', '000001')
+        r = self.d.http('POST', wc.CLIENT_PATH, headers=GETCONFIG, body=body)
+        self.assertEqual(r.status, 403, r)
+        self.assertNotIn(b'GetConfigResult', r.body)
+        r = self.d.https('POST', wc.CLIENT_PATH, headers=GETCONFIG,
+                         body=body)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(b'GetConfigResult', r.body)
+
+    def test_s5a_no_challenge_on_http(self):
+        paths = list(harness.ROOT_PATHS.values()) + [
+            '/ServerSyncWebService/ServerSyncWebService.asmx',
+            '/serversyncwebservice/serversyncwebservice.asmx',
+            '/ApiRemoting30/WebService.asmx', '/nosuchroot/x.asmx']
+        seen = []
+        for path in paths:
+            for method in ('GET', 'POST', 'HEAD'):
+                for auth in AUTHS:
+                    h = list(GETCONFIG) if method == 'POST' else []
+                    if auth:
+                        h.append(('Authorization', auth))
+                    body = harness.SOAP_BODY if method == 'POST' else b''
+                    r = self.d.http(method, path, headers=h, body=body)
+                    ch = r.header_all('WWW-Authenticate')
+                    if ch or r.status == 401:
+                        seen.append((method, path, auth and auth[:8],
+                                     r.status, ch))
+        self.assertEqual(seen, [])
+        # Control: the check sees headers at all (ServerSync over HTTPS
+        # with the default configuration asks for Negotiate).
+        r = self.d.https('POST', harness.ROOT_PATHS['ServerSyncWebService'],
+                         headers=GETCONFIG, body=harness.SOAP_BODY)
+        self.assertEqual(r.status, 401, r)
+        self.assertTrue(any(v.startswith('Negotiate') for v in
+                            r.header_all('WWW-Authenticate')), r)
+        self.assertFalse(any(v.upper().startswith('NTLM') for v in
+                             r.header_all('WWW-Authenticate')), r)
+
+    def test_s7_tls_roots_403_no_redirect(self):
+        for root in harness.TLS_ROOTS:
+            for method in ('GET', 'POST'):
+                r = self.d.http(method, harness.ROOT_PATHS[root],
+                                headers=GETCONFIG if method == 'POST' else [],
+                                body=harness.SOAP_BODY
+                                if method == 'POST' else b'')
+                self.assertEqual(r.status, 403, '%s %s: %r'
+                                 % (method, root, r))
+                self.assertIsNone(r.header('Location'), r)
+        for root in harness.OPEN_ROOTS:
+            if root == 'Content':
+                continue
+            r = self.d.http('POST', harness.ROOT_PATHS[root],
+                            headers=GETCONFIG, body=harness.SOAP_BODY)
+            self.assertNotEqual(r.status, 403, '%s: %r' % (root, r))
+
+    def test_s7_getconfig_has_no_http_url(self):
+        r = wc.Client(self.d).getconfig()
+        root = ET.fromstring(r.body)
+        texts = [(e.tag, (e.text or '').strip()) for e in root.iter()]
+        self.assertTrue(any(t.endswith('ServiceUrl') for t, _ in texts),
+                        'no ServiceUrl in GetConfig: control failed')
+        http = [(t, v) for t, v in texts if re.search(r'(?i)http:', v)]
+        self.assertEqual(http, [])
+        for t, v in texts:
+            if t.endswith('ServiceUrl'):
+                self.assertTrue(v.startswith('https://') or '://' not in v,
+                                v)
+        # Attribute values other than namespace declarations: none http:.
+        for e in root.iter():
+            for k, v in e.attrib.items():
+                self.assertNotRegex(v, r'(?i)^http:', '%s=%s' % (k, v))
+        sc.assert_alive(self, self.d)
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""SECURITY.md S9: cookie forgery and report spoofing against the daemon.
+
+- 64 single-bit flips spread over a real client cookie (decoded bytes,
+  re-encoded) -> InvalidCookie every time, on RegisterComputer and
+  SyncUpdates; the same for the authorization cookie on GetCookie
+  (InvalidAuthorizationCookie);
+- every invalid cause (bit flip, truncation, wrong kind, another
+  server's cookie, garbage) gives the identical fault text;
+- A's cookie with B's TargetID in ReportEventBatch -> fault, B's stored
+  events unchanged; with A's own TargetID the same batch is stored
+  (control).
+"""
+
+import base64
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sec_common as sc  # noqa: E402
+from sec_common import harness, wc  # noqa: E402
+
+A = 'e1da06a3-5601-43c9-bac3-52d5db701494'  # scan/000002-4's client
+B = '0b0b0b0b-5601-43c9-bac3-52d5db701494'
+
+
+def flips(b64, n=64):
+    raw = base64.b64decode(b64)
+    bits = len(raw) * 8
+    for i in range(n):
+        pos = (i * bits) // n + (i % 8)
+        b = bytearray(raw)
+        b[pos // 8] ^= 1 << (pos % 8)
+        yield base64.b64encode(bytes(b)).decode()
+
+
+class CookieForgery(harness.DaemonTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.c = wc.Client(cls.d)
+        cls.lc = wc.text(cls.c.getconfig().body, 'LastChange')
+        cls.a_cookie = cls.session_for(A, 'host-a')
+        cls.b_cookie = cls.session_for(B, 'host-b')
+
+    @classmethod
+    def session_for(cls, client_id, dns):
+        body = wc.capture('scan', '000002').replace(A.encode(),
+                                                    client_id.encode())
+        r = cls.c.call('GetAuthorizationCookie', body)
+        assert r.status == 200, r
+        r = cls.c.getcookie(wc.text(r.body, 'CookieData'), cls.lc)
+        assert r.status == 200, r
+        cookie = wc.text(r.body, 'EncryptedData')
+        reg = wc.with_cookie(wc.capture('scan', '000004'), cookie)
+        reg = reg.replace('<DnsName>REDACTED3</DnsName>',
+                          '<DnsName>%s</DnsName>' % dns)
+        r = cls.c.call('RegisterComputer', reg)
+        assert r.status == 200, r
+        return cookie
+
+    def fault(self, r):
+        self.assertEqual(r.status, 500, r)
+        f = sc.fault_of(r.body)
+        self.assertIsNotNone(f[0], r)
+        return f
+
+    def test_bit_flips_client_cookie(self):
+        self.assertEqual(self.c.register(self.a_cookie).status, 200)
+        seen = set()
+        for i, forged in enumerate(flips(self.a_cookie)):
+            self.assertNotEqual(forged, self.a_cookie)
+            f = self.fault(self.c.register(forged))
+            self.assertEqual(f[0], 'InvalidCookie', i)
+            seen.add(f)
+            if i % 8 == 0:
+                r = self.c.call('SyncUpdates', wc.sync_body(forged))
+                self.assertEqual(self.fault(r)[0], 'InvalidCookie', i)
+        self.assertEqual(len(seen), 1, seen)
+        sc.assert_alive(self, self.d)
+
+    def test_bit_flips_authorization_cookie(self):
+        r = self.c.call('GetAuthorizationCookie', wc.capture('scan',
+                                                             '000002'))
+        auth = wc.text(r.body, 'CookieData')
+        self.assertEqual(self.c.getcookie(auth, self.lc).status, 200)
+        for i, forged in enumerate(flips(auth)):
+            f = self.fault(self.c.getcookie(forged, self.lc))
+            self.assertEqual(f[0], 'InvalidAuthorizationCookie', i)
+
+    def test_identical_text_for_every_invalid_cause(self):
+        other = harness.Wsusd()
+        self.addCleanup(other.cleanup)
+        other.start()
+        self.addCleanup(other.stop)
+        foreign = wc.Client(other).session(register=False).cookie
+        auth = self.c.authcookie()
+        raw = base64.b64decode(self.a_cookie)
+        causes = {
+            'flip': next(flips(self.a_cookie)),
+            'truncated': base64.b64encode(raw[:-1]).decode(),
+            'extended': base64.b64encode(raw + b'\0').decode(),
+            'authorization cookie': auth,
+            'other server': foreign,
+            'garbage': 'A' * len(self.a_cookie),
+            'not base64': '!' * 12,
+        }
+        answers = {}
+        for why, ck in causes.items():
+            answers[why] = self.fault(self.c.register(ck))
+        self.assertEqual(set(answers.values()),
+                         {answers['flip']}, answers)
+        self.assertEqual(answers['flip'][0], 'InvalidCookie')
+
+    def events_of(self, cid):
+        import sqlite3
+        db = sqlite3.connect(self.d.path('wsusd.db'))
+        try:
+            return db.execute('SELECT count(*) FROM client_event WHERE '
+                              'lower(computer_id) = ?', (cid,)).fetchone()[0]
+        finally:
+            db.close()
+
+    def batch(self, cookie, target, inst):
+        ev = ('<ReportingEvent><BasicData><TargetID><Sid>%s</Sid>'
+              '</TargetID><SequenceNumber>0</SequenceNumber><TimeAtTarget>'
+              '2026-10-04T15:21:00Z</TimeAtTarget><EventInstanceID>%s'
+              '</EventInstanceID><NamespaceID>1</NamespaceID><EventID>183'
+              '</EventID><SourceID>101</SourceID><UpdateID><UpdateID>'
+              '00000000-0000-0000-0000-000000000000</UpdateID>'
+              '<RevisionNumber>100</RevisionNumber></UpdateID>'
+              '<Win32HResult>0</Win32HResult></BasicData><ExtendedData>'
+              '<ReplacementStrings/><MiscData/></ExtendedData>'
+              '<PrivateData/></ReportingEvent>' % (target, inst))
+        return self.c.call('ReportEventBatch', wc.envelope(
+            'ReportEventBatch', wc.REPORTING, wc.cookie_xml(cookie) +
+            '<clientTime>2026-10-04T15:20:47Z</clientTime><eventBatch>%s'
+            '</eventBatch>' % ev))
+
+    def test_a_cookie_b_target(self):
+        a0, b0 = self.events_of(A), self.events_of(B)
+        r = self.batch(self.a_cookie, B,
+                       'cccccccc-0000-0000-0000-000000000001')
+        self.fault(r)
+        self.assertEqual((self.events_of(A), self.events_of(B)), (a0, b0))
+        # Control: A's cookie with A's own TargetID is stored.
+        r = self.batch(self.a_cookie, A,
+                       'cccccccc-0000-0000-0000-000000000002')
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((self.events_of(A), self.events_of(B)),
+                         (a0 + 1, b0))
+        sc.assert_alive(self, self.d)
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
