@@ -60,8 +60,12 @@ int
 http_resp_start(struct http_resp *rs, int status, const char *date)
 {
 	rs->rs_status = status;
+	/* nosniff: a browser pointed at the server never renders a SOAP
+	 * answer or a content file as something else (testssl's
+	 * security_headers check; Windows clients ignore it). */
 	return sbuf_addf(&rs->rs_buf,
-	    "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: " WSD_SERVER_HEADER "\r\n",
+	    "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: " WSD_SERVER_HEADER
+	    "\r\nX-Content-Type-Options: nosniff\r\n",
 	    status, http_reason(status), date);
 }
 

@@ -340,8 +340,10 @@ fi
 # A process whose comm is "wsusd": configuressl must send it SIGHUP.
 # A subshell reaps it, so bash's "Hangup" job notice stays quiet.
 cp "$(command -v sleep)" "$work/wsusd"
+# env --default-signal: a runner started under nohup must not make the
+# fake immune to the signal it is there to receive.
 (
-	"$work/wsusd" 60 &
+	env --default-signal=HUP "$work/wsusd" 60 &
 	echo $! >"$work/fake.pid"
 	st=0
 	wait $! || st=$?
