@@ -222,6 +222,16 @@ load_relations(struct pool *pl, sqlite3_stmt **sq, int64_t rid,
 	return 0;
 }
 
+#define REV_SELECT                                                           \
+	"SELECT r.revision_id, u.update_id, r.revision_number, "            \
+	"u.update_type, u.category_type, u.origin, "                         \
+	"r.explicitly_deployable, r.is_leaf, r.is_bundle, r.kb_article, "    \
+	"r.msrc_severity, r.eula_id, r.title, r.xml_core, r.xml_extended, "  \
+	"u.declined FROM revision r JOIN update_ u ON u.update_pk = "        \
+	"r.update_pk WHERE "
+#define REV_REST \
+	"(?2 = 0 OR r.is_latest = 1) ORDER BY u.update_id, r.revision_number"
+
 int
 sqlite_revisions_each(struct store *st, const char *update_id,
     int64_t revision_id,
@@ -233,17 +243,19 @@ sqlite_revisions_each(struct store *st, const char *update_id,
 	bool found = false;
 	int rc = 0, step;
 
-	if ((rc = sqlite_prep(s, "SELECT r.revision_id, u.update_id, "
-			  "r.revision_number, u.update_type, u.category_type, "
-			  "u.origin, r.explicitly_deployable, r.is_leaf, "
-			  "r.is_bundle, r.kb_article, r.msrc_severity, "
-			  "r.eula_id, r.title, r.xml_core, r.xml_extended, "
-			  "u.declined FROM revision r JOIN update_ u ON "
-			  "u.update_pk = r.update_pk WHERE (?1 IS NULL OR "
-			  "u.update_id = lower(?1)) AND (?2 = 0 OR "
-			  "r.is_latest = 1) AND (?3 = 0 OR r.revision_id = ?3) "
-			  "ORDER BY u.update_id, "
-			  "r.revision_number",
+	/*
+	 * One statement per way of asking: "?1 IS NULL OR update_id = ?1"
+	 * is planned before ?1 is known, as a scan of every update, which
+	 * made each lookup of one update cost the whole catalog.
+	 */
+	if ((rc = sqlite_prep(s,
+		 update_id != NULL ? REV_SELECT "u.update_id = lower(?1) AND "
+						"(?3 = 0 OR r.revision_id = ?3) "
+						"AND " REV_REST :
+		 revision_id != 0 ? REV_SELECT "r.revision_id = ?3 AND ?1 IS "
+					       "NULL AND " REV_REST :
+				      REV_SELECT "?1 IS NULL AND ?3 = 0 AND "
+						 REV_REST,
 		 &q, err)) < 0)
 		return rc;
 	for (int i = 0; i < Q_N; i++)
