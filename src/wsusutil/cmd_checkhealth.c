@@ -289,6 +289,110 @@ check_serversync(const struct config *cf)
 			"authenticate");
 }
 
+/*
+ * What a SharpWSUS-style takeover leaves behind (SECURITY.md S6): an
+ * update approved for a group of one computer, and updates published
+ * here rather than synchronized. Neither is wrong in itself; both are
+ * listed so that an administrator looks at them.
+ */
+#define RISK_GROUPS_MAX 4096
+#define RISK_LIST_MAX 20
+
+struct risk_groups {
+	size_t n;
+	struct {
+		char name[256];
+		unsigned computers;
+		bool builtin;
+	} g[RISK_GROUPS_MAX];
+};
+
+struct risk_walk {
+	const struct risk_groups *groups;
+	unsigned single, local, shown;
+};
+
+static int
+risk_group_cb(void *arg, const struct store_group_row *r)
+{
+	struct risk_groups *rg = arg;
+
+	if (rg->n == RISK_GROUPS_MAX)
+		return 1;
+	snprintf(rg->g[rg->n].name, sizeof(rg->g[rg->n].name), "%s", r->name);
+	rg->g[rg->n].computers = r->n_computers;
+	rg->g[rg->n].builtin = r->builtin;
+	rg->n++;
+	return 0;
+}
+
+static int
+risk_approval_cb(void *arg, const struct store_approval_row *r)
+{
+	struct risk_walk *w = arg;
+
+	if (strcmp(r->action, "Install") != 0)
+		return 0;
+	for (size_t i = 0; i < w->groups->n; i++) {
+		if (strcmp(w->groups->g[i].name, r->group) != 0)
+			continue;
+		if (w->groups->g[i].builtin || w->groups->g[i].computers != 1)
+			return 0;
+		if (w->shown++ < RISK_LIST_MAX)
+			warning("approval: %s is approved for install to "
+				"\"%s\", a group of one computer: check it was "
+				"meant (SECURITY.md S6)",
+			    r->update_id, r->group);
+		w->single++;
+		return 0;
+	}
+	return 0;
+}
+
+static int
+risk_update_cb(void *arg, const struct store_update_row *r)
+{
+	struct risk_walk *w = arg;
+
+	if (strcmp(r->origin, "local") == 0)
+		w->local++;
+	return 0;
+}
+
+static void
+check_admin_risks(const struct config *cf)
+{
+	struct store_update_filter f = { NULL, NULL, NULL, true };
+	struct risk_groups *rg;
+	struct risk_walk w = { NULL, 0, 0, 0 };
+	struct store *st;
+	struct wsd_err err;
+
+	if (store_open(&st, cf->cf_datadir, &err) < 0)
+		return; /* check_database said why */
+	if ((rg = calloc(1, sizeof(*rg))) == NULL) {
+		store_close(st);
+		return;
+	}
+	w.groups = rg;
+	if (store_groups_list(st, risk_group_cb, rg, &err) < 0 ||
+	    store_approvals_list(st, NULL, risk_approval_cb, &w, &err) < 0 ||
+	    store_updates_list(st, &f, risk_update_cb, &w, &err) < 0)
+		finding(false, "approvals and publications: %s", err.what);
+	if (w.single > RISK_LIST_MAX)
+		warning("approval: %u more approvals to a group of one "
+			"computer (wsusutil updates approvals)",
+		    w.single - RISK_LIST_MAX);
+	if (w.local > 0)
+		warning("%u update%s published on this server (wsusutil "
+			"publish), not synchronized: review them "
+			"(wsusutil updates list --json, origin \"local\"; "
+			"SECURITY.md S6)",
+		    w.local, w.local == 1 ? "" : "s");
+	free(rg);
+	store_close(st);
+}
+
 /* The last synchronization from the upstream, when there is one. */
 struct last_sync {
 	bool seen;
@@ -471,6 +575,7 @@ cmd_checkhealth(const char *datadir, int argc, char **argv)
 	check_listeners(cf, tls);
 	check_database(cf);
 	check_serversync(cf);
+	check_admin_risks(cf);
 	check_upstream(cf);
 	check_content(cf);
 	if (content)

@@ -65,6 +65,43 @@ class CheckHealth(unittest.TestCase):
         self.assertNotEqual(rc, 0)
         self.assertIn('PROBLEM ServerSyncWebService/web.config: line', out)
 
+    def test_single_computer_approvals_and_local_updates(self):
+        """SECURITY.md S6 (SharpWSUS): an update approved for a group
+        holding one computer, and updates published here, are listed as
+        warnings to review; two computers in the group end the first."""
+        upd = '11111111-2222-3333-4444-5555555555aa'
+        pcs = ('aaaaaaaa-0000-0000-0000-0000000000b1',
+               'aaaaaaaa-0000-0000-0000-0000000000b2')
+        d = self.make()
+        harness.run_wsusutil(d.dir, 'groups', 'add', 'Target')
+        db = sqlite3.connect(d.path('wsusd.db'))
+        with db:
+            db.execute("INSERT INTO update_ (update_id, update_type, "
+                       "origin, created) VALUES (?, 'Software', 'local', "
+                       "'now')", (upd,))
+            db.execute("INSERT INTO revision (update_pk, revision_number, "
+                       "title, xml_core, created, explicitly_deployable) "
+                       "SELECT update_pk, 100, 'T', CAST('<x />' AS BLOB), "
+                       "'now', 1 FROM update_ WHERE update_id = ?", (upd,))
+            for pc in pcs:
+                db.execute("INSERT INTO computer (computer_id, dns_name, "
+                           "created) VALUES (?, ?, 'now')", (pc, pc[-2:]))
+        db.close()
+        harness.run_wsusutil(d.dir, 'computers', 'move', pcs[0], 'Target')
+        harness.run_wsusutil(d.dir, 'approve', upd, '--group', 'Target')
+        d.start()
+        self.addCleanup(d.stop)
+        rc, out, err = checkhealth(d)
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn('warning approval: %s is approved for install to '
+                      '"Target", a group of one computer' % upd, out)
+        self.assertIn('warning 1 update published on this server', out)
+        harness.run_wsusutil(d.dir, 'computers', 'move', pcs[1], 'Target')
+        rc, out, err = checkhealth(d)
+        self.assertEqual(rc, 0, out + err)
+        self.assertNotIn('a group of one computer', out)
+        self.assertIn('warning 1 update published on this server', out)
+
     def test_daemon_down(self):
         d = self.make()
         d.start()
