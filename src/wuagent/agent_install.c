@@ -17,9 +17,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <mspack.h>
 
 #include "catalog/fragment.h"
 #include "catalog/sign.h"
@@ -36,6 +39,11 @@
 #define GCAB_TIMEOUT 600
 /* One PEM of the TrustedPublishers directory. */
 #define PEM_MAX (1024 * 1024)
+/* What the CABs of one update may unpack to, all together (SECURITY.md
+ * S16: a few KiB of MSZIP can declare gigabytes of zeros). */
+#define EXTRACT_MAX (4ULL * 1024 * 1024 * 1024)
+/* Room left on the state directory's file system after extracting. */
+#define EXTRACT_SPARE (16ULL * 1024 * 1024)
 
 /* The fixed search path of installers, and of gcab itself. */
 static const char INSTALL_PATH[] = "/usr/sbin:/usr/bin:/sbin:/bin";
@@ -732,13 +740,68 @@ is_cab(const char *path)
 }
 
 /*
+ * What CAB declares it unpacks to, read from its headers with libmspack
+ * (nothing is decompressed), added to *TOTAL for the update's CABs so
+ * far: refused over EXTRACT_MAX or over the free space of DIR's file
+ * system less EXTRACT_SPARE, before gcab writes a byte.
+ */
+static int32_t
+check_cab_size(const char *cab, const char *name, const char *dir,
+    uint64_t *total, char *msg, size_t msg_size)
+{
+	struct mscab_decompressor *d;
+	struct mscabd_cabinet *c;
+	struct mscabd_file *f;
+	struct statvfs vfs;
+	uint64_t sum = 0, avail;
+	int32_t hr = 0;
+
+	if ((d = mspack_create_cab_decompressor(NULL)) == NULL) {
+		say(msg, msg_size, "out of memory");
+		return (int32_t)AGENT_HR_UH_UNEXPECTED;
+	}
+	if ((c = d->open(d, cab)) == NULL) {
+		say(msg, msg_size, "%s: not a readable CAB (%d)", name,
+		    d->last_error(d));
+		mspack_destroy_cab_decompressor(d);
+		return (int32_t)AGENT_HR_INVALID_METADATA;
+	}
+	for (f = c->files; f != NULL; f = f->next)
+		sum += (uint64_t)f->length;
+	d->close(d, c);
+	mspack_destroy_cab_decompressor(d);
+	*total += sum;
+	if (*total > EXTRACT_MAX) {
+		say(msg, msg_size,
+		    "%s: refused: the update's CABs unpack to %llu bytes, "
+		    "over the %llu-byte limit",
+		    name, (unsigned long long)*total,
+		    (unsigned long long)EXTRACT_MAX);
+		return (int32_t)AGENT_HR_INVALID_METADATA;
+	}
+	if (statvfs(dir, &vfs) == 0) {
+		avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+		if (sum + EXTRACT_SPARE > avail) {
+			say(msg, msg_size,
+			    "%s: refused: it unpacks to %llu bytes and %s has "
+			    "%llu bytes free",
+			    name, (unsigned long long)sum, dir,
+			    (unsigned long long)avail);
+			hr = (int32_t)AGENT_HR_UH_UNEXPECTED;
+		}
+	}
+	return hr;
+}
+
+/*
  * Lists CAB (gcab -t), refuses it unless every entry is a safe plain
  * name not seen in an earlier CAB of the unit (SEEN, newline-joined),
  * then extracts it into DIR (gcab -x -C DIR).
  */
 static int32_t
 extract_cab(const char *gcab, const char *cab, const char *name,
-    const char *dir, int log_fd, struct sbuf *seen, char *msg, size_t msg_size)
+    const char *dir, int log_fd, struct sbuf *seen, uint64_t *total,
+    char *msg, size_t msg_size)
 {
 	char *argv[6];
 	struct run_result rr;
@@ -754,6 +817,8 @@ extract_cab(const char *gcab, const char *cab, const char *name,
 		    name);
 		return (int32_t)AGENT_HR_INVALID_METADATA;
 	}
+	if ((hr = check_cab_size(cab, name, dir, total, msg, msg_size)) != 0)
+		return hr;
 	sbuf_init(&list, LIST_MAX);
 	argv[0] = (char *)(uintptr_t) "gcab";
 	argv[1] = (char *)(uintptr_t) "-t";
@@ -1031,6 +1096,7 @@ install_unit(const struct agent_config *cf, const struct agent_pkg *p,
 	struct run_spec rs;
 	struct sbuf seen;
 	struct stat sb;
+	uint64_t unpacked = 0;
 	size_t argc = 1;
 	int32_t hr = 0;
 	int n;
@@ -1061,7 +1127,7 @@ install_unit(const struct agent_config *cf, const struct agent_pkg *p,
 		}
 		log_line(log_fd, "wuagent: extracting %s\n", f->name);
 		hr = extract_cab(gcab, path, f->name, dir, log_fd, &seen,
-		    res->msg, sizeof(res->msg));
+		    &unpacked, res->msg, sizeof(res->msg));
 	}
 	if (hr == 0)
 		hr = check_extracted(dir, &seen, res->msg, sizeof(res->msg));

@@ -502,6 +502,66 @@ class Agent(unittest.TestCase):
         self.assertEqual(glob.glob(os.path.join(self.state, 'install-*')),
                          [])
 
+    def test_cab_bombs_refused(self):
+        """SECURITY.md S16: what a CAB declares it unpacks to is checked
+        before gcab writes a byte: two entries declaring 4 GiB each (the
+        header patched) go over the limit; 64 MiB of zeros (a small
+        MSZIP CAB) do not fit a 24 MiB state file system. Both fail with
+        nothing run and no work directory left."""
+        import struct
+        work = tempfile.mkdtemp(prefix='bomb-', dir=self.d.base)
+        marker = self.marker()
+        with open(os.path.join(work, 'install.sh'), 'w') as f:
+            f.write(INSTALL_SH)
+        for n in ('padone', 'padtwo'):
+            with open(os.path.join(work, n), 'w') as f:
+                f.write('x\n')
+        big = os.path.join(work, 'big.cab')
+        subprocess.run(['gcab', '-c', '-n', big, 'install.sh', 'padone',
+                        'padtwo'], check=True, cwd=work, timeout=60)
+        with open(big, 'rb') as f:
+            data = bytearray(f.read())
+        for n in (b'padone\0', b'padtwo\0'):
+            i = data.index(n)
+            # CFFILE: cbFile u32, uoffFolderStart u32, iFolder, date,
+            # time, attribs (u16 each), then the name.
+            data[i - 16:i - 12] = struct.pack('<I', 0xFFFFFFFF)
+        with open(big, 'wb') as f:
+            f.write(data)
+        lid, _ = self.publish('Linux Declared Huge', None,
+                              'install.sh %s' % marker, cab_path=big)
+        with open(os.path.join(work, 'zeros'), 'wb') as f:
+            f.truncate(64 * 1024 * 1024)
+        zcab = os.path.join(work, 'zeros.cab')
+        subprocess.run(['gcab', '-c', '-z', '-n', zcab, 'install.sh',
+                        'zeros'], check=True, cwd=work, timeout=120)
+        self.assertLess(os.path.getsize(zcab), 4 * 1024 * 1024)
+        lid2, _ = self.publish('Linux Zeros', None,
+                               'install.sh %s' % marker, cab_path=zcab)
+        state = os.path.join(self.d.base, 'small-state')
+        os.makedirs(state)
+        r = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=24m',
+                            'tmpfs', state], capture_output=True, text=True)
+        if r.returncode != 0:
+            self.fail('cannot mount a tmpfs for the state: %s' % r.stderr)
+        try:
+            self.assertEqual(self.scan(state=state), (2, 0, 0))
+            self.ok('download', state=state)
+            rc, out, err = self.agent('install', state=state)
+            self.assertEqual(rc, 1, out + err)
+            self.assertIn('over the 4294967296-byte limit', err)
+            # 64 MiB of zeros and install.sh
+            self.assertRegex(err, r'zeros\.cab: refused: it unpacks to '
+                             r'671\d{5} bytes and \S+ has \d+ bytes free')
+            self.assertFalse(os.path.exists(marker))
+            states, comp = self.status(state=state)
+            for u in (lid, lid2):
+                self.assertEqual(states[u], 'Failed')
+            self.assertEqual(glob.glob(os.path.join(state, 'install-*')),
+                             [])
+        finally:
+            subprocess.run(['umount', state])
+
     def test_alternate_url(self):
         """UpdateServiceUrlAlternate: content comes from the alternate
         scheme://host:port (a plain HTTP cache serving the same paths)."""
