@@ -38,7 +38,7 @@ progress(void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (now.tv_sec - s->stmt_start.tv_sec) * 1000LL +
 	    (now.tv_nsec - s->stmt_start.tv_nsec) / 1000000;
-	return ms > STORE_STATEMENT_MS;
+	return ms > s->stmt_limit_ms;
 }
 
 void
@@ -200,6 +200,8 @@ sq_open(struct store **out, const char *datadir, struct wsd_err *err)
 		return wsd_fail(err, WSD_EIO, "cannot open wsusd.db");
 	}
 	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+	/* SECURITY.md S22: no statement runs away with a worker. */
+	s->stmt_limit_ms = STORE_STATEMENT_MS;
 	sqlite3_progress_handler(s->db, 10000, progress, s);
 	sqlite3_extended_result_codes(s->db, 1);
 	/* No ATTACH of other files from SQL, no extension loading. */

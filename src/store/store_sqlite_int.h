@@ -15,6 +15,7 @@ struct store_sqlite {
 	struct store base;
 	sqlite3 *db;
 	struct timespec stmt_start; /* for the statement time limit */
+	long long stmt_limit_ms;    /* STORE_STATEMENT_MS; tests lower it */
 	const char *cached_sql[SQLITE_CACHED_STMTS];
 	sqlite3_stmt *cached[SQLITE_CACHED_STMTS];
 };

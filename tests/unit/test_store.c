@@ -15,6 +15,7 @@
 #include "common/sbuf.h"
 #include "store/store.h"
 #include "store/store_schema.h"
+#include "store/store_sqlite_int.h"
 
 static char dir[] = "/tmp/wsusd-test-store-XXXXXX";
 
@@ -130,6 +131,52 @@ test_meta_roundtrip_and_injection(void **state)
 	assert_int_equal(access(pdb, F_OK), -1);
 }
 
+/*
+ * SECURITY.md S22: a statement that runs past the limit is interrupted
+ * (the progress handler), the handle stays usable, and a statement
+ * within it completes. The limit is lowered from 30 s to 300 ms here.
+ */
+static void
+test_statement_time_limit(void **state)
+{
+	struct store *st = NULL;
+	struct store_sqlite *s;
+	struct wsd_err e;
+	struct timespec t0, t1;
+	sqlite3_stmt *q;
+	long long ms;
+	int step;
+
+	(void)state;
+	assert_int_equal(store_open(&st, dir, &e), 0);
+	s = (struct store_sqlite *)st;
+	assert_int_equal(s->stmt_limit_ms, 30000);
+	s->stmt_limit_ms = 300;
+	assert_int_equal(sqlite_prep(s,
+			     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
+			     "SELECT x + 1 FROM c) SELECT count(*) FROM c",
+			     &q, &e),
+	    0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	step = sqlite3_step(q);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	sqlite3_finalize(q);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000LL +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_int_equal(step, SQLITE_INTERRUPT);
+	assert_true(ms >= 250 && ms < 10000);
+	assert_int_equal(sqlite_prep(s,
+			     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
+			     "SELECT x + 1 FROM c WHERE x < 1000) SELECT "
+			     "count(*) FROM c",
+			     &q, &e),
+	    0);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 1000);
+	sqlite3_finalize(q);
+	store_close(st);
+}
+
 static void
 test_integrity(void **state)
 {
@@ -222,6 +269,7 @@ main(void)
 		cmocka_unit_test(test_open_migrates),
 		cmocka_unit_test(test_wal_persisted),
 		cmocka_unit_test(test_meta_roundtrip_and_injection),
+		cmocka_unit_test(test_statement_time_limit),
 		cmocka_unit_test(test_integrity),
 		cmocka_unit_test(test_not_a_database),
 		cmocka_unit_test(test_newer_schema_refused), /* last: breaks db */
