@@ -46,6 +46,9 @@
 
 /* Listen addresses (--listen / listen =). */
 #define WSD_MAX_LISTEN 16
+/* cookie_lifetime: an hour as WSUS gives, at most a week. */
+#define WSD_DEFAULT_COOKIE_LIFETIME 3600
+#define WSD_MAX_COOKIE_LIFETIME (7 * 86400)
 /* sun_path of struct sockaddr_un, NUL included. */
 #define WSD_MAX_UNIX_PATH 108
 

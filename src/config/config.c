@@ -58,6 +58,8 @@ static const struct key_def keys[] = {
 	{ "handshake_timeout", K_UINT, OFF(cf_handshake_timeout), 1,
 	    WSD_MAX_TIMEOUT },
 	{ "send_timeout", K_UINT, OFF(cf_send_timeout), 1, WSD_MAX_TIMEOUT },
+	{ "cookie_lifetime", K_UINT, OFF(cf_cookie_lifetime), 1,
+	    WSD_MAX_COOKIE_LIFETIME },
 	{ "shutdown_timeout", K_UINT, OFF(cf_shutdown_timeout), 0,
 	    WSD_MAX_TIMEOUT },
 	{ "max_body_simpleauthwebservice", K_SIZE, BODYOFF(VROOT_SIMPLEAUTH),
@@ -195,6 +197,7 @@ config_defaults(struct config *cf)
 	cf->cf_handshake_timeout = WSD_DEFAULT_HANDSHAKE_TIMEOUT;
 	cf->cf_send_timeout = WSD_DEFAULT_SEND_TIMEOUT;
 	cf->cf_shutdown_timeout = WSD_DEFAULT_SHUTDOWN_TIMEOUT;
+	cf->cf_cookie_lifetime = WSD_DEFAULT_COOKIE_LIFETIME;
 	for (int v = 0; v < VROOT_COUNT; v++)
 		cf->cf_max_body[v] = WSD_DEFAULT_MAX_BODY;
 	cf->cf_max_body[VROOT_REPORTING] = WSD_DEFAULT_MAX_BODY_REPORTING;

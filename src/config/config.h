@@ -71,6 +71,9 @@ struct config {
 	unsigned cf_handshake_timeout;
 	unsigned cf_send_timeout;
 	unsigned cf_shutdown_timeout;
+	/* Seconds a client's server cookie (GetCookie) is valid; then the
+	 * client is told CookieExpired and asks again (WUSP.md). */
+	unsigned cf_cookie_lifetime;
 	uint64_t cf_max_body[VROOT_COUNT];
 	char *cf_access_log; /* absolute path, "-" for stdout, NULL when off */
 	/* Administration (docs/ADMIN.md): absolute paths; no socket (NULL)

@@ -69,7 +69,7 @@ wusp_get_cookie(struct wusp_ctx *c)
 	    soap_get_str(e, 16, &s, &err) == 0)
 		nc.co_protocol = wusp_protocol(s);
 	nc.co_issued = (int64_t)c->wc_now;
-	nc.co_expires = (int64_t)c->wc_now + WUSP_COOKIE_SECS;
+	nc.co_expires = (int64_t)c->wc_now + c->wc_cf->cf_cookie_lifetime;
 	nc.co_instance = c->wc_instance;
 	/* What the client was told already (ChangedUpdates, WUSP.md 4.2
 	 * item 8) carries over a renewal by the same computer. */

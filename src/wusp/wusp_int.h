@@ -12,8 +12,8 @@
 #include "wusp/wusp.h"
 
 /* Cookie lifetimes. The real server gave clients one hour (OBSERVED 12:
- * scan/000003); an authorization cookie only has to reach GetCookie. */
-#define WUSP_COOKIE_SECS 3600
+ * scan/000003): cookie_lifetime in wsusd.conf, that by default. An
+ * authorization cookie only has to reach GetCookie. */
 #define WUSP_AUTH_COOKIE_SECS 3600
 
 struct wusp_ctx {

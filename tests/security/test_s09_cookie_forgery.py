@@ -9,7 +9,9 @@
   server's cookie, garbage) gives the identical fault text;
 - A's cookie with B's TargetID in ReportEventBatch -> fault, B's stored
   events unchanged; with A's own TargetID the same batch is stored
-  (control).
+  (control);
+- cookie_lifetime = 2: a cookie used 3 s after GetCookie -> CookieExpired
+  (the client then asks for a new one), and a fresh one works.
 """
 
 import base64
@@ -152,6 +154,25 @@ class CookieForgery(harness.DaemonTestCase):
         self.assertEqual((self.events_of(A), self.events_of(B)),
                          (a0 + 1, b0))
         sc.assert_alive(self, self.d)
+
+
+class CookieLifetime(harness.DaemonTestCase):
+
+    CONF = {'cookie_lifetime': '2'}
+
+    def test_expired_cookie(self):
+        import time
+        c = wc.Client(self.d)
+        s = c.session()
+        r = c.call('SyncUpdates', wc.sync_body(s.cookie))
+        self.assertEqual(r.status, 200, r)
+        time.sleep(3.2)
+        r = c.call('SyncUpdates', wc.sync_body(s.cookie))
+        self.assertEqual(r.status, 500, r)
+        self.assertEqual(sc.fault_of(r.body)[0], 'CookieExpired', r)
+        fresh = c.session()
+        r = c.call('SyncUpdates', wc.sync_body(fresh.cookie))
+        self.assertEqual(r.status, 200, r)
 
 
 if __name__ == '__main__':
