@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/encode.h"
 #include "common/sbuf.h"
 #include "store/store_int.h"
 
@@ -51,6 +52,25 @@ store_meta_set(struct store *st, const char *key, const char *value,
     struct wsd_err *err)
 {
 	return st->st_ops->meta_set(st, key, value, err);
+}
+
+int
+store_meta_guid(struct store *st, const char *key, char out[37],
+    struct wsd_err *err)
+{
+	struct sbuf v;
+	int rc;
+
+	sbuf_init(&v, 64);
+	rc = store_meta_get(st, key, &v, err);
+	if (rc == 0 && guid_normalize(sbuf_str(&v), out) < 0)
+		rc = wsd_fail(err, WSD_EINVAL, "meta value is no GUID");
+	sbuf_release(&v);
+	if (rc != WSD_ENOTFOUND)
+		return rc;
+	if ((rc = guid_generate(out, err)) < 0)
+		return rc;
+	return store_meta_set(st, key, out, err);
 }
 
 #define CAT(st) ((st)->st_ops->catalog)

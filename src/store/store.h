@@ -63,6 +63,13 @@ int store_meta_get(struct store *st, const char *key, struct sbuf *out,
     struct wsd_err *err) WSD_MUST_CHECK;
 int store_meta_set(struct store *st, const char *key, const char *value,
     struct wsd_err *err) WSD_MUST_CHECK;
+/*
+ * The GUID kept under KEY (lower case, into OUT), made and stored on first
+ * need: this server's ServerId, the roll-up reset GUID. A value that is no
+ * GUID is WSD_EINVAL.
+ */
+int store_meta_guid(struct store *st, const char *key, char out[37],
+    struct wsd_err *err) WSD_MUST_CHECK;
 
 /* ----------------------------------------------------------- catalog */
 

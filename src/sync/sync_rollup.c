@@ -246,24 +246,6 @@ call(struct ru *r, int opi, struct soap_writer *w, struct sbuf *sb,
 
 /* ------------------------------------------------------- local state */
 
-static int
-self_id(struct store *st, char out[37], struct wsd_err *err)
-{
-	struct sbuf v;
-	int rc;
-
-	sbuf_init(&v, 64);
-	rc = store_meta_get(st, "server_id", &v, err);
-	if (rc == 0 && guid_normalize(sbuf_str(&v), out) < 0)
-		rc = wsd_fail(err, WSD_EINVAL, "meta server_id is no GUID");
-	sbuf_release(&v);
-	if (rc != WSD_ENOTFOUND)
-		return rc;
-	if ((rc = guid_generate(out, err)) < 0)
-		return rc;
-	return store_meta_set(st, "server_id", out, err);
-}
-
 static void
 copy(char *dst, size_t n, const char *src)
 {
@@ -1122,8 +1104,8 @@ sync_rollup_run(struct store *st, const struct sync_rollup_io *io,
 	r.st = st;
 	r.io = io;
 	r.stats = out;
-	if ((rc = self_id(st, r.self, err)) < 0 || (rc = load(&r, err)) < 0 ||
-	    (rc = do_config(&r, err)) < 0 || (rc = do_servers(&r, err)) < 0)
+	if ((rc = store_meta_guid(st, "server_id", r.self, err)) < 0 ||
+	    (rc = load(&r, err)) < 0 || (rc = do_config(&r, err)) < 0 || (rc = do_servers(&r, err)) < 0)
 		goto out;
 	if (!r.detailed)
 		goto out;

@@ -189,45 +189,6 @@ client_time(struct rq *r, struct soap_seq *q)
 	return SOAP_ERRC_NONE;
 }
 
-/* This server's ServerId (meta "server_id"), created on first need. */
-static int
-server_id(struct store *st, char out[37], struct wsd_err *err)
-{
-	struct sbuf v;
-	int rc;
-
-	sbuf_init(&v, 64);
-	rc = store_meta_get(st, "server_id", &v, err);
-	if (rc == 0 && guid_normalize(sbuf_str(&v), out) < 0)
-		rc = wsd_fail(err, WSD_EINVAL, "meta server_id is no GUID");
-	sbuf_release(&v);
-	if (rc != WSD_ENOTFOUND)
-		return rc;
-	if ((rc = guid_generate(out, err)) < 0)
-		return rc;
-	return store_meta_set(st, "server_id", out, err);
-}
-
-/* The RollupResetGuid (meta "rollup_reset_guid"), created on first need:
- * a new database is a new one, so downstreams resend everything. */
-static int
-reset_guid(struct store *st, char out[37], struct wsd_err *err)
-{
-	struct sbuf v;
-	int rc;
-
-	sbuf_init(&v, 64);
-	rc = store_meta_get(st, "rollup_reset_guid", &v, err);
-	if (rc == 0 && guid_normalize(sbuf_str(&v), out) < 0)
-		rc = wsd_fail(err, WSD_EINVAL, "meta rollup_reset_guid bad");
-	sbuf_release(&v);
-	if (rc != WSD_ENOTFOUND)
-		return rc;
-	if ((rc = guid_generate(out, err)) < 0)
-		return rc;
-	return store_meta_set(st, "rollup_reset_guid", out, err);
-}
-
 enum soap_errc
 wusp_get_rollup_configuration(struct wusp_ctx *c)
 {
@@ -235,8 +196,8 @@ wusp_get_rollup_configuration(struct wusp_ctx *c)
 	struct wsd_err err;
 	char sid[37], rid[37];
 
-	if (server_id(c->wc_store, sid, &err) < 0 ||
-	    reset_guid(c->wc_store, rid, &err) < 0) {
+	if (store_meta_guid(c->wc_store, "server_id", sid, &err) < 0 ||
+	    store_meta_guid(c->wc_store, "rollup_reset_guid", rid, &err) < 0) {
 		log_warnx("GetRollupConfiguration: %s", err.what);
 		c->wc_message = "database unavailable";
 		return SOAP_ERRC_INTERNAL_SERVER_ERROR;
@@ -466,7 +427,7 @@ wusp_rollup_downstream_servers(struct wusp_ctx *c)
 		"DownstreamServerRollupInfo", ROLLUP_MAX_SERVERS, &it, &count,
 		&err) < 0)
 		return bad(&r, "downstreamServers");
-	if (server_id(c->wc_store, self, &err) < 0) {
+	if (store_meta_guid(c->wc_store, "server_id", self, &err) < 0) {
 		c->wc_message = "database unavailable";
 		return SOAP_ERRC_INTERNAL_SERVER_ERROR;
 	}
