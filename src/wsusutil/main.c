@@ -203,28 +203,40 @@ principal_name(char *out, size_t n)
 }
 
 /*
- * The audit lines of a change made directly on the data (root or the
- * owner): "allowed" before the command runs (STATUS < 0) — when it cannot
- * be written nothing runs (SECURITY.md S6) — and "result" after it.
+ * Where the audit lines of a change made directly on the data (root or
+ * the owner) go: DATADIR's audit_log, into OUT; false when none is due.
  * Reading commands are not logged, nor commands the server ran for
  * someone (it wrote the lines), nor a data directory without a readable
- * configuration yet. Returns 1 when a line was written, 0 when none was
- * due, -1 when "allowed" could not be written (after saying so).
+ * configuration yet.
+ */
+static bool
+direct_audit_log(const char *datadir, int argc, char **argv, char *out,
+    size_t n)
+{
+	struct wsd_err err;
+	struct config *cf;
+
+	if (admin_cmd_role(argc, argv) <= ROLE_REPORTER ||
+	    getenv("WSUSUTIL_AUDITED") != NULL ||
+	    config_load(datadir, NULL, &cf, &err) < 0)
+		return false;
+	snprintf(out, n, "%s", cf->cf_audit_log);
+	config_free(cf);
+	return true;
+}
+
+/*
+ * One audit line to LOG: "allowed" before the command runs (STATUS < 0) —
+ * when it cannot be written nothing runs (SECURITY.md S6), -1 after
+ * saying so — or "result" after it.
  */
 static int
-audit_direct(const char *datadir, const char *principal, int argc,
-    char **argv, int status)
+audit_direct(const char *log, const char *principal, int argc, char **argv,
+    int status)
 {
 	struct audit_entry e;
 	struct wsd_err err;
-	struct config *cf;
-	int rc = 1;
 
-	if (admin_cmd_role(argc, argv) <= ROLE_REPORTER ||
-	    getenv("WSUSUTIL_AUDITED") != NULL)
-		return 0;
-	if (config_load(datadir, NULL, &cf, &err) < 0)
-		return 0;
 	memset(&e, 0, sizeof(e));
 	e.event = status < 0 ? "allowed" : "result";
 	e.exit_status = status;
@@ -233,21 +245,17 @@ audit_direct(const char *datadir, const char *principal, int argc,
 	e.via = "local";
 	e.argc = argc;
 	e.argv = argv;
-	if (audit_append(cf->cf_audit_log, &e, &err) < 0) {
-		if (status < 0) {
-			fprintf(stderr, "wsusutil: %s: refused: cannot write "
-					"the audit log %s (%s), so no change is "
-					"made\n",
-			    argv[0], cf->cf_audit_log, err.what);
-			rc = -1;
-		} else {
-			fprintf(stderr, "wsusutil: %s: warning: the audit "
-					"log %s: %s\n",
-			    argv[0], cf->cf_audit_log, err.what);
-		}
+	if (audit_append(log, &e, &err) == 0)
+		return 0;
+	if (status < 0) {
+		fprintf(stderr, "wsusutil: %s: refused: cannot write the audit "
+				"log %s (%s), so no change is made\n",
+		    argv[0], log, err.what);
+		return -1;
 	}
-	config_free(cf);
-	return rc;
+	fprintf(stderr, "wsusutil: %s: warning: the audit log %s: %s\n",
+	    argv[0], log, err.what);
+	return 0;
 }
 
 /* Whether the caller must go through the running server: not root, and
@@ -271,8 +279,9 @@ main(int argc, char **argv)
 	const char *sock = getenv("WSUSD_ADMIN_SOCKET");
 	struct admin_remote remote = { NULL, NULL, NULL, NULL };
 	bool use_socket = false;
-	char principal[160], sockpath[4200];
-	int i = 1, rc, audited;
+	char principal[160], sockpath[4200], auditlog[4096];
+	bool audited;
+	int i = 1, rc;
 
 	log_set_prefix("wsusutil");
 	/* libxml2 2.9 must be set up before any thread parses. */
@@ -343,12 +352,14 @@ main(int argc, char **argv)
 		 * owner first. */
 		if (strcasecmp(cmds[c].name, "configuressl") != 0)
 			wsusutil_as_owner(datadir);
-		if ((audited = audit_direct(datadir, principal, argc - i,
-			 argv + i, -1)) < 0)
+		audited = direct_audit_log(datadir, argc - i, argv + i,
+		    auditlog, sizeof(auditlog));
+		if (audited && audit_direct(auditlog, principal, argc - i,
+				   argv + i, -1) < 0)
 			return 1;
 		rc = cmds[c].run(datadir, argc - i, argv + i);
-		if (audited > 0)
-			(void)audit_direct(datadir, principal, argc - i,
+		if (audited)
+			(void)audit_direct(auditlog, principal, argc - i,
 			    argv + i, rc);
 		return rc;
 	}
