@@ -121,6 +121,33 @@ test_serversync_client_ca(void **state)
 	config_free(cf);
 }
 
+/* cookie_lifetime: an hour by default; 1 s to a week; 0, more than a
+ * week or a word refused, wsusd.conf named. */
+static void
+test_cookie_lifetime(void **state)
+{
+	static const char *const bad[] = { "cookie_lifetime = 0\n",
+		"cookie_lifetime = 604801\n", "cookie_lifetime = hour\n" };
+	struct config *cf = NULL;
+	struct wsd_err e;
+
+	(void)state;
+	write_conf("");
+	assert_int_equal(config_load(dir, NULL, &cf, &e), 0);
+	assert_int_equal(cf->cf_cookie_lifetime, 3600);
+	config_free(cf);
+	write_conf("cookie_lifetime = 2\n");
+	assert_int_equal(config_load(dir, NULL, &cf, &e), 0);
+	assert_int_equal(cf->cf_cookie_lifetime, 2);
+	config_free(cf);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cf = NULL;
+		write_conf(bad[i]);
+		assert_true(config_load(dir, NULL, &cf, &e) < 0);
+		assert_null(cf);
+	}
+}
+
 /* user: none by default and when empty; --user wins over the file;
  * names useradd would refuse are refused. */
 static void
@@ -236,6 +263,7 @@ main(void)
 		cmocka_unit_test(test_keys_and_override),
 		cmocka_unit_test(test_serversync_client_ca),
 		cmocka_unit_test(test_user),
+		cmocka_unit_test(test_cookie_lifetime),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_file_set),
 	};
