@@ -1,5 +1,7 @@
 #include "common/xpress.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,14 +28,21 @@
  */
 #define XP_HASH_BITS  14
 #define XP_HASH_SIZE  (1u << XP_HASH_BITS)
+/* A block of N bytes uses a table of about N heads (at least 2^10): a
+ * SOAP answer of a few hundred bytes clears 2 KiB, not 32 KiB, and the
+ * table stays in cache (bench/scan.sh: a warm rescan's answer). */
+#define XP_HASH_BITS_MIN 10
 #define XP_MAX_CHAIN  16
 #define XP_NICE_MATCH 96
 /* Most bytes one item adds: a new flag word, a token, a nibble byte, a
  * length byte and a 16-bit length. */
 #define XP_ITEM_MAX (4 + 2 + 1 + 1 + 2)
 
-/* Encoder scratch, one per xpress_encode call (80 KiB: on the heap). */
+/* Encoder scratch (80 KiB), one per thread and reused: allocating and
+ * clearing it per answer took cold memory every time. */
 struct xp_enc {
+	/* Hash bits of the block being compressed. */
+	unsigned bits;
 	/* Block position + 1 of the newest position per hash; 0: none. */
 	uint16_t head[XP_HASH_SIZE];
 	/* Per position: position + 1 of the previous one with its hash. */
@@ -73,12 +82,12 @@ store_u16le(unsigned char *p, uint32_t v)
 }
 
 static inline uint32_t
-hash3(const unsigned char *p)
+hash3(const unsigned char *p, unsigned bits)
 {
 	uint32_t v =
 	    (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
 
-	return (v * 2654435761u) >> (32 - XP_HASH_BITS);
+	return (v * 2654435761u) >> (32 - bits);
 }
 
 /* Length of the common prefix of A and B, at most MAX. A precedes B in
@@ -148,7 +157,7 @@ put_match(unsigned char *out, size_t op, size_t *nibble, size_t off, size_t len)
 static inline void
 insert(struct xp_enc *e, const unsigned char *src, size_t pos)
 {
-	uint32_t h = hash3(src + pos);
+	uint32_t h = hash3(src + pos, e->bits);
 
 	e->prev[pos] = e->head[h];
 	e->head[h] = (uint16_t)(pos + 1);
@@ -167,13 +176,16 @@ encode_block(struct xp_enc *e, const unsigned char *src, size_t n)
 	uint32_t flags = 0;
 	unsigned nflags = 0;
 
-	memset(e->head, 0, sizeof(e->head));
+	e->bits = XP_HASH_BITS_MIN;
+	while (e->bits < XP_HASH_BITS && ((size_t)1 << e->bits) < n)
+		e->bits++;
+	memset(e->head, 0, sizeof(e->head[0]) << e->bits);
 	while (pos < n) {
 		size_t best = XP_MIN_MATCH - 1, boff = 0;
 
 		if (n - pos >= XP_MIN_MATCH) {
 			size_t max = n - pos;
-			unsigned cand = e->head[hash3(src + pos)];
+			unsigned cand = e->head[hash3(src + pos, e->bits)];
 			unsigned depth = XP_MAX_CHAIN;
 
 			while (cand != 0 && depth-- > 0) {
@@ -231,6 +243,35 @@ encode_block(struct xp_enc *e, const unsigned char *src, size_t n)
 	return op;
 }
 
+static pthread_key_t enc_key;
+static pthread_once_t enc_once = PTHREAD_ONCE_INIT;
+static bool enc_key_ok;
+
+static void
+enc_key_create(void)
+{
+	enc_key_ok = pthread_key_create(&enc_key, free) == 0;
+}
+
+/* This thread's scratch, freed when the thread ends; NULL: no memory. */
+static struct xp_enc *
+thread_enc(void)
+{
+	struct xp_enc *e;
+
+	if (pthread_once(&enc_once, enc_key_create) != 0 || !enc_key_ok)
+		return NULL;
+	if ((e = pthread_getspecific(enc_key)) != NULL)
+		return e;
+	if ((e = malloc(sizeof(*e))) == NULL)
+		return NULL;
+	if (pthread_setspecific(enc_key, e) != 0) {
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
 int
 xpress_encode(const unsigned char *in, size_t n, struct sbuf *out,
     struct wsd_err *err)
@@ -242,7 +283,7 @@ xpress_encode(const unsigned char *in, size_t n, struct sbuf *out,
 
 	if (n == 0)
 		return 0;
-	if ((e = malloc(sizeof(*e))) == NULL) {
+	if ((e = thread_enc()) == NULL) {
 		sbuf_release(out);
 		return wsd_fail(err, WSD_ENOMEM, "xpress: out of memory");
 	}
@@ -254,13 +295,11 @@ xpress_encode(const unsigned char *in, size_t n, struct sbuf *out,
 		if ((rc = sbuf_add(out, head, sizeof(head))) < 0 ||
 		    (rc = sbuf_add(out, c != 0 ? e->out : in + at,
 			 c != 0 ? c : u)) < 0) {
-			free(e);
 			return wsd_fail(err, rc,
 			    rc == WSD_ETOOBIG ? "xpress: output over its cap"
 					      : "xpress: out of memory");
 		}
 	}
-	free(e);
 	return 0;
 }
 

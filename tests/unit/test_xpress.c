@@ -5,6 +5,7 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -471,6 +472,100 @@ test_captured_xml(void **state)
 	free(p);
 }
 
+/* Encodes IN[0..N) into a fresh buffer the caller frees. */
+static struct sbuf
+encode(const unsigned char *in, size_t n)
+{
+	struct sbuf enc;
+	struct wsd_err e;
+
+	sbuf_init(&enc, xpress_bound(n));
+	assert_int_equal(xpress_encode(in, n, &enc, &e), 0);
+	return enc;
+}
+
+struct enc_job {
+	const unsigned char *in;
+	size_t n;
+	struct sbuf out;
+};
+
+static void *
+encode_thread(void *arg)
+{
+	struct enc_job *j = arg;
+	struct wsd_err e;
+
+	/* A large body first, so this thread's scratch holds a full table
+	 * when the small one follows. */
+	unsigned char *big = make_xml(3 * XPRESS_BLOCK_SIZE);
+	struct sbuf tmp;
+
+	sbuf_init(&tmp, xpress_bound(3 * XPRESS_BLOCK_SIZE));
+	if (xpress_encode(big, 3 * XPRESS_BLOCK_SIZE, &tmp, &e) != 0)
+		abort();
+	sbuf_release(&tmp);
+	free(big);
+	sbuf_init(&j->out, xpress_bound(j->n));
+	if (xpress_encode(j->in, j->n, &j->out, &e) != 0)
+		abort();
+	return NULL;
+}
+
+/*
+ * The encoder's scratch is kept per thread and its hash table sized per
+ * block: what an earlier, larger body left in it must not change a later
+ * answer, on this thread or another.
+ */
+static void
+test_scratch_reuse(void **state)
+{
+	static const size_t sizes[] = { 3, 700, 1024, 1025, 5000, 16352 };
+	unsigned char *small = make_xml(800);
+	struct sbuf first = encode(small, 800);
+	struct enc_job jobs[4];
+	pthread_t t[4];
+	struct framing fr;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unsigned char *p = make_xml(sizes[i]);
+		struct sbuf a = encode(p, sizes[i]), b;
+
+		round_trip(p, sizes[i], &fr);
+		b = encode(p, sizes[i]);
+		assert_int_equal(a.sb_len, b.sb_len);
+		assert_memory_equal(a.sb_buf, b.sb_buf, a.sb_len);
+		sbuf_release(&a);
+		sbuf_release(&b);
+		free(p);
+	}
+	{
+		struct sbuf again = encode(small, 800);
+
+		assert_int_equal(again.sb_len, first.sb_len);
+		assert_memory_equal(again.sb_buf, first.sb_buf, first.sb_len);
+		sbuf_release(&again);
+	}
+	for (int i = 0; i < 4; i++) {
+		jobs[i].in = small;
+		jobs[i].n = 800;
+		assert_int_equal(
+		    pthread_create(&t[i], NULL, encode_thread, &jobs[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(jobs[i].out.sb_len, first.sb_len);
+		assert_memory_equal(jobs[i].out.sb_buf, first.sb_buf,
+		    first.sb_len);
+		sbuf_release(&jobs[i].out);
+	}
+	/* A small answer still compresses. */
+	assert_true(first.sb_len < 800 / 2);
+	sbuf_release(&first);
+	free(small);
+}
+
 static void
 test_encode_cap(void **state)
 {
@@ -657,6 +752,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty_and_tiny),
+		cmocka_unit_test(test_scratch_reuse),
 		cmocka_unit_test(test_xca_examples),
 		cmocka_unit_test(test_length_forms),
 		cmocka_unit_test(test_shared_half_byte),
