@@ -395,6 +395,7 @@ static const struct cmd_spec cmd_specs[] = {
 	{ "updates", "approvals", ROLE_REPORTER, PATHS_NEVER, NULL },
 	{ "computers", "list", ROLE_REPORTER, PATHS_NEVER, NULL },
 	{ "computers", "move", ROLE_APPROVER, PATHS_NEVER, NULL },
+	{ "computers", "delete", ROLE_ADMINISTRATOR, PATHS_NEVER, NULL },
 	{ "groups", "list", ROLE_REPORTER, PATHS_NEVER, NULL },
 	{ "groups", "add", ROLE_ADMINISTRATOR, PATHS_NEVER, NULL },
 	{ "groups", "remove", ROLE_ADMINISTRATOR, PATHS_NEVER, NULL },

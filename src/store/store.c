@@ -159,6 +159,20 @@ store_computer_move(struct store *st, const char *computer,
 }
 
 int
+store_computer_delete(struct store *st, const char *computer,
+    char id_out[37], struct wsd_err *err)
+{
+	return CAT(st)->computer_delete(st, computer, id_out, err);
+}
+
+int
+store_cookie_revoked(struct store *st, const char *computer_id,
+    int64_t issued, struct wsd_err *err)
+{
+	return CAT(st)->cookie_revoked(st, computer_id, issued, err);
+}
+
+int
 store_computers_list(struct store *st,
     int (*cb)(void *, const struct store_computer_row *), void *arg,
     struct wsd_err *err)

@@ -260,6 +260,22 @@ int store_computer_move(struct store *st, const char *computer,
 int store_computers_list(struct store *st,
     int (*cb)(void *, const struct store_computer_row *), void *arg,
     struct wsd_err *err) WSD_MUST_CHECK;
+/*
+ * Deletes one computer (by ID, or by DNS name when one computer has it;
+ * WSD_EINVAL when several do) with its groups and reported events; its
+ * ID goes to ID_OUT. Cookies issued to it until now are revoked
+ * (store_cookie_revoked), as are those of computers cleanup deletes.
+ */
+int store_computer_delete(struct store *st, const char *computer,
+    char id_out[37], struct wsd_err *err) WSD_MUST_CHECK;
+/*
+ * 1 when a cookie ISSUED (Unix seconds) for COMPUTER_ID (lower-case
+ * GUID) predates or shares the second of that computer's deletion; 0 if
+ * not; < 0 on error. A computer that registers again keeps its older
+ * cookies revoked.
+ */
+int store_cookie_revoked(struct store *st, const char *computer_id,
+    int64_t issued, struct wsd_err *err) WSD_MUST_CHECK;
 
 /* ACTION: Install, Uninstall or NotApproved; DEADLINE NULL or ISO-8601. */
 int store_approval_set(struct store *st, const char *update_id,

@@ -33,6 +33,10 @@ struct store_catalog_ops {
 	    const char *, struct wsd_err *);
 	int (*computer_move)(struct store *, const char *, const char *,
 	    struct wsd_err *);
+	int (*computer_delete)(struct store *, const char *, char[37],
+	    struct wsd_err *);
+	int (*cookie_revoked)(struct store *, const char *, int64_t,
+	    struct wsd_err *);
 	int (*computers_list)(struct store *,
 	    int (*)(void *, const struct store_computer_row *), void *,
 	    struct wsd_err *);

@@ -98,6 +98,13 @@ int sqlite_file_set_state(struct store *st, const unsigned char *sha1,
     const char *state, struct wsd_err *err);
 int sqlite_file_forget(struct store *st, const unsigned char *sha1,
     struct wsd_err *err);
+/* store_sqlite_revoked.c */
+int sqlite_computer_delete(struct store *st, const char *computer,
+    char id_out[37], struct wsd_err *err);
+int sqlite_cookie_revoked(struct store *st, const char *computer_id,
+    int64_t issued, struct wsd_err *err);
+/* Drops revocations older than any cookie lifetime (cleanup). */
+int sqlite_revoked_prune(struct store_sqlite *s, struct wsd_err *err);
 int sqlite_cleanup(struct store *st, bool superseded, bool expired,
     bool obsolete, unsigned inactive_days, struct store_cleanup_counts *out,
     struct wsd_err *err);

@@ -461,6 +461,8 @@ sqlite_cleanup(struct store *st, bool superseded, bool expired, bool obsolete,
 		 "strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || ?1 || ' days')",
 		 (int)inactive_days, &out->computers_deleted, err)) < 0)
 		goto fail;
+	if ((rc = sqlite_revoked_prune(s, err)) < 0)
+		goto fail;
 	return exec(s, "RELEASE cleanup", err, "cannot finish cleanup");
 fail:
 	(void)sqlite3_exec(s->db, "ROLLBACK TO cleanup; RELEASE cleanup", NULL,

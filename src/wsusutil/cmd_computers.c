@@ -1,5 +1,5 @@
 /*
- * wsusutil computers list|move. The list shows this server's own
+ * wsusutil computers list|move|delete. The list shows this server's own
  * computers and, after them, the computers downstream servers rolled up
  * (MS-WSUSSS reporting rollup, store_rollup.h), each with the downstream
  * server it reports through ("via").
@@ -199,7 +199,8 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: wsusutil computers list [--json]\n"
-			"       wsusutil computers move COMPUTER GROUP\n");
+			"       wsusutil computers move COMPUTER GROUP\n"
+			"       wsusutil computers delete COMPUTER\n");
 	return 2;
 }
 
@@ -242,6 +243,28 @@ cmd_computers(const char *datadir, int argc, char **argv)
 		if (rc < 0)
 			return wsusutil_fail("computers move", err.what);
 		printf("computer '%s' moved to '%s'\n", argv[2], argv[3]);
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "delete") == 0) {
+		char id[37] = "";
+
+		if (wsusutil_open_store("computers", datadir, &st) < 0)
+			return 1;
+		rc = store_computer_delete(st, argv[2], id, &err);
+		if (rc == 0)
+			(void)!store_event_add(st, "computer-delete", id,
+			    argv[2], &err);
+		store_close(st);
+		if (rc < 0) {
+			fprintf(stderr, "wsusutil: computers delete: %s: %s\n",
+			    argv[2], err.what);
+			return 1;
+		}
+		/* As WSUS: it reappears when it next registers, under a new
+		 * cookie; the ones it holds now are refused. */
+		printf("computer '%s' (%s) deleted; the cookies it holds are "
+		       "revoked\n",
+		    argv[2], id);
 		return 0;
 	}
 	return usage();

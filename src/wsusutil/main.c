@@ -32,7 +32,8 @@ static const struct wsusutil_cmd cmds[] = {
 	{ "groups", cmd_groups, "add NAME [--parent NAME] | remove NAME | "
 				"list [--json]",
 	    "computer target groups" },
-	{ "computers", cmd_computers, "list [--json] | move COMPUTER GROUP",
+	{ "computers", cmd_computers,
+	    "list [--json] | move COMPUTER GROUP | delete COMPUTER",
 	    "computers and their groups" },
 	{ "approve", cmd_approve,
 	    "UPDATEID --group NAME [--action install|uninstall|notapproved] "

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/encode.h"
 #include "common/log.h"
 #include "common/sbuf.h"
 #include "common/strparse.h"
@@ -355,6 +356,15 @@ enum soap_errc
 wusp_open_client_cookie(struct wusp_ctx *c, const struct soap_elem *cookie,
     struct cookie *out)
 {
+	enum soap_errc ec = wusp_open_client_cookie_any(c, cookie, out);
+
+	return ec != SOAP_ERRC_NONE ? ec : wusp_cookie_revoked(c, out);
+}
+
+enum soap_errc
+wusp_open_client_cookie_any(struct wusp_ctx *c,
+    const struct soap_elem *cookie, struct cookie *out)
+{
 	const struct soap_elem *ed;
 	struct wsd_err err;
 	struct sv s;
@@ -376,4 +386,22 @@ wusp_open_client_cookie(struct wusp_ctx *c, const struct soap_elem *cookie,
 	if (out->co_instance != c->wc_instance)
 		return SOAP_ERRC_SERVER_CHANGED;
 	return SOAP_ERRC_NONE;
+}
+
+enum soap_errc
+wusp_cookie_revoked(struct wusp_ctx *c, const struct cookie *ck)
+{
+	struct wsd_err err;
+	char guid[37];
+	int rc;
+
+	guid_format(ck->co_computer, guid);
+	rc = store_cookie_revoked(c->wc_store, guid, ck->co_issued, &err);
+	if (rc < 0) {
+		log_warnx("cookie of %s: %s", guid, err.what);
+		return SOAP_ERRC_INTERNAL_SERVER_ERROR;
+	}
+	/* The same fault as any other invalid cookie (S9): a deleted
+	 * computer authenticates and registers again. */
+	return rc > 0 ? SOAP_ERRC_INVALID_COOKIE : SOAP_ERRC_NONE;
 }

@@ -19,6 +19,7 @@ wusp_get_cookie(struct wusp_ctx *c)
 	struct cookie auth, nc, old;
 	struct soap_iter it;
 	struct wsd_err err;
+	enum soap_errc ec;
 	bool have_old = false;
 	size_t n = 0;
 	struct sv s;
@@ -41,16 +42,28 @@ wusp_get_cookie(struct wusp_ctx *c)
 		return SOAP_ERRC_INVALID_AUTHORIZATION_COOKIE;
 	if (auth.co_instance != c->wc_instance)
 		return SOAP_ERRC_SERVER_CHANGED;
+	/* Issued to a computer deleted since: authenticate again. */
+	if ((ec = wusp_cookie_revoked(c, &auth)) != SOAP_ERRC_NONE)
+		return ec == SOAP_ERRC_INVALID_COOKIE
+		    ? SOAP_ERRC_INVALID_AUTHORIZATION_COOKIE
+		    : ec;
 
 	if ((e = soap_child(d, op, "oldCookie")) != NULL && !soap_is_nil(e) &&
 	    soap_child(d, e, "EncryptedData") != NULL) {
-		enum soap_errc ec = wusp_open_client_cookie(c, e, &old);
-
+		ec = wusp_open_client_cookie_any(c, e, &old);
 		/* Renewing an expired cookie is what GetCookie is for. */
 		if (ec != SOAP_ERRC_NONE && ec != SOAP_ERRC_COOKIE_EXPIRED)
 			return ec;
 		have_old = old.co_instance == c->wc_instance &&
 		    memcmp(old.co_computer, auth.co_computer, 16) == 0;
+		/* One of a deleted computer: the new cookie starts afresh
+		 * (the authorization cookie, issued since, is valid). */
+		if (have_old &&
+		    (ec = wusp_cookie_revoked(c, &old)) != SOAP_ERRC_NONE) {
+			if (ec != SOAP_ERRC_INVALID_COOKIE)
+				return ec;
+			have_old = false;
+		}
 	}
 	if (wusp_last_change(c, &lc) < 0)
 		return SOAP_ERRC_INTERNAL_SERVER_ERROR;

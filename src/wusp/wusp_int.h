@@ -95,6 +95,17 @@ int wusp_last_change(struct wusp_ctx *c, struct soap_datetime *out);
  */
 enum soap_errc wusp_open_client_cookie(struct wusp_ctx *c,
     const struct soap_elem *cookie, struct cookie *out);
+/* The same without the revocation check (GetCookie's oldCookie). */
+enum soap_errc wusp_open_client_cookie_any(struct wusp_ctx *c,
+    const struct soap_elem *cookie, struct cookie *out);
+/*
+ * InvalidCookie when CK (authentic, of this database) was issued to a
+ * computer since deleted (store_cookie_revoked), InternalServerError when
+ * that cannot be read, else SOAP_ERRC_NONE. wusp_open_client_cookie
+ * checks it; GetCookie asks it of the cookies it renews.
+ */
+enum soap_errc wusp_cookie_revoked(struct wusp_ctx *c,
+    const struct cookie *ck);
 
 /* "2.90" -> 0x0002005a; 0 when absent or malformed. */
 uint32_t wusp_protocol(struct sv v);

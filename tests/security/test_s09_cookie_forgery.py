@@ -11,7 +11,11 @@
   events unchanged; with A's own TargetID the same batch is stored
   (control);
 - cookie_lifetime = 2: a cookie used 3 s after GetCookie -> CookieExpired
-  (the client then asks for a new one), and a fresh one works.
+  (the client then asks for a new one), and a fresh one works;
+- after `wsusutil computers delete` (or cleanup of inactive computers)
+  the computer's cookies -> InvalidCookie with the forged-cookie text, its
+  events gone; it registers again under a new cookie while the old one
+  stays refused; a name two computers share is refused, not guessed.
 """
 
 import base64
@@ -173,6 +177,132 @@ class CookieLifetime(harness.DaemonTestCase):
         fresh = c.session()
         r = c.call('SyncUpdates', wc.sync_body(fresh.cookie))
         self.assertEqual(r.status, 200, r)
+
+
+class DeletedComputer(harness.DaemonTestCase):
+
+    def setUp(self):
+        self.c = wc.Client(self.d)
+        self.lc = wc.text(self.c.getconfig().body, 'LastChange')
+
+    def auth_for(self, client_id):
+        body = wc.capture('scan', '000002').replace(A.encode(),
+                                                    client_id.encode())
+        r = self.c.call('GetAuthorizationCookie', body)
+        self.assertEqual(r.status, 200, r)
+        return wc.text(r.body, 'CookieData')
+
+    def register(self, client_id, dns, old=None):
+        r = self.c.getcookie(self.auth_for(client_id), self.lc, old)
+        self.assertEqual(r.status, 200, r)
+        cookie = wc.text(r.body, 'EncryptedData')
+        reg = wc.with_cookie(wc.capture('scan', '000004'), cookie)
+        reg = reg.replace('<DnsName>REDACTED3</DnsName>',
+                          '<DnsName>%s</DnsName>' % dns)
+        r = self.c.call('RegisterComputer', reg)
+        self.assertEqual(r.status, 200, r)
+        return cookie
+
+    def computers(self):
+        import json
+        p = harness.run_wsusutil(self.d.dir, 'computers', 'list', '--json')
+        return {c['id']: c['name'] for c in json.loads(p.stdout)}
+
+    def events_of(self, cid):
+        return CookieForgery.events_of(self, cid)
+
+    def batch(self, cookie, target, inst):
+        return CookieForgery.batch(self, cookie, target, inst)
+
+    def code(self, r):
+        self.assertEqual(r.status, 500, r)
+        return sc.fault_of(r.body)
+
+    def test_deleted_computer_cookie(self):
+        import time
+        cid = 'dddddddd-5601-43c9-bac3-52d5db701494'
+        cookie = self.register(cid, 'host-d')
+        sync = lambda ck: self.c.call('SyncUpdates', wc.sync_body(ck))
+        self.assertEqual(sync(cookie).status, 200)
+        self.assertEqual(self.batch(cookie, cid, 'dddddddd-0000-0000-0000-'
+                                    '000000000001').status, 200)
+        self.assertEqual(self.events_of(cid), 1)
+        forged = self.code(sync(next(flips(cookie))))
+
+        p = harness.run_wsusutil(self.d.dir, 'computers', 'delete', 'HOST-D')
+        self.assertIn(cid, p.stdout.decode())
+        self.assertNotIn(cid, self.computers())
+        self.assertEqual(self.events_of(cid), 0)
+        # Every operation refuses it, with a forged cookie's very text.
+        self.assertEqual(self.code(sync(cookie)), forged)
+        self.assertEqual(self.code(self.c.register(cookie)), forged)
+        self.assertEqual(self.code(self.batch(
+            cookie, cid, 'dddddddd-0000-0000-0000-000000000002')), forged)
+        self.assertEqual(self.events_of(cid), 0)
+
+        # The client starts over (a second later: a cookie issued in the
+        # second of the deletion is refused too) and is a computer again.
+        time.sleep(1.1)
+        r = self.c.getcookie(self.auth_for(cid), self.lc, old=cookie)
+        self.assertEqual(r.status, 200, r)
+        fresh = wc.text(r.body, 'EncryptedData')
+        self.assertEqual(self.code(sync(fresh))[0], 'RegistrationRequired')
+        self.assertEqual(self.c.register(fresh).status, 200)
+        self.assertEqual(sync(fresh).status, 200)
+        self.assertIn(cid, self.computers())
+        # Registering again does not bring the old cookie back.
+        self.assertEqual(self.code(sync(cookie)), forged)
+        sc.assert_alive(self, self.d)
+
+    def test_cleanup_revokes(self):
+        import sqlite3
+        import time
+        cid = 'eeeeeeee-5601-43c9-bac3-52d5db701494'
+        cookie = self.register(cid, 'host-e')
+        db = sqlite3.connect(self.d.path('wsusd.db'))
+        try:
+            db.execute("UPDATE computer SET last_sync = "
+                       "'2020-01-01T00:00:00Z' WHERE computer_id = ?", (cid,))
+            db.commit()
+        finally:
+            db.close()
+        harness.run_wsusutil(self.d.dir, 'cleanup', '--computers-inactive',
+                             '30')
+        self.assertNotIn(cid, self.computers())
+        r = self.c.call('SyncUpdates', wc.sync_body(cookie))
+        self.assertEqual(self.code(r)[0], 'InvalidCookie')
+        # A computer that never was deleted is untouched.
+        time.sleep(1.1)
+        other = self.register('ffffffff-5601-43c9-bac3-52d5db701494',
+                              'host-f')
+        r = self.c.call('SyncUpdates', wc.sync_body(other))
+        self.assertEqual(r.status, 200, r)
+
+    def test_refusals(self):
+        one = self.register('abababab-5601-43c9-bac3-52d5db701494', 'twin')
+        two = self.register('cdcdcdcd-5601-43c9-bac3-52d5db701494', 'twin')
+        p = harness.run_wsusutil(self.d.dir, 'computers', 'delete', 'twin',
+                                 check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn('several computers have that name', p.stderr.decode())
+        p = harness.run_wsusutil(self.d.dir, 'computers', 'delete',
+                                 'no-such-host', check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn('no-such-host: unknown computer', p.stderr.decode())
+        p = harness.run_wsusutil(self.d.dir, 'computers', 'delete',
+                                 check=False)
+        self.assertEqual(p.returncode, 2)
+        # Nothing was deleted or revoked.
+        for ck in (one, two):
+            r = self.c.call('SyncUpdates', wc.sync_body(ck))
+            self.assertEqual(r.status, 200, r)
+        # By ID, the one named goes and the other stays.
+        harness.run_wsusutil(self.d.dir, 'computers', 'delete',
+                             'ABABABAB-5601-43C9-BAC3-52D5DB701494')
+        self.assertEqual(self.code(self.c.call(
+            'SyncUpdates', wc.sync_body(one)))[0], 'InvalidCookie')
+        self.assertEqual(self.c.call('SyncUpdates',
+                                     wc.sync_body(two)).status, 200)
 
 
 if __name__ == '__main__':
