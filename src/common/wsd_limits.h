@@ -49,6 +49,11 @@
 /* cookie_lifetime: an hour as WSUS gives, at most a week. */
 #define WSD_DEFAULT_COOKIE_LIFETIME 3600
 #define WSD_MAX_COOKIE_LIFETIME (7 * 86400)
+/* New computers per address (wusp/reg_limit.h): generous, since a
+ * branch office behind NAT is one address to us. */
+#define WSD_DEFAULT_REGISTRATIONS_PER_MINUTE 60
+#define WSD_DEFAULT_REGISTRATION_BURST 600
+#define WSD_MAX_REGISTRATION_RATE 1000000
 /* sun_path of struct sockaddr_un, NUL included. */
 #define WSD_MAX_UNIX_PATH 108
 

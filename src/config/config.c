@@ -60,6 +60,10 @@ static const struct key_def keys[] = {
 	{ "send_timeout", K_UINT, OFF(cf_send_timeout), 1, WSD_MAX_TIMEOUT },
 	{ "cookie_lifetime", K_UINT, OFF(cf_cookie_lifetime), 1,
 	    WSD_MAX_COOKIE_LIFETIME },
+	{ "registrations_per_minute", K_UINT,
+	    OFF(cf_registrations_per_minute), 0, WSD_MAX_REGISTRATION_RATE },
+	{ "registration_burst", K_UINT, OFF(cf_registration_burst), 1,
+	    WSD_MAX_REGISTRATION_RATE },
 	{ "shutdown_timeout", K_UINT, OFF(cf_shutdown_timeout), 0,
 	    WSD_MAX_TIMEOUT },
 	{ "max_body_simpleauthwebservice", K_SIZE, BODYOFF(VROOT_SIMPLEAUTH),
@@ -198,6 +202,8 @@ config_defaults(struct config *cf)
 	cf->cf_send_timeout = WSD_DEFAULT_SEND_TIMEOUT;
 	cf->cf_shutdown_timeout = WSD_DEFAULT_SHUTDOWN_TIMEOUT;
 	cf->cf_cookie_lifetime = WSD_DEFAULT_COOKIE_LIFETIME;
+	cf->cf_registrations_per_minute = WSD_DEFAULT_REGISTRATIONS_PER_MINUTE;
+	cf->cf_registration_burst = WSD_DEFAULT_REGISTRATION_BURST;
 	for (int v = 0; v < VROOT_COUNT; v++)
 		cf->cf_max_body[v] = WSD_DEFAULT_MAX_BODY;
 	cf->cf_max_body[VROOT_REPORTING] = WSD_DEFAULT_MAX_BODY_REPORTING;

@@ -74,6 +74,10 @@ struct config {
 	/* Seconds a client's server cookie (GetCookie) is valid; then the
 	 * client is told CookieExpired and asks again (WUSP.md). */
 	unsigned cf_cookie_lifetime;
+	/* New computers one address may register (wusp/reg_limit.h):
+	 * a minute's refill (0: no limit) and the burst. */
+	unsigned cf_registrations_per_minute;
+	unsigned cf_registration_burst;
 	uint64_t cf_max_body[VROOT_COUNT];
 	char *cf_access_log; /* absolute path, "-" for stdout, NULL when off */
 	/* Administration (docs/ADMIN.md): absolute paths; no socket (NULL)

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 #include <openssl/ssl.h>
 
 #include "http/http_req.h"
@@ -30,6 +32,7 @@ struct handler_ctx {
 	size_t hx_body_len;
 	const char *hx_date;
 	const char *hx_peer;
+	const struct sockaddr_storage *hx_peer_ss; /* NULL: not a socket */
 	struct store **hx_store; /* the worker's database handle, opened lazily */
 	/* handler_admit on ServerSyncWebService: the response header line
 	 * carrying the Negotiate reply (HANDLER_AUTH_MAX bytes), "" none */

@@ -197,6 +197,7 @@ dispatch(struct hconn *c)
 		.hx_body_len = c->hc_body.sb_len,
 		.hx_date = worker_date(c->hc_w),
 		.hx_peer = c->hc_peer,
+		.hx_peer_ss = &c->hc_peer_ss,
 		.hx_store = &c->hc_w->w_store,
 		.hx_identity = c->hc_identity,
 		.hx_gated = &c->hc_gated,

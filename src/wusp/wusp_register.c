@@ -5,12 +5,15 @@
  */
 #include "wusp/wusp_int.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/encode.h"
 #include "common/log.h"
 #include "common/strparse.h"
+#include "wusp/reg_limit.h"
 
 /* A decimal build number, 0 when absent or out of range. */
 static int32_t
@@ -33,6 +36,56 @@ text_of(const struct soap_doc *d, const struct soap_elem *parent,
 	out[0] = '\0';
 	if (e != NULL && soap_get_str(e, n - 1, &s, &err) == 0)
 		snprintf(out, n, "%.*s", (int)s.n, s.p);
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * A computer this server does not know yet takes a token of its address's
+ * registration budget (S9); ServerBusy, nothing written, once it is spent.
+ */
+static enum soap_errc
+admit_new(struct wusp_ctx *c, const char *guid)
+{
+	static _Atomic uint64_t last_warned;
+	const struct config *cf = c->wc_cf;
+	struct store_sync_head head;
+	struct wsd_err err;
+	uint64_t t;
+	int rc;
+
+	if (cf->cf_registrations_per_minute == 0 ||
+	    c->wc_hx->hx_peer_ss == NULL)
+		return SOAP_ERRC_NONE;
+	if ((rc = store_sync_head(c->wc_store, guid, &head, &err)) == 0)
+		return SOAP_ERRC_NONE;
+	if (rc != WSD_ENOTFOUND) {
+		log_warnx("RegisterComputer %s: %s", guid, err.what);
+		return SOAP_ERRC_INTERNAL_SERVER_ERROR;
+	}
+	t = now_ms();
+	if (reg_limit_take(c->wc_hx->hx_peer_ss,
+		cf->cf_registrations_per_minute, cf->cf_registration_burst, t))
+		return SOAP_ERRC_NONE;
+	/* A flood must not flood the log: a line every 10 s at most. */
+	if (t >= last_warned + 10000) {
+		last_warned = t;
+		log_warnx("%s: new computers from this address over "
+			  "registration_burst/registrations_per_minute (%u/%u): "
+			  "ServerBusy",
+		    c->wc_hx->hx_peer, cf->cf_registration_burst,
+		    cf->cf_registrations_per_minute);
+	}
+	c->wc_message = "too many new computers from this address; retry "
+			"later";
+	return SOAP_ERRC_SERVER_BUSY;
 }
 
 enum soap_errc
@@ -62,10 +115,12 @@ wusp_register_computer(struct wusp_ctx *c)
 		c->wc_message = "computerInfo.DnsName";
 		return SOAP_ERRC_INVALID_PARAMETERS;
 	}
+	guid_format(ck.co_computer, guid);
+	if ((ec = admit_new(c, guid)) != SOAP_ERRC_NONE)
+		return ec;
 	/* Windows 11 calls itself Windows 10 (WUSP.md 3.4): the build says. */
 	snprintf(desc, sizeof(desc), "%s (build %s)", os[0] ? os : "Windows",
 	    build[0] ? build : "?");
-	guid_format(ck.co_computer, guid);
 	if (store_computer_upsert(c->wc_store, guid, dns, desc, &err) < 0) {
 		log_warnx("RegisterComputer %s: %s", guid, err.what);
 		return SOAP_ERRC_INTERNAL_SERVER_ERROR;

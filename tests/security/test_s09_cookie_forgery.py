@@ -15,7 +15,11 @@
 - after `wsusutil computers delete` (or cleanup of inactive computers)
   the computer's cookies -> InvalidCookie with the forged-cookie text, its
   events gone; it registers again under a new cookie while the old one
-  stays refused; a name two computers share is refused, not guessed.
+  stays refused; a name two computers share is refused, not guessed;
+- a flood of RegisterComputer for made-up computers from one address ->
+  ServerBusy once its budget (registration_burst, refilled at
+  registrations_per_minute) is spent, the computer table bounded; known
+  computers still register; the budget comes back with time.
 """
 
 import base64
@@ -303,6 +307,76 @@ class DeletedComputer(harness.DaemonTestCase):
             'SyncUpdates', wc.sync_body(one)))[0], 'InvalidCookie')
         self.assertEqual(self.c.call('SyncUpdates',
                                      wc.sync_body(two)).status, 200)
+
+
+class RegistrationFlood(harness.DaemonTestCase):
+
+    CONF = {'registration_burst': '20', 'registrations_per_minute': '60'}
+
+    def count(self):
+        import sqlite3
+        db = sqlite3.connect(self.d.path('wsusd.db'))
+        try:
+            return db.execute('SELECT count(*) FROM computer').fetchone()[0]
+        finally:
+            db.close()
+
+    def new_computer(self, c, lc, i):
+        cid = '%08x-0000-4000-8000-00000000f100' % i
+        body = wc.capture('scan', '000002').replace(A.encode(), cid.encode())
+        r = c.call('GetAuthorizationCookie', body)
+        self.assertEqual(r.status, 200, r)
+        r = c.getcookie(wc.text(r.body, 'CookieData'), lc)
+        self.assertEqual(r.status, 200, r)
+        cookie = wc.text(r.body, 'EncryptedData')
+        return cookie, c.register(cookie)
+
+    def test_flood_is_throttled(self):
+        import time
+        c = wc.Client(self.d)
+        lc = wc.text(c.getconfig().body, 'LastChange')
+        before = self.count()
+        ok, busy, first = 0, 0, None
+        t0 = time.monotonic()
+        # 200 made-up computers, as fast as one client goes (bounded: at
+        # most 60 s).
+        for i in range(200):
+            if time.monotonic() - t0 > 60:
+                break
+            cookie, r = self.new_computer(c, lc, i)
+            if r.status == 200:
+                ok += 1
+                first = first or cookie
+                continue
+            self.assertEqual(r.status, 500, r)
+            self.assertEqual(sc.fault_of(r.body)[0], 'ServerBusy', r)
+            busy += 1
+        elapsed = time.monotonic() - t0
+        self.assertGreater(busy, 0)
+        # The burst, plus one a second of refill, plus one for rounding.
+        self.assertGreaterEqual(ok, 20)
+        self.assertLessEqual(ok, 20 + int(elapsed) + 1)
+        self.assertEqual(self.count(), before + ok)
+        # A computer already registered still registers (its details).
+        self.assertEqual(c.register(first).status, 200)
+        # And the budget comes back: one a second.
+        time.sleep(2.2)
+        cookie, r = self.new_computer(c, lc, 1000)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.count(), before + ok + 1)
+        sc.assert_alive(self, self.d)
+
+
+class RegistrationUnlimited(harness.DaemonTestCase):
+
+    CONF = {'registrations_per_minute': '0', 'registration_burst': '1'}
+
+    def test_zero_turns_it_off(self):
+        c = wc.Client(self.d)
+        lc = wc.text(c.getconfig().body, 'LastChange')
+        for i in range(10):
+            cookie, r = RegistrationFlood.new_computer(self, c, lc, i)
+            self.assertEqual(r.status, 200, r)
 
 
 if __name__ == '__main__':

@@ -121,6 +121,32 @@ test_serversync_client_ca(void **state)
 	config_free(cf);
 }
 
+/* TEXT as wsusd.conf, which must load. */
+static struct config *
+load_ok(const char *text)
+{
+	struct config *cf = NULL;
+	struct wsd_err e;
+
+	write_conf(text);
+	assert_int_equal(config_load(dir, NULL, &cf, &e), 0);
+	return cf;
+}
+
+/* Each of BAD as wsusd.conf, which must be refused. */
+static void
+refused(const char *const *bad, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct config *cf = NULL;
+		struct wsd_err e;
+
+		write_conf(bad[i]);
+		assert_true(config_load(dir, NULL, &cf, &e) < 0);
+		assert_null(cf);
+	}
+}
+
 /* cookie_lifetime: an hour by default; 1 s to a week; 0, more than a
  * week or a word refused, wsusd.conf named. */
 static void
@@ -128,24 +154,38 @@ test_cookie_lifetime(void **state)
 {
 	static const char *const bad[] = { "cookie_lifetime = 0\n",
 		"cookie_lifetime = 604801\n", "cookie_lifetime = hour\n" };
-	struct config *cf = NULL;
-	struct wsd_err e;
+	struct config *cf;
 
 	(void)state;
-	write_conf("");
-	assert_int_equal(config_load(dir, NULL, &cf, &e), 0);
+	cf = load_ok("");
 	assert_int_equal(cf->cf_cookie_lifetime, 3600);
 	config_free(cf);
-	write_conf("cookie_lifetime = 2\n");
-	assert_int_equal(config_load(dir, NULL, &cf, &e), 0);
+	cf = load_ok("cookie_lifetime = 2\n");
 	assert_int_equal(cf->cf_cookie_lifetime, 2);
 	config_free(cf);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		cf = NULL;
-		write_conf(bad[i]);
-		assert_true(config_load(dir, NULL, &cf, &e) < 0);
-		assert_null(cf);
-	}
+	refused(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
+/* registrations_per_minute / registration_burst: 60 and 600 by default;
+ * 0 a minute turns the limit off, a burst of 0 or a word is refused. */
+static void
+test_registration_limit(void **state)
+{
+	static const char *const bad[] = { "registration_burst = 0\n",
+		"registrations_per_minute = 1000001\n",
+		"registrations_per_minute = fast\n" };
+	struct config *cf;
+
+	(void)state;
+	cf = load_ok("");
+	assert_int_equal(cf->cf_registrations_per_minute, 60);
+	assert_int_equal(cf->cf_registration_burst, 600);
+	config_free(cf);
+	cf = load_ok("registrations_per_minute = 0\nregistration_burst = 5\n");
+	assert_int_equal(cf->cf_registrations_per_minute, 0);
+	assert_int_equal(cf->cf_registration_burst, 5);
+	config_free(cf);
+	refused(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 /* user: none by default and when empty; --user wins over the file;
@@ -264,6 +304,7 @@ main(void)
 		cmocka_unit_test(test_serversync_client_ca),
 		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_cookie_lifetime),
+		cmocka_unit_test(test_registration_limit),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_file_set),
 	};
