@@ -309,6 +309,15 @@ store_client_events_add(struct store *st, const struct store_client_event *ev,
 }
 
 int
+store_client_events_recent(struct store *st, const char *computer,
+    unsigned limit,
+    int (*cb)(void *, const struct store_client_event_full *), void *arg,
+    struct wsd_err *err)
+{
+	return CAT(st)->client_events_recent(st, computer, limit, cb, arg, err);
+}
+
+int
 store_client_events_each(struct store *st, const char *computer_id,
     int (*cb)(void *, const struct store_client_event_row *), void *arg,
     struct wsd_err *err)

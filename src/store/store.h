@@ -387,6 +387,21 @@ struct store_client_event_row {
 int store_client_events_each(struct store *st, const char *computer_id,
     int (*cb)(void *, const struct store_client_event_row *), void *arg,
     struct wsd_err *err) WSD_MUST_CHECK;
+/* A stored event whole, for `wsusutil report events`. */
+struct store_client_event_full {
+	struct store_client_event ev;
+	const char *received; /* xs:dateTime, when we stored it */
+	const char *dns_name; /* the computer's, "" if not registered */
+};
+/*
+ * The LIMIT events stored last (of COMPUTER, an ID or DNS name, when not
+ * NULL), newest first; strings valid in the callback. WSD_ENOTFOUND when
+ * COMPUTER names no computer and no event.
+ */
+int store_client_events_recent(struct store *st, const char *computer,
+    unsigned limit,
+    int (*cb)(void *, const struct store_client_event_full *), void *arg,
+    struct wsd_err *err) WSD_MUST_CHECK;
 /* Records what the computer reported about itself. */
 int store_computer_details_set(struct store *st, const char *computer_id,
     const struct store_computer_details *d, struct wsd_err *err)

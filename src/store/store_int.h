@@ -73,6 +73,9 @@ struct store_catalog_ops {
 	int (*client_events_add)(struct store *,
 	    const struct store_client_event *, size_t, size_t *,
 	    struct wsd_err *);
+	int (*client_events_recent)(struct store *, const char *, unsigned,
+	    int (*)(void *, const struct store_client_event_full *), void *,
+	    struct wsd_err *);
 	int (*client_events_each)(struct store *, const char *,
 	    int (*)(void *, const struct store_client_event_row *), void *,
 	    struct wsd_err *);

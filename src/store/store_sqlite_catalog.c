@@ -1281,6 +1281,81 @@ cat_client_events_each(struct store *st, const char *computer_id,
 }
 
 static int
+cat_client_events_recent(struct store *st, const char *computer,
+    unsigned limit,
+    int (*cb)(void *, const struct store_client_event_full *), void *arg,
+    struct wsd_err *err)
+{
+	struct store_sqlite *s = SQ(st);
+	char id[37];
+	sqlite3_stmt *q;
+	bool any = false;
+	int rc;
+
+	/* By ID whether or not the computer is still registered; by name
+	 * only while it is. */
+	if ((rc = sqlite_prep(s, "SELECT e.event_instance_id, e.computer_id, "
+			  "e.time_at_target, e.event_id, e.source_id, "
+			  "e.update_id, e.revision_number, e.hresult, "
+			  "e.app_name, e.replacement_strings, e.misc_data, "
+			  "e.received, coalesce(c.dns_name, '') FROM "
+			  "client_event e LEFT JOIN computer c ON "
+			  "c.computer_id = e.computer_id WHERE ?1 IS NULL OR "
+			  "e.computer_id = ?2 OR c.dns_name = ?1 COLLATE "
+			  "NOCASE ORDER BY e.rowid DESC LIMIT ?3",
+		 &q, err)) < 0)
+		return rc;
+	sq_bind_text(q, 1, computer);
+	sq_bind_text(q, 2, computer != NULL && guid_normalize(computer, id) == 0
+		? id
+		: "");
+	sqlite3_bind_int64(q, 3, limit);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_client_event_full row = {
+			.ev = {
+			    .event_instance_id = sq_col(q, 0),
+			    .computer_id = sq_col(q, 1),
+			    .time_at_target = sq_col(q, 2),
+			    .event_id = sqlite3_column_int(q, 3),
+			    .source_id = sqlite3_column_int(q, 4),
+			    .update_id = sq_col(q, 5),
+			    .revision_number = sqlite3_column_int(q, 6),
+			    .hresult = sqlite3_column_int(q, 7),
+			    .app_name = sq_col(q, 8),
+			    .replacement_strings = sq_col(q, 9),
+			    .misc_data = sq_col(q, 10),
+			},
+			.received = sq_col(q, 11),
+			.dns_name = sq_col(q, 12),
+		};
+
+		any = true;
+		if (cb(arg, &row) != 0)
+			break;
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, err, "cannot read events");
+	if (!any && computer != NULL) {
+		/* No event: say so only if the computer is unknown too. */
+		if ((rc = sqlite_prep(s, "SELECT 1 FROM computer WHERE "
+				  "computer_id = ?2 OR dns_name = ?1 COLLATE "
+				  "NOCASE",
+			 &q, err)) < 0)
+			return rc;
+		sq_bind_text(q, 1, computer);
+		sq_bind_text(q, 2, guid_normalize(computer, id) == 0 ? id : "");
+		rc = sqlite3_step(q);
+		sqlite3_finalize(q);
+		if (rc == SQLITE_DONE)
+			return wsd_fail(err, WSD_ENOTFOUND, "unknown computer");
+		if (rc != SQLITE_ROW)
+			return db_fail(s, err, "cannot read computers");
+	}
+	return 0;
+}
+
+static int
 cat_computer_touch(struct store *st, const char *computer_id,
     struct wsd_err *err)
 {
@@ -1429,6 +1504,7 @@ const struct store_catalog_ops store_sqlite_catalog_ops = {
 	.revision_core = sqlite_revision_core,
 	.client_events_add = cat_client_events_add,
 	.client_events_each = cat_client_events_each,
+	.client_events_recent = cat_client_events_recent,
 	.computer_touch = cat_computer_touch,
 	.computer_set_groups = cat_computer_set_groups,
 	.computer_details_set = cat_computer_details_set,

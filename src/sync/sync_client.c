@@ -252,6 +252,34 @@ fail_msg(struct sync_client *c, struct wsd_err *err, int code)
 	return code;
 }
 
+/*
+ * A redirect is never followed (SECURITY.md S5, S8): it would let
+ * whoever answers for the upstream send the sync to another server, or
+ * down to plain HTTP where anyone on the path writes the metadata. True
+ * (with the reason in c->msg) when STATUS is one.
+ */
+static bool
+redirected(struct sync_client *c, const char *what, long status)
+{
+	char *to = NULL;
+
+	if (status != 301 && status != 302 && status != 303 &&
+	    status != 307 && status != 308)
+		return false;
+	(void)curl_easy_getinfo(c->curl, CURLINFO_REDIRECT_URL, &to);
+	if (to != NULL && strncasecmp(to, "http:", 5) == 0)
+		snprintf(c->msg, sizeof(c->msg),
+		    "%s redirects (HTTP %ld) to %.300s: refusing downgrade to "
+		    "plain HTTP",
+		    what, status, to);
+	else
+		snprintf(c->msg, sizeof(c->msg),
+		    "%s redirects (HTTP %ld) to %.300s: redirects are not "
+		    "followed; point the upstream URL there if it is right",
+		    what, status, to != NULL ? to : "(no Location)");
+	return true;
+}
+
 /* A fault's ErrorCode and Message (WSUSSS.md 3), by local name. */
 static void
 read_fault(struct sync_client *c, const struct sbuf *answer)
@@ -345,6 +373,8 @@ sync_client_call(struct sync_client *c, const char *path, const char *action,
 		return fail_msg(c, err, rc);
 	}
 	(void)curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (redirected(c, c->host, status))
+		return fail_msg(c, err, WSD_EPERM);
 	switch (status) {
 	case 200:
 		return 0;
@@ -462,6 +492,8 @@ sync_client_fetch(struct sync_client *c, const char *url, int fd,
 	(void)curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
 	if (status == 200)
 		return 0;
+	if (redirected(c, url, status))
+		return fail_msg(c, err, WSD_EPERM);
 	snprintf(c->msg, sizeof(c->msg), "%s: HTTP %ld", url, status);
 	return fail_msg(c, err, status == 404 ? WSD_ENOTFOUND : WSD_EAGAIN);
 }

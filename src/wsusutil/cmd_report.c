@@ -197,6 +197,8 @@ cmd_report(const char *datadir, int argc, char **argv)
 	unsigned rows = 0;
 	int rc = 0;
 
+	if (argc >= 2 && strcmp(argv[1], "events") == 0)
+		return cmd_report_events(datadir, argc - 1, argv + 1);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--computer") == 0 && i + 1 < argc)
 			want_c = argv[++i];
@@ -206,7 +208,9 @@ cmd_report(const char *datadir, int argc, char **argv)
 			json = true;
 		else {
 			fprintf(stderr, "usage: wsusutil report [--computer "
-					"NAME] [--update ID] [--json]\n");
+					"NAME] [--update ID] [--json]\n"
+					"       wsusutil report events [--last N] "
+					"[--computer NAME|ID] [--json]\n");
 			return 2;
 		}
 	}

@@ -63,7 +63,9 @@ static const struct wsusutil_cmd cmds[] = {
 	    "the Server Cleanup Wizard (no option: all but computers)" },
 	{ "cookiekey", cmd_cookiekey, "rotate",
 	    "new cookie key; the previous one stays valid for one rotation" },
-	{ "report", cmd_report, "[--computer NAME] [--update ID] [--json]",
+	{ "report", cmd_report,
+	    "[--computer NAME] [--update ID] [--json] | events [--last N] "
+	    "[--computer NAME|ID] [--json]",
 	    "update status per computer, from what the computers reported" },
 	{ "deleteunneededrevisions", cmd_deleteunneededrevisions, "",
 	    "delete revisions that are not the latest" },

@@ -74,6 +74,7 @@ int cmd_admins(const char *datadir, int argc, char **argv);
 int cmd_cleanup(const char *datadir, int argc, char **argv);
 int cmd_deleteunneededrevisions(const char *datadir, int argc, char **argv);
 int cmd_report(const char *datadir, int argc, char **argv);
+int cmd_report_events(const char *datadir, int argc, char **argv);
 int cmd_cookiekey(const char *datadir, int argc, char **argv);
 int cmd_export(const char *datadir, int argc, char **argv);
 int cmd_import(const char *datadir, int argc, char **argv);

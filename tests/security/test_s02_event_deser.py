@@ -6,10 +6,14 @@
     stored (sqlite3 count unchanged);
 (b) with a valid cookie: the 200 KiB gadget is refused (fault, nothing
     stored); a small gadget is stored verbatim as text in
-    client_event.misc_data, never interpreted;
+    client_event.misc_data, never interpreted, and `wsusutil report events
+    --last 1` prints it as literal text (and as JSON); newlines and C1
+    controls a client sends are shown escaped, so a report line cannot be
+    forged nor the terminal driven;
 and in both cases no child process and the daemon alive.
 """
 
+import json
 import os
 import sqlite3
 import sys
@@ -125,6 +129,48 @@ class EventDeserialization(harness.DaemonTestCase):
         stored = self.misc_of(inst)
         self.assertIsNotNone(stored)
         self.assertIn(misc, stored)  # the literal text, unparsed
+        # The administrator's view: the newest event, its text literal.
+        p = harness.run_wsusutil(self.d.dir, 'report', 'events', '--last',
+                                 '1')
+        out = p.stdout.decode()
+        self.assertIn('misc data: ' + misc, out)
+        self.assertIn(inst, out)
+        self.assertEqual(out.count('\n  event instance: '), 1)
+        p = harness.run_wsusutil(self.d.dir, 'report', 'events', '--last',
+                                 '1', '--computer', TARGET, '--json')
+        rows = json.loads(p.stdout)
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0]['event_instance_id'], inst)
+        self.assertEqual(rows[0]['misc_data'], stored)
+        self.after()
+
+    def test_report_escapes_what_clients_send(self):
+        # A made-up report line after a newline, and CSI (U+009B) then
+        # "2J": what would clear some terminals. XML carries both.
+        misc = 'x\n2026-01-01T00:00:00Z  event 183  forged\u009b2J'
+        inst = 'aaaaaaaa-0000-0000-0000-0000000000c1'
+        r = self.batch(self.cookie, [event(inst, misc)])
+        self.assertEqual(r.status, 200, r)
+        p = harness.run_wsusutil(self.d.dir, 'report', 'events', '--last',
+                                 '1')
+        out = p.stdout
+        self.assertNotIn(b'\xc2\x9b', out)
+        self.assertIn(b'x\\n2026-01-01T00:00:00Z  event 183  forged'
+                      b'\\u009b2J', out)
+        self.assertNotIn(b'\n2026-01-01T00:00:00Z', out)
+        rows = json.loads(harness.run_wsusutil(
+            self.d.dir, 'report', 'events', '--last', '1',
+            '--json').stdout)
+        self.assertEqual(rows[0]['misc_data'], self.misc_of(inst))
+        # Refusals name the problem.
+        for args, code, text in (
+                (('--last', '0'), 1, '--last takes a number'),
+                (('--computer', 'no-such-host'), 1, 'unknown computer'),
+                (('--bogus',), 2, 'usage')):
+            p = harness.run_wsusutil(self.d.dir, 'report', 'events', *args,
+                                     check=False)
+            self.assertEqual(p.returncode, code, args)
+            self.assertIn(text, p.stderr.decode())
         self.after()
 
 

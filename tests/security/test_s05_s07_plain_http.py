@@ -9,11 +9,19 @@ S7:     the five TLS roots answer 403 with no redirect; every URL in the
         GetConfig answer's element text is relative or https:// (the only
         http:// URLs wsusd hands out are /Content ones, checked in
         tests/integration/test_wusp_session.py).
+S5:     an upstream (trusted certificate) answering `302 Location:
+        http://...` -> the sync fails "refusing downgrade", nothing
+        stored, nothing sent to the plain-HTTP address; a redirect to
+        another https:// server is not followed either.
 """
 
+import http.server
 import os
 import re
+import socket
+import ssl
 import sys
+import threading
 import unittest
 import xml.etree.ElementTree as ET
 
@@ -103,6 +111,97 @@ class PlainHttp(harness.DaemonTestCase):
             for k, v in e.attrib.items():
                 self.assertNotRegex(v, r'(?i)^http:', '%s=%s' % (k, v))
         sc.assert_alive(self, self.d)
+
+
+class RedirectingUpstream(harness.DaemonTestCase):
+    """A trusted HTTPS stub that redirects every request."""
+
+    def setUp(self):
+        self.hits = []          # requests the stub saw
+        self.plain_hits = []    # requests that reached the http:// target
+        out = os.path.join(self.d.base, 'stub')
+        harness.run_wsusutil(self.d.dir, 'testca', '--out', out,
+                             '127.0.0.1')
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(out + '.crt', out + '.key')
+        self.plain = self.server(None, self.plain_hits, None)
+        self.stub = self.server(ctx, self.hits, 'http://127.0.0.1:%d' %
+                                self.plain.server_address[1])
+
+    def tearDown(self):
+        for s in (self.stub, self.plain):
+            s.shutdown()
+            s.server_close()
+        super().tearDown()
+
+    def server(self, ctx, log, location):
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def answer(self):
+                n = int(self.headers.get('Content-Length') or 0)
+                self.rfile.read(n)
+                log.append(self.path)
+                if location is None:
+                    self.send_response(500)
+                else:
+                    self.send_response(302)
+                    self.send_header('Location', outer.target(location) +
+                                     self.path)
+                self.send_header('Content-Length', '0')
+                self.end_headers()
+            do_GET = do_POST = answer
+
+            def log_message(self, *a):
+                pass
+
+        srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
+        if ctx is not None:
+            srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        return srv
+
+    def rows(self, table):
+        import sqlite3
+        db = sqlite3.connect(self.d.path('wsusd.db'))
+        try:
+            return db.execute('SELECT count(*) FROM %s' % table).fetchone()[0]
+        finally:
+            db.close()
+
+    def target(self, location):
+        return getattr(self, 'override', None) or location
+
+    def sync(self):
+        url = 'https://127.0.0.1:%d' % self.stub.server_address[1]
+        harness.run_wsusutil(self.d.dir, 'upstream', 'set', url, '--ca',
+                             self.d.path('tls', 'ca.pem'))
+        return harness.run_wsusutil(self.d.dir, 'sync', '--wait',
+                                    '--metadata-only', check=False)
+
+    def test_downgrade_refused(self):
+        before = wc.stored_events(self.d), self.rows('update_')
+        p = self.sync()
+        err = p.stderr.decode()
+        self.assertEqual(p.returncode, 1, err)
+        self.assertIn('refusing downgrade to plain HTTP', err)
+        self.assertIn('http://127.0.0.1:%d' % self.plain.server_address[1],
+                      err)
+        self.assertEqual(len(self.hits), 1)      # asked once, not again
+        self.assertEqual(self.plain_hits, [])    # never followed
+        self.assertEqual((wc.stored_events(self.d), self.rows('update_')),
+                         before)
+
+    def test_other_server_not_followed(self):
+        self.override = 'https://other.example'
+        before = self.rows('update_')
+        p = self.sync()
+        err = p.stderr.decode()
+        self.assertEqual(p.returncode, 1, err)
+        self.assertIn('redirects are not followed', err)
+        self.assertIn('https://other.example/', err)
+        self.assertEqual(len(self.hits), 1)
+        self.assertEqual(self.rows('update_'), before)
 
 
 if __name__ == '__main__':
