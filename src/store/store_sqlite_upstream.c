@@ -363,7 +363,8 @@ up_sync_progress(struct store *st, int64_t sync_id,
 		 "UPDATE sync_history SET phase = ?2, items_total = ?3, "
 		 "items_done = ?4, new_revisions = ?5, metadata_bytes = ?6, "
 		 "files_total = ?7, files_done = ?8, files_quarantined = ?9, "
-		 "content_bytes = ?10 WHERE sync_id = ?1",
+		 "content_bytes = ?10, revisions_vanished = ?11 "
+		 "WHERE sync_id = ?1",
 		 &q, err)) < 0)
 		return rc;
 	sqlite3_bind_int64(q, 1, sync_id);
@@ -377,6 +378,7 @@ up_sync_progress(struct store *st, int64_t sync_id,
 	sqlite3_bind_int64(q, 8, p->files_done);
 	sqlite3_bind_int64(q, 9, p->files_quarantined);
 	sqlite3_bind_int64(q, 10, p->content_bytes);
+	sqlite3_bind_int64(q, 11, p->revisions_vanished);
 	return sq_run(s, q, err, "cannot record progress");
 }
 
@@ -415,7 +417,8 @@ up_sync_history(struct store *st, unsigned n,
 		 "SELECT sync_id, started, coalesce(finished, ''), trigger_, "
 		 "result, message, phase, items_total, items_done, "
 		 "new_revisions, metadata_bytes, files_total, files_done, "
-		 "files_quarantined, content_bytes FROM sync_history "
+		 "files_quarantined, content_bytes, revisions_vanished "
+		 "FROM sync_history "
 		 "ORDER BY sync_id DESC LIMIT ?1",
 		 &q, err)) < 0)
 		return rc;
@@ -437,6 +440,7 @@ up_sync_history(struct store *st, unsigned n,
 			.files_done = sqlite3_column_int64(q, 12),
 			.files_quarantined = sqlite3_column_int64(q, 13),
 			.content_bytes = sqlite3_column_int64(q, 14),
+			.revisions_vanished = sqlite3_column_int64(q, 15),
 		};
 
 		if (cb(arg, &r) != 0)

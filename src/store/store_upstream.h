@@ -58,6 +58,7 @@ struct store_sync_row {
 	const char *phase;
 	int64_t items_total, items_done, new_revisions, metadata_bytes;
 	int64_t files_total, files_done, files_quarantined, content_bytes;
+	int64_t revisions_vanished; /* listed upstream, never delivered */
 };
 
 /* Progress written during a synchronization; the counters are totals. */
@@ -65,6 +66,7 @@ struct store_sync_progress {
 	const char *phase;
 	int64_t items_total, items_done, new_revisions, metadata_bytes;
 	int64_t files_total, files_done, files_quarantined, content_bytes;
+	int64_t revisions_vanished; /* listed upstream, never delivered */
 };
 
 struct store_upstream_ops {

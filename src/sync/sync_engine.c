@@ -353,6 +353,7 @@ fetch_singly(struct eng *e, struct wsd_err *err)
 				 e->batch[i].update_id, e->batch[i].revision,
 				 err)) < 0)
 				return rc;
+			e->pr.revisions_vanished++;
 		} else if (rc < 0)
 			return rc;
 	}
@@ -410,6 +411,7 @@ fetch_pass(struct eng *e, enum store_sync_pass pass, int32_t max)
 			log_warnx("sync: upstream returned none of %zu "
 				  "revisions asked for: dropped",
 			    e->nbatch);
+			e->pr.revisions_vanished += (int64_t)e->nbatch;
 		}
 		if (store_sync_stage_count(e->st, &listed, &fetched, &err) ==
 		    0) {
@@ -1048,14 +1050,29 @@ sync_run(const char *datadir, const struct sync_opts *opts, char *msg,
 	log_info("sync: from %s (%s)", e.up.url,
 	    e.up.replica ? "replica" : "autonomous");
 	rc = run(&e);
-	if (rc == 0)
+	if (rc == 0) {
+		char vanished[160] = "";
+
+		/* S8: what the upstream listed and then would not give is
+		 * said in the result and the event log, not only logged. */
+		if (e.pr.revisions_vanished > 0)
+			snprintf(vanished, sizeof(vanished),
+			    "; %lld listed revisions were not delivered "
+			    "(expired or removed upstream?): dropped",
+			    (long long)e.pr.revisions_vanished);
 		snprintf(msg, msg_size,
-		    "%lld new revisions, %lld files (%lld bytes) from %s%s",
+		    "%lld new revisions, %lld files (%lld bytes) from %s%s%s",
 		    (long long)e.pr.new_revisions, (long long)e.pr.files_done,
-		    (long long)e.pr.content_bytes, e.up.url,
+		    (long long)e.pr.content_bytes, e.up.url, vanished,
 		    e.rollup_failed ? "; the reporting roll-up failed (see "
 				      "the log), it is retried next time" :
 				      "");
+		if (e.pr.revisions_vanished > 0) {
+			log_warnx("sync: %s", vanished + 2);
+			(void)!store_event_add(e.st, "sync-revisions-vanished",
+			    e.up.url, vanished + 2, &err);
+		}
+	}
 	if (e.ss.client != NULL)
 		progress(&e, rc == 0 ? "done" : "stopped");
 	if (store_sync_end(e.st, e.sync_id, rc == 0 ? "succeeded" : "failed",

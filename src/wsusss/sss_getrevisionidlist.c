@@ -205,6 +205,11 @@ sss_get_revision_id_list(struct sss_ctx *c)
 	}
 	if (em.failed)
 		goto out;
+	/* Tests: a revision listed that GetUpdateData will not have, as
+	 * when one expires upstream between the two (WSUSSS.md 8). */
+	if (!f.config && testhook_fault("sss-phantom-revision") &&
+	    emit_id(&em, "0badf00d-0000-4000-8000-00000000dead", 1) != 0)
+		goto out;
 	if (em.n == 0) {
 		/* Present and empty (WSUSSS.md 4): <NewRevisions />. */
 		sss_truncate(c, mark);

@@ -347,10 +347,12 @@ status_row(void *arg, const struct store_sync_row *r)
 		       ",\"metadata_bytes\":%" PRId64
 		       ",\"files_total\":%" PRId64 ",\"files_done\":%" PRId64
 		       ",\"files_quarantined\":%" PRId64
-		       ",\"content_bytes\":%" PRId64 "}",
+		       ",\"content_bytes\":%" PRId64
+		       ",\"revisions_vanished\":%" PRId64 "}",
 		    r->items_total, r->items_done, r->new_revisions,
 		    r->metadata_bytes, r->files_total, r->files_done,
-		    r->files_quarantined, r->content_bytes);
+		    r->files_quarantined, r->content_bytes,
+		    r->revisions_vanished);
 	} else {
 		printf("#%" PRId64 " %s %s (%s) started %s%s%s\n", r->sync_id,
 		    r->result, r->phase, r->trigger, r->started,
@@ -362,6 +364,11 @@ status_row(void *arg, const struct store_sync_row *r)
 		    r->items_done, r->items_total, r->new_revisions,
 		    r->metadata_bytes, r->files_done, r->files_total,
 		    r->content_bytes, r->files_quarantined);
+		if (r->revisions_vanished > 0)
+			printf("  %" PRId64 " revisions the upstream listed "
+			       "were not delivered (expired or removed "
+			       "upstream?)\n",
+			    r->revisions_vanished);
 		if (r->message[0])
 			printf("  %s\n", r->message);
 	}

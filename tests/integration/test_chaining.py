@@ -182,6 +182,18 @@ class Chain(unittest.TestCase):
         paths = glob.glob(d.path('content', h[-2:], h + '*'))
         return h, paths[0] if paths else None
 
+    def restart_up_with_fault(self, point):
+        """Restarts the upstream with WSUSD_TEST_FAULT=POINT."""
+        self.up.stop()
+        # KrbWsusd starts the daemon with the KDC environment only.
+        krb_env = self.k.env
+        self.k.env = lambda extra=None: dict(krb_env(extra),
+                                             WSUSD_TEST_FAULT=point)
+        try:
+            self.up.start()
+        finally:
+            self.k.env = krb_env
+
     def status(self):
         return json.loads(self.wsusutil(self.down, 'sync', 'status',
                                         '--json').stdout)
@@ -423,15 +435,7 @@ class Chain(unittest.TestCase):
             before = c.execute('SELECT anchor_updates FROM upstream') \
                 .fetchone()[0]
         self.assertTrue(before)
-        self.up.stop()
-        # KrbWsusd starts the daemon with the KDC environment only.
-        krb_env = self.k.env
-        self.k.env = lambda extra=None: dict(
-            krb_env(extra), WSUSD_TEST_FAULT='sss-server-changed')
-        try:
-            self.up.start()
-        finally:
-            self.k.env = krb_env
+        self.restart_up_with_fault('sss-server-changed')
         p = self.sync()
         self.assertIn('(ServerChanged): anchors reset', p.stderr)
         st = self.status()[0]
@@ -441,6 +445,35 @@ class Chain(unittest.TestCase):
         self.assertEqual(revs, self.revisions(self.up))
         self.assertEqual(len(revs), len(set(revs)))
         self.assertIn(uid, self.updates(self.down))
+
+    def test_vanished_revision_alerted(self):
+        """SECURITY.md S8: a revision the upstream lists but will not
+        deliver (one it never had, as when one expires between
+        GetRevisionIdList and GetUpdateData) is dropped, and the sync
+        says so: its result, `sync status`, the event log."""
+        phantom = '0badf00d-0000-4000-8000-00000000dead'
+        uid, _ = self.publish('Chained Vanished')
+        self.set_upstream()
+        self.restart_up_with_fault('sss-phantom-revision')
+        p = self.sync()
+        self.assertIn('1 listed revisions were not delivered', p.stderr)
+        st = self.status()[0]
+        self.assertEqual(st['result'], 'succeeded', st)
+        self.assertEqual(st['revisions_vanished'], 1, st)
+        self.assertIn('1 listed revisions were not delivered', st['message'])
+        text = self.wsusutil(self.down, 'sync', 'status').stdout
+        self.assertIn('1 revisions the upstream listed were not delivered',
+                      text)
+        self.assertIn(uid, self.updates(self.down))
+        self.assertNotIn(phantom, self.updates(self.down))
+        self.assertEqual(self.revisions(self.down), self.revisions(self.up))
+        with self.db(self.down) as c:
+            self.assertEqual(c.execute(
+                "SELECT count(*) FROM event WHERE kind = "
+                "'sync-revisions-vanished'").fetchone()[0], 1)
+        # The next synchronization lists nothing missing: no alert.
+        self.sync()
+        self.assertEqual(self.status()[0]['revisions_vanished'], 0)
 
     def test_replica_mirrors_groups_and_approvals(self):
         uid, _ = self.publish('Chained Replica', approve=False)
