@@ -109,6 +109,12 @@ curl_transfer_cause(CURL *curl, CURLcode c, const char *errbuf,
 	long v = X509_V_OK;
 
 	switch (c) {
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		snprintf(msg, msg_size,
+		    "TLS refused: %s: pin mismatch: its public key is not one "
+		    "of the pinned keys (%s)",
+		    host, eb);
+		return WSD_ETLS;
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CONNECT_ERROR:
 		if (curl_easy_getinfo(curl, CURLINFO_SSL_VERIFYRESULT,
@@ -173,7 +179,6 @@ curl_transfer_cause(CURL *curl, CURLcode c, const char *errbuf,
 	case CURLE_COULDNT_CONNECT:
 		snprintf(msg, msg_size, "%s: cannot connect (%s)", host, eb);
 		return WSD_EAGAIN;
-	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
 	case CURLE_SSL_INVALIDCERTSTATUS:
 		snprintf(msg, msg_size, "TLS refused: %s: %s", host, eb);
 		return WSD_ETLS;

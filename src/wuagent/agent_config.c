@@ -68,6 +68,29 @@ set_uint(unsigned *dst, const char *v, unsigned min, unsigned max,
 	return 0;
 }
 
+/* "" or sha256//<44 base64 characters> items separated by ';'. */
+static bool
+pins_ok(const char *v)
+{
+	while (*v != '\0') {
+		size_t n = 0;
+
+		if (strncmp(v, "sha256//", 8) != 0)
+			return false;
+		v += 8;
+		while (v[n] != '\0' && v[n] != ';' &&
+		    (isalnum((unsigned char)v[n]) || v[n] == '+' ||
+			v[n] == '/' || v[n] == '='))
+			n++;
+		if (n != 44 || (v[n] != '\0' && v[n] != ';'))
+			return false;
+		v += n;
+		if (*v == ';' && *++v == '\0')
+			return false;
+	}
+	return true;
+}
+
 int
 agent_config_set(struct agent_config *cf, const char *name, const char *v,
     const char **why)
@@ -103,6 +126,22 @@ agent_config_set(struct agent_config *cf, const char *name, const char *v,
 		return set_uint(&cf->max_parallel_downloads, v, 1, 16, why);
 	if (strcasecmp(name, "RangedDownloads") == 0)
 		return set_bool(&cf->ranged_downloads, v, why);
+	if (strcasecmp(name, "Proxy") == 0) {
+		if (v[0] != '\0' && strncasecmp(v, "http://", 7) != 0) {
+			*why = "Proxy must be an http:// URL (the proxy is "
+			       "asked to CONNECT for https)";
+			return -1;
+		}
+		return set_str(cf->proxy, sizeof(cf->proxy), v, why);
+	}
+	if (strcasecmp(name, "PinnedPublicKey") == 0) {
+		if (!pins_ok(v)) {
+			*why = "PinnedPublicKey must be sha256//BASE64 (SHA-256 "
+			       "of the public key), several separated by ';'";
+			return -1;
+		}
+		return set_str(cf->pinned_key, sizeof(cf->pinned_key), v, why);
+	}
 	return -1;
 }
 

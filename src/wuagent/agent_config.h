@@ -16,6 +16,13 @@
  *   AllowInsecureHttp         0/1: accept an http:// WUServer
  *   AllowUnsignedPackages     0/1: install without TrustedPublishers
  *                             (the server's digests alone)
+ *   Proxy                     http://host:port of the proxy to use (CONNECT
+ *                             for https); none by default, and never
+ *                             the environment's (SECURITY.md S4)
+ *   PinnedPublicKey           sha256//BASE64[;sha256//BASE64...]: the
+ *                             servers' public keys (SPKI SHA-256); any
+ *                             other is refused even if a trusted CA
+ *                             signed it
  *
  * File format: one "Name = value" per line, names case-insensitive,
  * '#' comments, blank lines; an unknown name or a malformed value is an
@@ -47,6 +54,8 @@ struct agent_config {
 	char state_dir[AGENT_PATH_MAX];
 	unsigned max_parallel_downloads; /* 1-16, default 4 */
 	bool ranged_downloads;           /* 1 MiB ranges, as DO does */
+	char proxy[AGENT_URL_MAX];       /* "" = direct */
+	char pinned_key[AGENT_URL_MAX];  /* "" = no pin */
 };
 
 /* Defaults (no server: WUServer must then come from a flag). */

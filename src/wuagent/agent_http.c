@@ -59,7 +59,17 @@ struct agent_http {
 CURLcode
 agent_curl_tls(CURL *curl, const struct agent_config *cf)
 {
-	return curl_tls_setup(curl, cf->ca_file);
+	CURLcode c = curl_tls_setup(curl, cf->ca_file);
+
+	/* S4 (CVE-2020-1013): the proxy is the configuration's, never one
+	 * from the environment of whoever started us ("" turns
+	 * http_proxy, HTTPS_PROXY and ALL_PROXY off). */
+	if (c == CURLE_OK)
+		c = curl_easy_setopt(curl, CURLOPT_PROXY, cf->proxy);
+	if (c == CURLE_OK && cf->pinned_key[0] != '\0')
+		c = curl_easy_setopt(curl, CURLOPT_PINNEDPUBLICKEY,
+		    cf->pinned_key);
+	return c;
 }
 
 int

@@ -65,6 +65,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: wuagent [--config FILE] [--state DIR] [--server URL] "
 	    "[--ca-file FILE]\n"
+	    "               [--proxy http://HOST:PORT] "
+	    "[--pin sha256//BASE64[;...]]\n"
 	    "               [--allow-insecure-http] "
 	    "[--allow-unsigned-packages] COMMAND [ARGS]\n\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -84,6 +86,8 @@ static const struct {
 	{ "--target-group", "TargetGroup" },
 	{ "--trusted-publishers", "TrustedPublishers" },
 	{ "--alternate-url", "UpdateServiceUrlAlternate" },
+	{ "--proxy", "Proxy" },
+	{ "--pin", "PinnedPublicKey" },
 };
 
 int
