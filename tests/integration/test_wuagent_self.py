@@ -320,6 +320,17 @@ class SelfUpdate(AgentCase):
         err = self.refused()
         self.assertIn('signature not trusted', err)
 
+    def test_appended_data_refused(self):
+        """SECURITY.md S15 (CVE-2013-3900): bytes appended after a valid
+        Authenticode signature are covered by nothing: refused, as a
+        signature that does not verify."""
+        cab = self.sign(self.make_cab('9.9.9'))
+        with open(cab, 'ab') as f:
+            f.write(b'MSCF\0\0\0\0' + b'appended, unauthenticated' * 8)
+        self.offer(cab)
+        err = self.refused()
+        self.assertIn('signature not trusted', err)
+
     def test_no_trusted_publishers(self):
         self.signed_offer('9.9.9')
         for args in (('--install-to', self.target), ('--check',)):
