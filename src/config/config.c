@@ -44,6 +44,7 @@ static const struct key_def keys[] = {
 	{ "sync_keytab", K_STR, OFF(cf_sync_keytab), 0, 0 },
 	{ "sync_schedule", K_STR, OFF(cf_sync_schedule), 0, 0 },
 	{ "sync_account_name", K_STR, OFF(cf_sync_account_name), 0, 0 },
+	{ "sync_proxy", K_STR, OFF(cf_sync_proxy), 0, 0 },
 	{ "tls_certificate", K_STR, OFF(cf_tls_cert), 0, 0 },
 	{ "tls_key", K_STR, OFF(cf_tls_key), 0, 0 },
 	{ "workers", K_UINT, OFF(cf_workers), 0, WSD_MAX_WORKERS },
@@ -131,6 +132,7 @@ config_free(struct config *cf)
 	free(cf->cf_sync_keytab);
 	free(cf->cf_sync_schedule);
 	free(cf->cf_sync_account_name);
+	free(cf->cf_sync_proxy);
 	free(cf->cf_user);
 	free(cf);
 }
@@ -610,6 +612,18 @@ config_load(const char *datadir, const struct config_overrides *ov,
 			rc = wsd_fail(err, WSD_ENOMEM, "out of memory");
 			goto fail;
 		}
+	}
+	if (cf->cf_sync_proxy != NULL && cf->cf_sync_proxy[0] == '\0') {
+		free(cf->cf_sync_proxy);
+		cf->cf_sync_proxy = NULL;
+	}
+	if (cf->cf_sync_proxy != NULL &&
+	    strncasecmp(cf->cf_sync_proxy, "http://", 7) != 0) {
+		rc = wsd_fail(err, WSD_EINVAL,
+		    "sync_proxy must be an http:// URL (the proxy is asked to "
+		    "CONNECT for https)");
+		log_warnx("%s/wsusd.conf: %s", datadir, err->what);
+		goto fail;
 	}
 	if (cf->cf_sync_schedule != NULL &&
 	    (rc = sync_schedule_parse(cf, err)) < 0) {

@@ -57,6 +57,9 @@ struct config {
 	 * server_name); the upstream checks it against the account that
 	 * authenticated (ds1.corp.example for CORP\DS1$). */
 	char *cf_sync_account_name;
+	/* WSUS's "Use a proxy server when synchronizing": an http:// URL,
+	 * NULL for none; never the environment's (SECURITY.md S4). */
+	char *cf_sync_proxy;
 	char *cf_sync_schedule;
 	unsigned cf_nsync_times;
 	uint16_t cf_sync_times[CONFIG_MAX_SYNC_TIMES];

@@ -205,6 +205,11 @@ sync_client_open(const struct sync_client_cfg *cfg, struct sync_client **out,
 		    "http,https");
 	if (e == CURLE_OK)
 		e = curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 0L);
+	/* The configured proxy or none: never one from the environment of
+	 * whoever runs the synchronization ("" turns them off). */
+	if (e == CURLE_OK)
+		e = curl_easy_setopt(c->curl, CURLOPT_PROXY,
+		    cfg->proxy != NULL ? cfg->proxy : "");
 	if (e == CURLE_OK)
 		e = curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT,
 		    CONNECT_TIMEOUT_S);

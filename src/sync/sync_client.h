@@ -41,6 +41,7 @@ struct sync_client_cfg {
 	const char *trust_dir; /* DATADIR/tls/trust */
 	const char *client_cert; /* PEM, or NULL/"" */
 	const char *client_key;
+	const char *proxy; /* http://host:port, or NULL/"" for none */
 };
 
 struct sync_client;

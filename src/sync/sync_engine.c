@@ -939,7 +939,8 @@ run(struct eng *e)
 		.use_tls = e->up.use_tls,
 		.trust_dir = trust,
 		.client_cert = e->up.client_cert,
-		.client_key = e->up.client_key };
+		.client_key = e->up.client_key,
+		.proxy = e->cf->cf_sync_proxy };
 	if ((rc = sync_client_open(&cc, &e->ss.client, &err)) < 0)
 		return say(e, rc, "%s", err.what);
 	progress(e, "authorizing");

@@ -12,10 +12,16 @@ public keys (PinnedPublicKey, --pin):
   (a certificate from the same trusted CA): "pin mismatch", nothing
   written;
 - malformed Proxy and PinnedPublicKey values are refused, naming them.
+
+wsusd's synchronization likewise: through `sync_proxy` (wsusd.conf) when
+set, never through a proxy named in the environment of whoever runs
+`wsusutil sync`.
 """
 
 import base64
 import hashlib
+import http.server
+import ssl
 import os
 import select
 import shutil
@@ -212,6 +218,86 @@ class ProxyAndPin(unittest.TestCase):
             self.assertIn(text, se, (flag, value))
         self.assertEqual(self.proxy.seen, [])
         self.assertFalse(os.path.exists(self.out))
+
+
+
+class SyncProxy(harness.DaemonTestCase):
+    """A trusted HTTPS stand-in for an upstream (it answers 503 to
+    everything: only where the connection went matters)."""
+
+    def setUp(self):
+        self.proxy = ConnectProxy()
+        self.hits = []
+        out = os.path.join(self.d.base, 'stub')
+        harness.run_wsusutil(self.d.dir, 'testca', '--out', out,
+                             '127.0.0.1')
+        hits = self.hits
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get('Content-Length') or 0))
+                hits.append(self.path)
+                self.send_response(503)
+                self.send_header('Content-Length', '0')
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.stub = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(out + '.crt', out + '.key')
+        self.stub.socket = ctx.wrap_socket(self.stub.socket,
+                                           server_side=True)
+        threading.Thread(target=self.stub.serve_forever,
+                         daemon=True).start()
+        harness.run_wsusutil(
+            self.d.dir, 'upstream', 'set',
+            'https://127.0.0.1:%d' % self.stub.server_address[1], '--ca',
+            self.d.path('tls', 'ca.pem'))
+
+    def tearDown(self):
+        self.d.set_conf('sync_proxy', None)
+        for s in (self.stub, self.proxy):
+            s.shutdown()
+            s.server_close()
+        super().tearDown()
+
+    def sync(self, env=None):
+        saved = dict(os.environ)
+        try:
+            os.environ.update(env or {})
+            return harness.run_wsusutil(self.d.dir, 'sync', '--wait',
+                                        '--metadata-only', check=False)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    def test_environment_proxy_ignored(self):
+        p = self.sync(env={k: self.proxy.url for k in (
+            'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy')})
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn('HTTP 503', p.stderr.decode())
+        self.assertEqual(self.proxy.seen, [])
+        self.assertEqual(len(self.hits), 1)
+
+    def test_configured_proxy_used(self):
+        self.d.set_conf('sync_proxy', self.proxy.url)
+        p = self.sync()
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn('HTTP 503', p.stderr.decode())
+        self.assertEqual(self.proxy.seen, [
+            'CONNECT 127.0.0.1:%d HTTP/1.1' % self.stub.server_address[1]])
+        self.assertEqual(len(self.hits), 1)
+
+    def test_bad_proxy_refused(self):
+        self.d.set_conf('sync_proxy', 'socks5://127.0.0.1:1080')
+        p = self.sync()
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn('sync_proxy must be an http:// URL',
+                      p.stderr.decode())
+        self.assertEqual(self.proxy.seen, [])
+        self.assertEqual(self.hits, [])
 
 
 if __name__ == '__main__':

@@ -188,6 +188,30 @@ test_registration_limit(void **state)
 	refused(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
+/* sync_proxy: none by default or empty; an http:// URL; anything else
+ * refused (a socks or https proxy would not be asked to CONNECT). */
+static void
+test_sync_proxy(void **state)
+{
+	static const char *const bad[] = {
+		"sync_proxy = socks5://127.0.0.1:1080\n",
+		"sync_proxy = https://proxy.example:3128\n",
+		"sync_proxy = proxy.example:3128\n" };
+	struct config *cf;
+
+	(void)state;
+	cf = load_ok("");
+	assert_null(cf->cf_sync_proxy);
+	config_free(cf);
+	cf = load_ok("sync_proxy =\n");
+	assert_null(cf->cf_sync_proxy);
+	config_free(cf);
+	cf = load_ok("sync_proxy = http://proxy.example:3128\n");
+	assert_string_equal(cf->cf_sync_proxy, "http://proxy.example:3128");
+	config_free(cf);
+	refused(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
 /* user: none by default and when empty; --user wins over the file;
  * names useradd would refuse are refused. */
 static void
@@ -305,6 +329,7 @@ main(void)
 		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_cookie_lifetime),
 		cmocka_unit_test(test_registration_limit),
+		cmocka_unit_test(test_sync_proxy),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_file_set),
 	};
