@@ -13,6 +13,9 @@ S5:     an upstream (trusted certificate) answering `302 Location:
         http://...` -> the sync fails "refusing downgrade", nothing
         stored, nothing sent to the plain-HTTP address; a redirect to
         another https:// server is not followed either.
+S5 (b): an upstream answering `401 WWW-Authenticate: NTLM` (and Basic)
+        gets no Authorization header at all and the sync fails, naming
+        the 401: NTLM and Basic credentials are never offered.
 """
 
 import http.server
@@ -202,6 +205,56 @@ class RedirectingUpstream(harness.DaemonTestCase):
         self.assertIn('https://other.example/', err)
         self.assertEqual(len(self.hits), 1)
         self.assertEqual(self.rows('update_'), before)
+
+
+class NtlmUpstream(harness.DaemonTestCase):
+    """A trusted HTTPS stub that asks for NTLM (and Basic) and records
+    every Authorization header it is sent."""
+
+    def setUp(self):
+        self.auth = []
+        out = os.path.join(self.d.base, 'ntlm-stub')
+        harness.run_wsusutil(self.d.dir, 'testca', '--out', out,
+                             '127.0.0.1')
+        auth = self.auth
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get('Content-Length') or 0))
+                auth.append(self.headers.get('Authorization'))
+                self.send_response(401)
+                self.send_header('WWW-Authenticate', 'NTLM')
+                self.send_header('WWW-Authenticate', 'Basic realm="wsus"')
+                self.send_header('Content-Length', '0')
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(out + '.crt', out + '.key')
+        self.stub = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
+        self.stub.socket = ctx.wrap_socket(self.stub.socket,
+                                           server_side=True)
+        threading.Thread(target=self.stub.serve_forever,
+                         daemon=True).start()
+
+    def tearDown(self):
+        self.stub.shutdown()
+        self.stub.server_close()
+        super().tearDown()
+
+    def test_s5b_no_ntlm_offered(self):
+        url = 'https://127.0.0.1:%d' % self.stub.server_address[1]
+        harness.run_wsusutil(self.d.dir, 'upstream', 'set', url, '--ca',
+                             self.d.path('tls', 'ca.pem'))
+        p = harness.run_wsusutil(self.d.dir, 'sync', '--wait',
+                                 '--metadata-only', check=False)
+        err = p.stderr.decode()
+        self.assertEqual(p.returncode, 1, err)
+        self.assertIn('HTTP 401', err)
+        self.assertGreaterEqual(len(self.auth), 1)
+        self.assertEqual(self.auth, [None] * len(self.auth))
 
 
 if __name__ == '__main__':
