@@ -18,14 +18,13 @@
 #define ALL_COMPUTERS "a0a08746-4dbe-4a37-9adf-9e7652c0b421"
 #define UNASSIGNED "b73ca6ed-5727-47f3-84de-015e03f6a88a"
 
-/* Savepoints nest inside a caller's BEGIN and stand alone without one. */
-static int
+int
 sp_begin(struct store_sqlite *s, struct wsd_err *err)
 {
 	return exec(s, "SAVEPOINT cat", err, "cannot start a change");
 }
 
-static int
+int
 sp_end(struct store_sqlite *s, int rc, struct wsd_err *err)
 {
 	if (rc < 0) {

@@ -98,6 +98,11 @@ int sqlite_file_set_state(struct store *st, const unsigned char *sha1,
     const char *state, struct wsd_err *err);
 int sqlite_file_forget(struct store *st, const unsigned char *sha1,
     struct wsd_err *err);
+/* A change that is whole or absent: savepoints nest inside a caller's
+ * BEGIN and stand alone without one. sp_end rolls back when RC < 0 and
+ * returns RC, else releases (store_sqlite_catalog.c). */
+int sp_begin(struct store_sqlite *s, struct wsd_err *err);
+int sp_end(struct store_sqlite *s, int rc, struct wsd_err *err);
 /* store_sqlite_revoked.c */
 int sqlite_computer_delete(struct store *st, const char *computer,
     char id_out[37], struct wsd_err *err);

@@ -20,8 +20,7 @@ sqlite_computer_delete(struct store *st, const char *computer,
 	int64_t pk = 0;
 	int rc, n = 0;
 
-	if ((rc = exec(s, "SAVEPOINT computer_delete", err,
-		 "cannot start a change")) < 0)
+	if ((rc = sp_begin(s, err)) < 0)
 		return rc;
 	/* A DNS name may be shared: a reinstalled machine registers again
 	 * under a new ID while its old row waits for cleanup. Deleting
@@ -60,14 +59,7 @@ sqlite_computer_delete(struct store *st, const char *computer,
 	sqlite3_bind_int64(q, 1, pk);
 	rc = sq_run(s, q, err, "cannot delete the computer");
 out:
-	if (rc < 0) {
-		(void)sqlite3_exec(s->db,
-		    "ROLLBACK TO computer_delete; RELEASE computer_delete",
-		    NULL, NULL, NULL);
-		return rc;
-	}
-	return exec(s, "RELEASE computer_delete", err,
-	    "cannot finish a change");
+	return sp_end(s, rc, err);
 }
 
 static const char revoked_sql[] =

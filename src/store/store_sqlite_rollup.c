@@ -23,23 +23,6 @@ bind_str(sqlite3_stmt *q, int i, const char *v)
 	sqlite3_bind_text(q, i, v != NULL ? v : "", -1, SQLITE_TRANSIENT);
 }
 
-static int
-sp_begin(struct store_sqlite *s, struct wsd_err *err)
-{
-	return exec(s, "SAVEPOINT rollup", err, "cannot start a change");
-}
-
-static int
-sp_end(struct store_sqlite *s, int rc, struct wsd_err *err)
-{
-	if (rc < 0) {
-		(void)sqlite3_exec(s->db, "ROLLBACK TO rollup; RELEASE rollup",
-		    NULL, NULL, NULL);
-		return rc;
-	}
-	return exec(s, "RELEASE rollup", err, "cannot finish a change");
-}
-
 /* ------------------------------------------------------ upstream side */
 
 static int

@@ -1056,23 +1056,23 @@ sync_run(const char *datadir, const struct sync_opts *opts, char *msg,
 
 		/* S8: what the upstream listed and then would not give is
 		 * said in the result and the event log, not only logged. */
-		if (e.pr.revisions_vanished > 0)
+		if (e.pr.revisions_vanished > 0) {
 			snprintf(vanished, sizeof(vanished),
-			    "; %lld listed revisions were not delivered "
+			    "%lld listed revisions were not delivered "
 			    "(expired or removed upstream?): dropped",
 			    (long long)e.pr.revisions_vanished);
+			log_warnx("sync: %s", vanished);
+			(void)!store_event_add(e.st, "sync-revisions-vanished",
+			    e.up.url, vanished, &err);
+		}
 		snprintf(msg, msg_size,
-		    "%lld new revisions, %lld files (%lld bytes) from %s%s%s",
+		    "%lld new revisions, %lld files (%lld bytes) from %s%s%s%s",
 		    (long long)e.pr.new_revisions, (long long)e.pr.files_done,
-		    (long long)e.pr.content_bytes, e.up.url, vanished,
+		    (long long)e.pr.content_bytes, e.up.url,
+		    vanished[0] ? "; " : "", vanished,
 		    e.rollup_failed ? "; the reporting roll-up failed (see "
 				      "the log), it is retried next time" :
 				      "");
-		if (e.pr.revisions_vanished > 0) {
-			log_warnx("sync: %s", vanished + 2);
-			(void)!store_event_add(e.st, "sync-revisions-vanished",
-			    e.up.url, vanished + 2, &err);
-		}
 	}
 	if (e.ss.client != NULL)
 		progress(&e, rc == 0 ? "done" : "stopped");

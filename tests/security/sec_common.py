@@ -7,8 +7,11 @@ SECURITY.md (a GetConfig answered 200 within 1 s), and a SOAP fault's
 ErrorCode and Message without assertions.
 """
 
+import http.server
 import os
+import ssl
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 
@@ -80,3 +83,18 @@ def read_text(path):
             return f.read().decode('utf-8', 'replace')
     except FileNotFoundError:
         return ''
+
+
+def tls_stub(d, name, handler):
+    """An HTTPS server on 127.0.0.1 serving HANDLER (a
+    BaseHTTPRequestHandler class) in a thread, with a certificate for
+    127.0.0.1 from D's test CA (so D's tls/ca.pem trusts it). The caller
+    calls shutdown() and server_close()."""
+    out = os.path.join(d.base, name)
+    harness.run_wsusutil(d.dir, 'testca', '--out', out, '127.0.0.1')
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(out + '.crt', out + '.key')
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv

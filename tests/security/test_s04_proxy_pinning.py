@@ -21,7 +21,6 @@ set, never through a proxy named in the environment of whoever runs
 import base64
 import hashlib
 import http.server
-import ssl
 import os
 import select
 import shutil
@@ -228,9 +227,6 @@ class SyncProxy(harness.DaemonTestCase):
     def setUp(self):
         self.proxy = ConnectProxy()
         self.hits = []
-        out = os.path.join(self.d.base, 'stub')
-        harness.run_wsusutil(self.d.dir, 'testca', '--out', out,
-                             '127.0.0.1')
         hits = self.hits
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -244,13 +240,7 @@ class SyncProxy(harness.DaemonTestCase):
             def log_message(self, *a):
                 pass
 
-        self.stub = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(out + '.crt', out + '.key')
-        self.stub.socket = ctx.wrap_socket(self.stub.socket,
-                                           server_side=True)
-        threading.Thread(target=self.stub.serve_forever,
-                         daemon=True).start()
+        self.stub = sec_common.tls_stub(self.d, 'stub', H)
         harness.run_wsusutil(
             self.d.dir, 'upstream', 'set',
             'https://127.0.0.1:%d' % self.stub.server_address[1], '--ca',

@@ -213,9 +213,6 @@ class NtlmUpstream(harness.DaemonTestCase):
 
     def setUp(self):
         self.auth = []
-        out = os.path.join(self.d.base, 'ntlm-stub')
-        harness.run_wsusutil(self.d.dir, 'testca', '--out', out,
-                             '127.0.0.1')
         auth = self.auth
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -231,13 +228,7 @@ class NtlmUpstream(harness.DaemonTestCase):
             def log_message(self, *a):
                 pass
 
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(out + '.crt', out + '.key')
-        self.stub = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
-        self.stub.socket = ctx.wrap_socket(self.stub.socket,
-                                           server_side=True)
-        threading.Thread(target=self.stub.serve_forever,
-                         daemon=True).start()
+        self.stub = sc.tls_stub(self.d, 'ntlm-stub', H)
 
     def tearDown(self):
         self.stub.shutdown()
