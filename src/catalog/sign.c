@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "catalog/sign_policy.h"
 #include "common/log.h"
 
 
@@ -163,6 +165,123 @@ sign_file(const char *in, const char *out, const char *cert, const char *key,
 	    "CAB file");
 }
 
+/* Reads at most MAX bytes of FD from OFF into a new buffer. */
+static unsigned char *
+read_at(int fd, off_t off, size_t want, struct wsd_err *err)
+{
+	unsigned char *buf = malloc(want ? want : 1);
+	size_t got = 0;
+
+	if (buf == NULL) {
+		wsd_fail(err, WSD_ENOMEM, "out of memory");
+		return NULL;
+	}
+	while (got < want) {
+		ssize_t r = pread(fd, buf + got, want - got, off + (off_t)got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			free(buf);
+			wsd_fail(err, WSD_EIO, "cannot read the package");
+			return NULL;
+		}
+		got += (size_t)r;
+	}
+	return buf;
+}
+
+/* A PE file's certificate table holds its signature and nothing else. */
+static int
+pe_table(const char *in, struct wsd_err *err)
+{
+	unsigned char *hdr = NULL, *tab = NULL;
+	uint32_t off, size;
+	struct stat st;
+	size_t hl;
+	int fd, rc;
+
+	if ((fd = open(in, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
+	    fstat(fd, &st) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return wsd_fail(err, WSD_EIO, "cannot read the package");
+	}
+	hl = (uint64_t)st.st_size < SIGN_PE_HEADER_MAX ? (size_t)st.st_size :
+							 SIGN_PE_HEADER_MAX;
+	if ((hdr = read_at(fd, 0, hl, err)) == NULL) {
+		close(fd);
+		return err->code;
+	}
+	rc = sign_policy_pe_locate(hdr, hl, (uint64_t)st.st_size, &off, &size,
+	    err);
+	if (rc == 1) {
+		rc = (tab = read_at(fd, off, size, err)) == NULL ?
+		    err->code : sign_policy_pe_table(tab, size, err);
+	}
+	free(hdr);
+	free(tab);
+	close(fd);
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * What osslsigncode verify does not refuse (sign_policy.h): weak
+ * digests in any format, unsigned bytes in a PE certificate table. The
+ * signature is taken out by osslsigncode, into a private directory next
+ * to IN.
+ */
+static int
+policy(const char *in, struct wsd_err *err)
+{
+	char dir[4096], out[4096 + 16], last[512];
+	const char *slash = strrchr(in, '/');
+	unsigned char *der = NULL;
+	struct stat st;
+	int fd = -1, rc;
+
+	if ((rc = pe_table(in, err)) < 0)
+		return rc;
+	if (snprintf(dir, sizeof(dir), "%.*s.sig-XXXXXX",
+		(int)(slash ? slash - in + 1 : 0), in) >= (int)sizeof(dir))
+		return wsd_fail(err, WSD_EINVAL, "package path too long");
+	if (mkdtemp(dir) == NULL)
+		return wsd_fail(err, WSD_EIO,
+		    "cannot create a directory next to the package");
+	snprintf(out, sizeof(out), "%s/sig.der", dir);
+	{
+		const char *const argv[] = { "osslsigncode",
+			"extract-signature", "-in", in, "-out", out, NULL };
+
+		if (run(argv, last, sizeof(last)) != 0) {
+			log_warnx("osslsigncode extract-signature %s: %s", in,
+			    last);
+			rc = wsd_fail(err, WSD_EINVAL,
+			    "cannot take the signature out of the package");
+			goto out;
+		}
+	}
+	if ((fd = open(out, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
+	    fstat(fd, &st) < 0 || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > SIGN_PE_TABLE_MAX) {
+		rc = wsd_fail(err, WSD_EINVAL,
+		    "cannot take the signature out of the package");
+		goto out;
+	}
+	if ((der = read_at(fd, 0, (size_t)st.st_size, err)) == NULL) {
+		rc = err->code;
+		goto out;
+	}
+	rc = sign_policy_digests(der, (size_t)st.st_size, err);
+out:
+	free(der);
+	if (fd >= 0)
+		close(fd);
+	unlink(out);
+	rmdir(dir);
+	return rc;
+}
+
 int
 sign_verify(const char *in, const char *cafile, struct wsd_err *err)
 {
@@ -172,7 +291,7 @@ sign_verify(const char *in, const char *cafile, struct wsd_err *err)
 	int rc = run(argv, last, sizeof(last));
 
 	if (rc == 0)
-		return 0;
+		return policy(in, err);
 	log_warnx("osslsigncode verify %s: %s", in, last);
 	return wsd_fail(err, rc < 0 ? WSD_EIO : WSD_EINVAL,
 	    "signature does not verify");

@@ -170,14 +170,14 @@ class SelfUpdate(AgentCase):
                        cwd=src, timeout=120)
         return cab
 
-    def sign(self, cab, cert=None, key=None):
-        """CAB signed (osslsigncode, SHA-256) with CERT/KEY, by default
+    def sign(self, cab, cert=None, key=None, digest='sha256'):
+        """CAB signed (osslsigncode, DIGEST) with CERT/KEY, by default
         the server's publishing certificate; the signed file's path."""
         cert = cert or self.d.path('tls', 'publishing.crt')
         key = key or self.d.path('tls', 'publishing.key')
         out = cab[:-4] + '-signed.cab'
         subprocess.run(['osslsigncode', 'sign', '-certs', cert, '-key', key,
-                        '-h', 'sha256', '-n', 'wuagent', '-in', cab,
+                        '-h', digest, '-n', 'wuagent', '-in', cab,
                         '-out', out], check=True, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=120)
         return out
@@ -330,6 +330,19 @@ class SelfUpdate(AgentCase):
         self.offer(cab)
         err = self.refused()
         self.assertIn('signature not trusted', err)
+
+    def test_sha1_signature_refused(self):
+        """SECURITY.md S15: a SHA-1 signature by a trusted publisher,
+        which osslsigncode verify accepts, is refused (SHA-256+)."""
+        cab = self.sign(self.make_cab('9.9.9'), digest='sha1')
+        v = subprocess.run(['osslsigncode', 'verify', '-CAfile',
+                            self.d.path('tls', 'publishing.crt'), '-in', cab],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.assertEqual(v.returncode, 0, v.stdout)
+        self.offer(cab)
+        err = self.refused()
+        self.assertIn('signature not trusted', err)
+        self.assertIn('weaker than SHA-256', err)
 
     def test_no_trusted_publishers(self):
         self.signed_offer('9.9.9')

@@ -1,0 +1,52 @@
+/*
+ * What an Authenticode signature must be beyond "osslsigncode verify
+ * says it chains to a trusted publisher" (SECURITY.md S15):
+ *
+ * - every signature in it (the primary one and any nested one) made with
+ *   SHA-256, SHA-384 or SHA-512, and the file digest it signs likewise:
+ *   a SHA-1 or MD5 signature is refused even from a trusted publisher;
+ * - in a PE file, nothing the signature does not cover hiding in the
+ *   certificate table: one WIN_CERTIFICATE entry whose PKCS#7 blob is
+ *   followed by at most the 7 zero bytes of its 8-byte alignment.
+ *   osslsigncode accepts bytes there (CVE-2013-3900, which Windows only
+ *   refuses with EnableCertPaddingCheck).
+ *
+ * The parsers take untrusted bytes and are bounded by their arguments.
+ */
+#ifndef WSUSD_CATALOG_SIGN_POLICY_H
+#define WSUSD_CATALOG_SIGN_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/wsd_err.h"
+
+/* Largest PE certificate table read (signature and certificates). */
+#define SIGN_PE_TABLE_MAX (8u << 20)
+/* How far into a PE file its headers may reach. */
+#define SIGN_PE_HEADER_MAX 4096u
+
+/*
+ * DER is a PKCS#7 SignedData (osslsigncode extract-signature): each
+ * signer's digest algorithm and the signed file digest must be SHA-256
+ * or stronger, in nested signatures too, and nothing may follow it.
+ */
+int sign_policy_digests(const unsigned char *der, size_t len,
+    struct wsd_err *err) WSD_MUST_CHECK;
+
+/*
+ * HDR holds the first HDR_LEN bytes (at most SIGN_PE_HEADER_MAX) of a
+ * file of FILE_SIZE bytes. Returns 1 with the certificate table's file
+ * offset and size when it is a PE file, 0 when it is not one (no "MZ"),
+ * or an error for a PE file whose table is missing, out of the file, not
+ * at its end or larger than SIGN_PE_TABLE_MAX.
+ */
+int sign_policy_pe_locate(const unsigned char *hdr, size_t hdr_len,
+    uint64_t file_size, uint32_t *off, uint32_t *size,
+    struct wsd_err *err) WSD_MUST_CHECK;
+
+/* TAB is a PE certificate table: one entry, no unsigned bytes. */
+int sign_policy_pe_table(const unsigned char *tab, size_t len,
+    struct wsd_err *err) WSD_MUST_CHECK;
+
+#endif

@@ -1,0 +1,391 @@
+/*
+ * catalog/sign_policy and sign_verify (SECURITY.md S15): what a trusted
+ * publisher's signature must also be. Packages are made here, at run
+ * time, with the real tools: a minimal PE32 written byte by byte, a CAB
+ * from gcab, a certificate from openssl, signatures from osslsigncode.
+ * Each bad variant is first shown to pass `osslsigncode verify`, so the
+ * refusal is ours and not the tool's.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog/sign.h"
+#include "catalog/sign_policy.h"
+
+static char base[] = "/tmp/wsusd-signpol-XXXXXX";
+static char cert[256], key[256];
+
+static void
+path(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", base, name);
+}
+
+static void
+sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0)
+		fail_msg("command failed: %s", cmd);
+}
+
+static unsigned char *
+slurp(const char *p, size_t *lenp)
+{
+	FILE *f = fopen(p, "rb");
+	unsigned char *buf;
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n > 0);
+	rewind(f);
+	assert_non_null(buf = malloc((size_t)n));
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*lenp = (size_t)n;
+	return buf;
+}
+
+static void
+spit(const char *p, const unsigned char *buf, size_t n)
+{
+	FILE *f = fopen(p, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void
+put16(unsigned char *p, uint16_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+}
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+	put16(p, (uint16_t)v);
+	put16(p + 2, (uint16_t)(v >> 16));
+}
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+/* A PE32 image with one .text section holding a `ret`: 1 KiB. */
+static void
+write_pe(const char *p)
+{
+	unsigned char pe[1024] = { 0 };
+	unsigned char *coff = pe + 0x84, *opt = pe + 0x98, *sec = opt + 0xe0;
+
+	pe[0] = 'M';
+	pe[1] = 'Z';
+	put32(pe + 0x3c, 0x80);
+	memcpy(pe + 0x80, "PE\0\0", 4);
+	put16(coff, 0x14c);      /* i386 */
+	put16(coff + 2, 1);      /* sections */
+	put16(coff + 16, 0xe0);  /* SizeOfOptionalHeader */
+	put16(coff + 18, 0x102); /* executable, 32-bit */
+	put16(opt, 0x10b);       /* PE32 */
+	put32(opt + 4, 0x200);   /* SizeOfCode */
+	put32(opt + 16, 0x1000); /* AddressOfEntryPoint */
+	put32(opt + 20, 0x1000); /* BaseOfCode */
+	put32(opt + 24, 0x2000); /* BaseOfData */
+	put32(opt + 28, 0x400000);
+	put32(opt + 32, 0x1000); /* SectionAlignment */
+	put32(opt + 36, 0x200);  /* FileAlignment */
+	put16(opt + 40, 6);
+	put16(opt + 48, 6);
+	put32(opt + 56, 0x2000); /* SizeOfImage */
+	put32(opt + 60, 0x200);  /* SizeOfHeaders */
+	put16(opt + 68, 3);      /* console */
+	put32(opt + 72, 0x100000);
+	put32(opt + 76, 0x1000);
+	put32(opt + 80, 0x100000);
+	put32(opt + 84, 0x1000);
+	put32(opt + 92, 16); /* NumberOfRvaAndSizes */
+	memcpy(sec, ".text", 5);
+	put32(sec + 8, 0x1000);
+	put32(sec + 12, 0x1000);
+	put32(sec + 16, 0x200);
+	put32(sec + 20, 0x200);
+	put32(sec + 36, 0x60000020);
+	pe[0x200] = 0xc3;
+	spit(p, pe, sizeof(pe));
+}
+
+static void
+osslsign(const char *digest, const char *in, const char *out)
+{
+	sh("osslsigncode sign -certs %s -key %s -h %s -in %s -out %s "
+	   ">/dev/null 2>&1",
+	    cert, key, digest, in, out);
+}
+
+static int
+ossl_verifies(const char *p)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+	    "osslsigncode verify -CAfile %s -in %s >/dev/null 2>&1", cert, p);
+	return system(cmd) == 0;
+}
+
+static int
+setup(void **state)
+{
+	char pe[256], cab[256], f[256];
+
+	(void)state;
+	if (mkdtemp(base) == NULL)
+		return -1;
+	path(cert, sizeof(cert), "pub.crt");
+	path(key, sizeof(key), "pub.key");
+	sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s "
+	   "-days 2 -subj /CN=Test\\ Publisher "
+	   "-addext extendedKeyUsage=codeSigning >/dev/null 2>&1",
+	    key, cert);
+	path(pe, sizeof(pe), "t.exe");
+	write_pe(pe);
+	path(f, sizeof(f), "sha256.exe");
+	osslsign("sha256", pe, f);
+	path(f, sizeof(f), "sha1.exe");
+	osslsign("sha1", pe, f);
+	path(f, sizeof(f), "payload");
+	spit(f, (const unsigned char *)"payload\n", 8);
+	path(cab, sizeof(cab), "t.cab");
+	sh("cd %s && gcab -c -n %s payload", base, cab);
+	path(f, sizeof(f), "sha256.cab");
+	osslsign("sha256", cab, f);
+	path(f, sizeof(f), "sha1.cab");
+	osslsign("sha1", cab, f);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	sh("rm -rf %s", base);
+	return 0;
+}
+
+static void
+verify_ok(const char *name)
+{
+	struct wsd_err err = { 0, NULL };
+	char p[256];
+
+	path(p, sizeof(p), name);
+	if (sign_verify(p, cert, &err) != 0)
+		fail_msg("%s: %s", name, err.what);
+}
+
+static void
+verify_refused(const char *name, const char *why)
+{
+	struct wsd_err err = { 0, NULL };
+	char p[256];
+
+	path(p, sizeof(p), name);
+	assert_true(ossl_verifies(p)); /* the refusal is ours */
+	assert_true(sign_verify(p, cert, &err) < 0);
+	assert_non_null(err.what);
+	if (strstr(err.what, why) == NULL)
+		fail_msg("%s: \"%s\" does not say \"%s\"", name, err.what, why);
+}
+
+static void
+test_sha256_accepted(void **state)
+{
+	(void)state;
+	verify_ok("sha256.exe");
+	verify_ok("sha256.cab");
+}
+
+static void
+test_sha1_refused(void **state)
+{
+	(void)state;
+	verify_refused("sha1.exe", "weaker than SHA-256");
+	verify_refused("sha1.cab", "weaker than SHA-256");
+}
+
+/* The signed PE with N bytes of FILL inside its WIN_CERTIFICATE, both
+ * lengths grown to cover them (CVE-2013-3900), as NAME. */
+static void
+pad_pe(const char *name, size_t n, unsigned char fill)
+{
+	unsigned char *buf, *out;
+	size_t len;
+	char p[256];
+	uint32_t dirs, off, size;
+
+	path(p, sizeof(p), "sha256.exe");
+	buf = slurp(p, &len);
+	dirs = get32(buf + 0x3c) + 24 + 96 + 4 * 8;
+	off = get32(buf + dirs);
+	size = get32(buf + dirs + 4);
+	assert_int_equal(off + size, len);
+	assert_non_null(out = malloc(len + n));
+	memcpy(out, buf, len);
+	memset(out + len, fill, n);
+	put32(out + dirs + 4, size + (uint32_t)n);
+	put32(out + off, get32(out + off) + (uint32_t)n);
+	path(p, sizeof(p), name);
+	spit(p, out, len + n);
+	free(buf);
+	free(out);
+}
+
+static void
+test_pe_padding(void **state)
+{
+	(void)state;
+	/* Bytes inside the certificate entry: osslsigncode verifies it. */
+	pad_pe("inner.exe", 64, 'X');
+	verify_refused("inner.exe", "CVE-2013-3900");
+	/* Eight zero bytes are more than alignment needs. */
+	pad_pe("zeros8.exe", 8, 0);
+	verify_refused("zeros8.exe", "CVE-2013-3900");
+}
+
+static void
+test_pe_table_parser(void **state)
+{
+	struct wsd_err err = { 0, NULL };
+	unsigned char *buf, tab[64];
+	size_t len;
+	char p[256];
+	uint32_t off, size;
+
+	(void)state;
+	path(p, sizeof(p), "sha256.exe");
+	buf = slurp(p, &len);
+	assert_int_equal(sign_policy_pe_locate(buf, SIGN_PE_HEADER_MAX < len ?
+		    SIGN_PE_HEADER_MAX : len, len, &off, &size, &err), 1);
+	assert_int_equal(off + size, len);
+	assert_int_equal(sign_policy_pe_table(buf + off, size, &err), 0);
+	/* A 5-byte DER blob (SEQUENCE { INTEGER 0 }): 13 bytes of entry,
+	 * aligned to 16 with zeros, inside dwLength or after it. */
+	{
+		static const unsigned char seq[] = { 0x30, 3, 2, 1, 0 };
+		unsigned char t[32] = { 0 };
+
+		put16(t + 4, 0x200);
+		put16(t + 6, 2);
+		memcpy(t + 8, seq, sizeof(seq));
+		put32(t, 13);
+		assert_int_equal(sign_policy_pe_table(t, 16, &err), 0);
+		put32(t, 16);
+		assert_int_equal(sign_policy_pe_table(t, 16, &err), 0);
+		t[14] = 1; /* not zero */
+		assert_true(sign_policy_pe_table(t, 16, &err) < 0);
+		assert_non_null(strstr(err.what, "CVE-2013-3900"));
+		t[14] = 0;
+		/* A second entry after the first. */
+		put32(t, 13);
+		put32(t + 16, 16);
+		put16(t + 20, 0x200);
+		put16(t + 22, 2);
+		memcpy(t + 24, seq, sizeof(seq));
+		assert_true(sign_policy_pe_table(t, 32, &err) < 0);
+		assert_non_null(strstr(err.what, "more than one"));
+	}
+	/* Not a PE file at all; MZ without PE; the table not at the end. */
+	assert_int_equal(sign_policy_pe_locate((const unsigned char *)"MSCF",
+			     4, 4, &off, &size, &err), 0);
+	memset(tab, 0, sizeof(tab));
+	tab[0] = 'M';
+	tab[1] = 'Z';
+	put32(tab + 0x3c, 0x7fffffff);
+	assert_true(sign_policy_pe_locate(tab, sizeof(tab), 4096, &off, &size,
+			&err) < 0);
+	assert_true(sign_policy_pe_locate(buf, 1024, len + 1, &off, &size,
+			&err) < 0);
+	assert_non_null(strstr(err.what, "does not end the file"));
+	/* Entries that are not a PKCS#7 signature. */
+	memset(tab, 0, sizeof(tab));
+	put32(tab, 16);
+	put16(tab + 4, 0x200);
+	put16(tab + 6, 1); /* X.509, not PKCS_SIGNED_DATA */
+	assert_true(sign_policy_pe_table(tab, 16, &err) < 0);
+	put16(tab + 6, 2);
+	tab[8] = 0x30;
+	tab[9] = 0x7f; /* claims more than the entry holds */
+	assert_true(sign_policy_pe_table(tab, 16, &err) < 0);
+	put32(tab, 4); /* shorter than its own header */
+	assert_true(sign_policy_pe_table(tab, 16, &err) < 0);
+	free(buf);
+}
+
+static void
+test_digests_parser(void **state)
+{
+	struct wsd_err err = { 0, NULL };
+	unsigned char *der, *more;
+	size_t len;
+	char p[256];
+
+	(void)state;
+	path(p, sizeof(p), "sha256.der");
+	{
+		char in[256];
+
+		path(in, sizeof(in), "sha256.exe");
+		sh("osslsigncode extract-signature -in %s -out %s >/dev/null "
+		   "2>&1",
+		    in, p);
+	}
+	der = slurp(p, &len);
+	assert_int_equal(sign_policy_digests(der, len, &err), 0);
+	/* A byte after it, a truncated one, and no DER at all. */
+	assert_non_null(more = malloc(len + 1));
+	memcpy(more, der, len);
+	more[len] = 0;
+	assert_true(sign_policy_digests(more, len + 1, &err) < 0);
+	assert_non_null(strstr(err.what, "follows"));
+	assert_true(sign_policy_digests(der, len / 2, &err) < 0);
+	assert_true(sign_policy_digests((const unsigned char *)"xyz", 3,
+			&err) < 0);
+	assert_true(sign_policy_digests(der, 0, &err) < 0);
+	free(more);
+	free(der);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sha256_accepted),
+		cmocka_unit_test(test_sha1_refused),
+		cmocka_unit_test(test_pe_padding),
+		cmocka_unit_test(test_pe_table_parser),
+		cmocka_unit_test(test_digests_parser),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
