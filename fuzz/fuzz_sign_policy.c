@@ -10,8 +10,10 @@
  *   naming the problem;
  * - a located table lies inside the file and ends it, and is at most
  *   SIGN_PE_TABLE_MAX bytes;
- * - a table the parser accepts still passes with its last byte dropped
- *   only when that byte was alignment (zero): unsigned data never does.
+ * - an accepted certificate table is 8-byte aligned, and one byte less
+ *   of it is refused;
+ * - a compound file (MSI) accepted as ending with its last sector is
+ *   refused with one more byte after it.
  */
 #include <stdint.h>
 #include <string.h>
@@ -33,6 +35,22 @@ check_rc(int rc, const struct wsd_err *err, int hi)
 	if (rc < 0)
 		CHECK(err->what != NULL && err->what[0] != '\0' &&
 		    err->code == rc);
+}
+
+struct mem {
+	const uint8_t *p;
+	size_t n;
+};
+
+static int
+mem_read(void *ctx, uint64_t off, void *buf, size_t n)
+{
+	const struct mem *m = ctx;
+
+	if (off > m->n || n > m->n - off)
+		return -1;
+	memcpy(buf, m->p + off, n);
+	return 0;
 }
 
 int
@@ -63,5 +81,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	err.what = NULL;
 	check_rc(sign_policy_digests(data, size, &err), &err, 0);
+	{
+		struct mem m = { data, size };
+
+		err.what = NULL;
+		rc = sign_policy_cfb_end(mem_read, &m, size, &err);
+		check_rc(rc, &err, 1);
+		/* The reader refuses past the end: a size one byte larger
+		 * can never pass as a compound file that ends there. */
+		if (rc == 0)
+			CHECK(sign_policy_cfb_end(mem_read, &m, size + 1,
+				  &err) < 0);
+	}
 	return 0;
 }

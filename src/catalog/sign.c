@@ -165,35 +165,47 @@ sign_file(const char *in, const char *out, const char *cert, const char *key,
 	    "CAB file");
 }
 
-/* Reads at most MAX bytes of FD from OFF into a new buffer. */
+static int
+fd_read(void *ctx, uint64_t off, void *buf, size_t n)
+{
+	int fd = *(int *)ctx;
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = pread(fd, (char *)buf + got, n - got,
+		    (off_t)(off + got));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+/* WANT bytes of FD from OFF, in a new buffer. */
 static unsigned char *
 read_at(int fd, off_t off, size_t want, struct wsd_err *err)
 {
 	unsigned char *buf = malloc(want ? want : 1);
-	size_t got = 0;
 
 	if (buf == NULL) {
 		wsd_fail(err, WSD_ENOMEM, "out of memory");
 		return NULL;
 	}
-	while (got < want) {
-		ssize_t r = pread(fd, buf + got, want - got, off + (off_t)got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			free(buf);
-			wsd_fail(err, WSD_EIO, "cannot read the package");
-			return NULL;
-		}
-		got += (size_t)r;
+	if (fd_read(&fd, (uint64_t)off, buf, want) < 0) {
+		free(buf);
+		wsd_fail(err, WSD_EIO, "cannot read the package");
+		return NULL;
 	}
 	return buf;
 }
 
-/* A PE file's certificate table holds its signature and nothing else. */
+/* Nothing unsigned in the file's layout: a PE file's certificate table
+ * holds its signature only; an MSI ends with its last sector. */
 static int
-pe_table(const char *in, struct wsd_err *err)
+layout(const char *in, struct wsd_err *err)
 {
 	unsigned char *hdr = NULL, *tab = NULL;
 	uint32_t off, size;
@@ -218,6 +230,9 @@ pe_table(const char *in, struct wsd_err *err)
 	if (rc == 1) {
 		rc = (tab = read_at(fd, off, size, err)) == NULL ?
 		    err->code : sign_policy_pe_table(tab, size, err);
+	} else if (rc == 0) {
+		rc = sign_policy_cfb_end(fd_read, &fd, (uint64_t)st.st_size,
+		    err);
 	}
 	free(hdr);
 	free(tab);
@@ -240,7 +255,7 @@ policy(const char *in, struct wsd_err *err)
 	struct stat st;
 	int fd = -1, rc;
 
-	if ((rc = pe_table(in, err)) < 0)
+	if ((rc = layout(in, err)) < 0)
 		return rc;
 	if (snprintf(dir, sizeof(dir), "%.*s.sig-XXXXXX",
 		(int)(slash ? slash - in + 1 : 0), in) >= (int)sizeof(dir))

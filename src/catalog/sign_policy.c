@@ -2,6 +2,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -280,4 +281,236 @@ sign_policy_pe_table(const unsigned char *tab, size_t len,
 			    "certificate table (CVE-2013-3900)");
 	}
 	return 0;
+}
+
+static const unsigned char cfb_magic[8] = { 0xd0, 0xcf, 0x11, 0xe0, 0xa1,
+	0xb1, 0x1a, 0xe1 };
+
+#define CFB_FREESECT 0xffffffffu
+#define CFB_ENDOFCHAIN 0xfffffffeu
+#define CFB_DIRENT 128
+
+/* A compound file being checked: its FAT, and which sectors something
+ * (the header's structures or a stream) owns. */
+struct cfb {
+	sign_read_fn read;
+	void *ctx;
+	uint64_t file_size;
+	uint32_t ssz, per; /* sector size, FAT entries per sector */
+	uint32_t nsec;     /* sectors the FAT describes */
+	uint32_t *fat;
+	unsigned char *owned; /* one bit per sector */
+	struct wsd_err *err;
+};
+
+static int
+cfb_bad(struct cfb *c, const char *what)
+{
+	return wsd_fail(c->err, WSD_EINVAL, what);
+}
+
+/* Reads sector ID whole into BUF. */
+static int
+cfb_read(struct cfb *c, uint32_t id, unsigned char *buf)
+{
+	uint64_t off = ((uint64_t)id + 1) * c->ssz;
+
+	if (id >= 0xfffffffau || off + c->ssz > c->file_size ||
+	    c->read(c->ctx, off, buf, c->ssz) < 0)
+		return cfb_bad(c,
+		    "malformed compound file (MSI): a sector outside the file");
+	return 0;
+}
+
+/* Claims sector ID for one owner: claimed twice is a malformed file. */
+static int
+cfb_own(struct cfb *c, uint32_t id)
+{
+	if (id >= c->nsec)
+		return cfb_bad(c,
+		    "malformed compound file (MSI): a sector outside the FAT");
+	if (c->owned[id / 8] & (1u << (id % 8)))
+		return cfb_bad(c,
+		    "malformed compound file (MSI): a sector used twice");
+	c->owned[id / 8] |= (unsigned char)(1u << (id % 8));
+	return 0;
+}
+
+/* Claims the chain from START; its length in *N when N is set. */
+static int
+cfb_chain(struct cfb *c, uint32_t start, uint32_t *n)
+{
+	uint32_t len = 0;
+
+	for (uint32_t id = start; id != CFB_ENDOFCHAIN; id = c->fat[id]) {
+		if (cfb_own(c, id) < 0)
+			return -1; /* also ends a loop: its sector is owned */
+		len++;
+	}
+	if (n != NULL)
+		*n = len;
+	return 0;
+}
+
+/* Every directory entry's sectors: the root's (the mini stream) and
+ * those of each stream too large for it. */
+static int
+cfb_streams(struct cfb *c, const unsigned char *hdr, unsigned char *sec)
+{
+	uint32_t cutoff = le32(hdr + 0x38), id = le32(hdr + 0x30);
+
+	if (cfb_chain(c, id, NULL) < 0)
+		return -1;
+	for (; id != CFB_ENDOFCHAIN; id = c->fat[id]) {
+		if (cfb_read(c, id, sec) < 0)
+			return -1;
+		for (uint32_t e = 0; e < c->ssz / CFB_DIRENT; e++) {
+			const unsigned char *d = sec + e * CFB_DIRENT;
+			uint64_t size = le32(d + 0x78);
+			uint32_t start = le32(d + 0x74), len;
+
+			/* Version 3 files may leave garbage in the high half. */
+			if (c->ssz == 4096)
+				size |= (uint64_t)le32(d + 0x7c) << 32;
+			if (d[0x42] == 5 || (d[0x42] == 2 && size >= cutoff)) {
+				if (size == 0)
+					continue;
+				if (cfb_chain(c, start, &len) < 0)
+					return -1;
+				if ((uint64_t)len * c->ssz < size)
+					return cfb_bad(c, "malformed compound "
+						"file (MSI): a stream longer "
+						"than its sectors");
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * After sector LAST, the last one in use, only whole sectors the FAT
+ * lists as free and that hold nothing but zeros: what a writer that
+ * deleted a stream without compacting leaves, and no place for another
+ * format's trailer.
+ */
+static int
+cfb_tail(struct cfb *c, uint32_t last)
+{
+	unsigned char sec[4096];
+	uint64_t end = ((uint64_t)last + 2) * c->ssz;
+
+	if ((c->file_size - end) % c->ssz != 0 ||
+	    (c->file_size - end) / c->ssz > c->nsec - 1 - (uint64_t)last)
+		goto bad;
+	for (uint32_t id = last + 1; end < c->file_size; id++, end += c->ssz) {
+		if (cfb_read(c, id, sec) < 0)
+			return -1;
+		for (uint32_t i = 0; i < c->ssz; i++)
+			if (sec[i] != 0)
+				goto bad;
+	}
+	return 0;
+bad:
+	return cfb_bad(c, "unsigned data after the end of the MSI compound "
+			  "file (CVE-2020-1464)");
+}
+
+int
+sign_policy_cfb_end(sign_read_fn read, void *ctx, uint64_t file_size,
+    struct wsd_err *err)
+{
+	unsigned char hdr[512], sec[4096];
+	struct cfb c = { read, ctx, file_size, 0, 0, 0, NULL, NULL, err };
+	uint32_t nfat, have = 0, next, ndifat, *fatsec = NULL, last = 0;
+	bool found = false;
+	int rc = -1;
+
+	if (file_size < sizeof(hdr) || read(ctx, 0, hdr, sizeof(hdr)) < 0 ||
+	    memcmp(hdr, cfb_magic, sizeof(cfb_magic)) != 0)
+		return 1;
+	/* Version 3: 512-byte sectors; version 4: 4096. */
+	if (!((le16(hdr + 0x1a) == 3 && le16(hdr + 0x1e) == 9) ||
+		(le16(hdr + 0x1a) == 4 && le16(hdr + 0x1e) == 12)))
+		return wsd_fail(err, WSD_EINVAL,
+		    "unknown compound file (MSI) version");
+	c.ssz = 1u << le16(hdr + 0x1e);
+	c.per = c.ssz / 4;
+	nfat = le32(hdr + 0x2c);
+	if (nfat == 0 || nfat > file_size / c.ssz ||
+	    (uint64_t)nfat * c.per > SIGN_CFB_SECTORS_MAX)
+		return wsd_fail(err, WSD_EINVAL,
+		    "malformed compound file (MSI): FAT size");
+	c.nsec = nfat * c.per;
+	if ((fatsec = malloc((size_t)nfat * sizeof(*fatsec))) == NULL ||
+	    (c.fat = malloc((size_t)c.nsec * sizeof(*c.fat))) == NULL ||
+	    (c.owned = calloc((size_t)c.nsec / 8 + 1, 1)) == NULL) {
+		rc = wsd_fail(err, WSD_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* The FAT's own sectors: 109 named in the header, the rest in the
+	 * DIFAT chain, each of whose sectors ends with the next one's ID.
+	 * DIFAT sectors are owned as they are read (a loop is refused). */
+	for (; have < nfat && have < 109; have++)
+		fatsec[have] = le32(hdr + 0x4c + 4 * have);
+	next = le32(hdr + 0x44);
+	ndifat = le32(hdr + 0x48);
+	for (uint32_t n = 0; have < nfat; n++) {
+		if (n >= ndifat) {
+			rc = cfb_bad(&c,
+			    "malformed compound file (MSI): DIFAT chain");
+			goto out;
+		}
+		if (cfb_read(&c, next, sec) < 0)
+			goto out;
+		for (uint32_t i = 0; i + 1 < c.per && have < nfat; i++)
+			fatsec[have++] = le32(sec + 4 * i);
+		next = le32(sec + c.ssz - 4);
+	}
+	for (uint32_t f = 0; f < nfat; f++) {
+		if (cfb_read(&c, fatsec[f], sec) < 0)
+			goto out;
+		for (uint32_t i = 0; i < c.per; i++)
+			c.fat[f * c.per + i] = le32(sec + 4 * i);
+	}
+	/* Owners: the FAT and DIFAT sectors, the directory, the MiniFAT,
+	 * and the streams the directory names. */
+	for (uint32_t f = 0; f < nfat; f++)
+		if (cfb_own(&c, fatsec[f]) < 0)
+			goto out;
+	next = le32(hdr + 0x44);
+	for (uint32_t n = 0; n < ndifat && next != CFB_ENDOFCHAIN &&
+	    next != CFB_FREESECT && nfat > 109; n++) {
+		if (cfb_own(&c, next) < 0 || cfb_read(&c, next, sec) < 0)
+			goto out;
+		next = le32(sec + c.ssz - 4);
+	}
+	if (le32(hdr + 0x40) > 0 && cfb_chain(&c, le32(hdr + 0x3c), NULL) < 0)
+		goto out;
+	if (cfb_streams(&c, hdr, sec) < 0)
+		goto out;
+	/* Every sector in use belongs to something, and the file ends with
+	 * the last of them (the header fills sector -1). */
+	for (uint32_t i = 0; i < c.nsec; i++) {
+		if (c.fat[i] == CFB_FREESECT)
+			continue;
+		if (!(c.owned[i / 8] & (1u << (i % 8)))) {
+			rc = cfb_bad(&c,
+			    "unsigned sectors in the MSI compound file that "
+			    "no stream owns (CVE-2020-1464)");
+			goto out;
+		}
+		last = i;
+		found = true;
+	}
+	if (!found)
+		rc = cfb_bad(&c, "malformed compound file (MSI): empty FAT");
+	else if (((uint64_t)last + 2) * c.ssz > file_size)
+		rc = cfb_bad(&c, "truncated compound file (MSI)");
+	else
+		rc = cfb_tail(&c, last);
+out:
+	free(fatsec);
+	free(c.fat);
+	free(c.owned);
+	return rc;
 }

@@ -9,7 +9,9 @@
  *   certificate table: one WIN_CERTIFICATE entry whose PKCS#7 blob is
  *   followed by at most the 7 zero bytes of its 8-byte alignment.
  *   osslsigncode accepts bytes there (CVE-2013-3900, which Windows only
- *   refuses with EnableCertPaddingCheck).
+ *   refuses with EnableCertPaddingCheck);
+ * - in an MSI file, no sector that no stream owns and nothing after the
+ *   compound file's last sector (osslsigncode accepts that too).
  *
  * The parsers take untrusted bytes and are bounded by their arguments.
  */
@@ -47,6 +49,25 @@ int sign_policy_pe_locate(const unsigned char *hdr, size_t hdr_len,
 
 /* TAB is a PE certificate table: one entry, no unsigned bytes. */
 int sign_policy_pe_table(const unsigned char *tab, size_t len,
+    struct wsd_err *err) WSD_MUST_CHECK;
+
+/* Reads N bytes at OFF of the file being checked; 0 or -1. */
+typedef int (*sign_read_fn)(void *ctx, uint64_t off, void *buf, size_t n);
+
+/* Most sectors a compound file's FAT may describe (2 GiB of 512-byte
+ * sectors, 16 GiB of 4 KiB ones): 16 MiB of FAT in memory at most. */
+#define SIGN_CFB_SECTORS_MAX (1u << 22)
+
+/*
+ * An MSI (OLE compound file) of FILE_SIZE bytes, read through READ:
+ * returns 0 when every sector its FAT uses belongs to the FAT, DIFAT,
+ * MiniFAT, directory or a stream the directory names, each once, and
+ * after the last of them the file holds at most free sectors of zeros; 1
+ * when it is not a compound file; an error otherwise. Its signature covers the streams, not the file:
+ * appended bytes or orphan sectors (CVE-2020-1464, "GlueBall": a JAR
+ * read from the end) pass osslsigncode verify.
+ */
+int sign_policy_cfb_end(sign_read_fn read, void *ctx, uint64_t file_size,
     struct wsd_err *err) WSD_MUST_CHECK;
 
 #endif

@@ -2,7 +2,8 @@
  * catalog/sign_policy and sign_verify (SECURITY.md S15): what a trusted
  * publisher's signature must also be. Packages are made here, at run
  * time, with the real tools: a minimal PE32 written byte by byte, a CAB
- * from gcab, a certificate from openssl, signatures from osslsigncode.
+ * from gcab, an MSI from msibuild (msitools), a certificate from openssl,
+ * signatures from osslsigncode.
  * Each bad variant is first shown to pass `osslsigncode verify`, so the
  * refusal is ours and not the tool's.
  */
@@ -182,6 +183,10 @@ setup(void **state)
 	osslsign("sha256", cab, f);
 	path(f, sizeof(f), "sha1.cab");
 	osslsign("sha1", cab, f);
+	path(f, sizeof(f), "t.msi");
+	sh("cd %s && msibuild %s -a payload payload >/dev/null 2>&1", base, f);
+	path(cab, sizeof(cab), "sha256.msi");
+	osslsign("sha256", f, cab);
 	return 0;
 }
 
@@ -271,6 +276,123 @@ test_pe_padding(void **state)
 	/* Eight zero bytes are more than alignment needs. */
 	pad_pe("zeros8.exe", 8, 0);
 	verify_refused("zeros8.exe", "CVE-2013-3900");
+}
+
+/* A copy of signed file FROM as NAME with N bytes of FILL appended. */
+static void
+append(const char *from, const char *name, size_t n, unsigned char fill)
+{
+	unsigned char *buf, *out;
+	size_t len;
+	char p[256];
+
+	path(p, sizeof(p), from);
+	buf = slurp(p, &len);
+	assert_non_null(out = malloc(len + n));
+	memcpy(out, buf, len);
+	memset(out + len, fill, n);
+	path(p, sizeof(p), name);
+	spit(p, out, len + n);
+	free(buf);
+	free(out);
+}
+
+static void
+test_msi_appended(void **state)
+{
+	(void)state;
+	verify_ok("sha256.msi");
+	/* GlueBall: osslsigncode verifies an MSI with anything after it. */
+	append("sha256.msi", "appended.msi", 22, 'J');
+	verify_refused("appended.msi", "CVE-2020-1464");
+	/* A whole sector of anything else is no better... */
+	append("sha256.msi", "sector.msi", 512, 'J');
+	verify_refused("sector.msi", "CVE-2020-1464");
+	/* ...but free sectors of zeros after the last stream are what a
+	 * writer that deleted a stream leaves. */
+	append("sha256.msi", "zeros.msi", 1024, 0);
+	verify_ok("zeros.msi");
+	/* Nor one the FAT marks used (a one-sector chain) that no stream
+	 * owns: the file then ends with its last used sector. */
+	{
+		unsigned char *buf;
+		size_t len;
+		char p[256];
+		uint32_t id, fat0;
+
+		path(p, sizeof(p), "zeros.msi");
+		buf = slurp(p, &len);
+		id = (uint32_t)(len / 512) - 3; /* the first zero sector */
+		fat0 = get32(buf + 0x4c);
+		assert_true(id < 128 && get32(buf + 0x2c) == 1);
+		assert_int_equal(get32(buf + (fat0 + 1) * 512 + 4 * id),
+		    0xffffffffu);
+		put32(buf + (fat0 + 1) * 512 + 4 * id, 0xfffffffeu);
+		path(p, sizeof(p), "orphan.msi");
+		spit(p, buf, len);
+		free(buf);
+		verify_refused("orphan.msi", "no stream owns");
+	}
+}
+
+struct mem {
+	const unsigned char *p;
+	size_t n;
+};
+
+static int
+mem_read(void *ctx, uint64_t off, void *buf, size_t n)
+{
+	const struct mem *m = ctx;
+
+	if (off > m->n || n > m->n - off)
+		return -1;
+	memcpy(buf, m->p + off, n);
+	return 0;
+}
+
+static void
+test_cfb_parser(void **state)
+{
+	struct wsd_err err = { 0, NULL };
+	unsigned char *buf, *copy;
+	struct mem m;
+	size_t len;
+	char p[256];
+
+	(void)state;
+	path(p, sizeof(p), "sha256.msi");
+	buf = slurp(p, &len);
+	m = (struct mem){ buf, len };
+	assert_int_equal(sign_policy_cfb_end(mem_read, &m, len, &err), 0);
+	/* Shorter than its FAT says. */
+	assert_true(sign_policy_cfb_end(mem_read, &m, len - 512, &err) < 0);
+	assert_non_null(strstr(err.what, "compound file"));
+	/* Not a compound file. */
+	m = (struct mem){ (const unsigned char *)"MSCF", 4 };
+	assert_int_equal(sign_policy_cfb_end(mem_read, &m, 4, &err), 1);
+	assert_non_null(copy = malloc(len));
+	memcpy(copy, buf, len);
+	m = (struct mem){ copy, len };
+	/* A FAT sector outside the file; a FAT bigger than the file; an
+	 * unknown version. */
+	put32(copy + 0x4c, 0x7ffffff0);
+	assert_true(sign_policy_cfb_end(mem_read, &m, len, &err) < 0);
+	memcpy(copy, buf, len);
+	put32(copy + 0x2c, 0x10000);
+	assert_true(sign_policy_cfb_end(mem_read, &m, len, &err) < 0);
+	memcpy(copy, buf, len);
+	put16(copy + 0x1a, 5);
+	assert_true(sign_policy_cfb_end(mem_read, &m, len, &err) < 0);
+	/* More FAT sectors than the header names, and a DIFAT chain that
+	 * points at itself: refused, not followed for ever. */
+	memcpy(copy, buf, len);
+	put32(copy + 0x2c, 2);
+	put32(copy + 0x44, 0);
+	put32(copy + 0x48, 0xffffffff);
+	assert_true(sign_policy_cfb_end(mem_read, &m, len, &err) < 0);
+	free(copy);
+	free(buf);
 }
 
 static void
@@ -383,6 +505,8 @@ main(void)
 		cmocka_unit_test(test_sha256_accepted),
 		cmocka_unit_test(test_sha1_refused),
 		cmocka_unit_test(test_pe_padding),
+		cmocka_unit_test(test_msi_appended),
+		cmocka_unit_test(test_cfb_parser),
 		cmocka_unit_test(test_pe_table_parser),
 		cmocka_unit_test(test_digests_parser),
 	};
