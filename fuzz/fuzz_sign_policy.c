@@ -3,13 +3,13 @@
  * offers, read as a PE file's headers and certificate table, and as the
  * PKCS#7 signature osslsigncode takes out of a package.
  *
- * Input: any bytes (seeds: signed PE files and their signatures).
+ * Input: any bytes (seeds: signed PE, CAB and MSI files, a signature).
  *
  * Promises checked (a broken one traps):
- * - every call returns 0, 1 (pe_locate only) or a negative code with err
- *   naming the problem;
- * - a located table lies inside the file and ends it, and is at most
- *   SIGN_PE_TABLE_MAX bytes;
+ * - every call returns 0, 1 (the locators and cfb_end only) or a negative
+ *   code with err naming the problem;
+ * - a located PE table or CAB signature lies inside the file and ends
+ *   it, and is at most SIGN_PE_TABLE_MAX bytes;
  * - an accepted certificate table is 8-byte aligned, and one byte less
  *   of it is refused;
  * - a compound file (MSI) accepted as ending with its last sector is
@@ -69,6 +69,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		err.what = NULL;
 		rc = sign_policy_pe_table(data + off, tsize, &err);
 		check_rc(rc, &err, 0);
+	}
+	err.what = NULL;
+	rc = sign_policy_cab_locate(data, hl, size, &off, &tsize, &err);
+	check_rc(rc, &err, 1);
+	if (rc == 1) {
+		CHECK((uint64_t)off + tsize == size);
+		CHECK(tsize > 0 && tsize <= SIGN_PE_TABLE_MAX);
+		err.what = NULL;
+		check_rc(sign_policy_cab_sig(data + off, tsize, &err), &err,
+		    0);
 	}
 	/* The whole input as a table, and as a signature. */
 	err.what = NULL;

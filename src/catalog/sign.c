@@ -203,7 +203,8 @@ read_at(int fd, off_t off, size_t want, struct wsd_err *err)
 }
 
 /* Nothing unsigned in the file's layout: a PE file's certificate table
- * holds its signature only; an MSI ends with its last sector. */
+ * and a CAB's signature area hold the signature only; an MSI's sectors
+ * all belong to it. */
 static int
 layout(const char *in, struct wsd_err *err)
 {
@@ -230,6 +231,11 @@ layout(const char *in, struct wsd_err *err)
 	if (rc == 1) {
 		rc = (tab = read_at(fd, off, size, err)) == NULL ?
 		    err->code : sign_policy_pe_table(tab, size, err);
+	} else if (rc == 0 &&
+	    (rc = sign_policy_cab_locate(hdr, hl, (uint64_t)st.st_size, &off,
+		 &size, err)) == 1) {
+		rc = (tab = read_at(fd, off, size, err)) == NULL ?
+		    err->code : sign_policy_cab_sig(tab, size, err);
 	} else if (rc == 0) {
 		rc = sign_policy_cfb_end(fd_read, &fd, (uint64_t)st.st_size,
 		    err);

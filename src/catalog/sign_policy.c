@@ -236,50 +236,108 @@ sign_policy_pe_locate(const unsigned char *hdr, size_t hdr_len,
 	return 1;
 }
 
+/* Length of the DER SEQUENCE at the start of BLOB (LEN bytes); 0 when
+ * there is none that fits. */
+static size_t
+der_length(const unsigned char *blob, size_t len)
+{
+	const unsigned char *p = blob;
+	long l;
+	int tag, cls, inf;
+
+	if (len == 0 || len > LONG_MAX)
+		return 0;
+	inf = ASN1_get_object(&p, &l, &tag, &cls, (long)len);
+	if ((inf & 0x80) || inf != V_ASN1_CONSTRUCTED ||
+	    tag != V_ASN1_SEQUENCE || l < 0 || (size_t)l > len ||
+	    (size_t)(p - blob) > len - (size_t)l) {
+		ERR_clear_error();
+		return 0;
+	}
+	return (size_t)(p - blob) + (size_t)l;
+}
+
+/* After the USED bytes of a signature blob, at most 7 zeros to align it. */
+static bool
+only_alignment(const unsigned char *blob, size_t used, size_t len)
+{
+	if (len - used > 7)
+		return false;
+	for (size_t i = used; i < len; i++)
+		if (blob[i] != 0)
+			return false;
+	return true;
+}
+
 int
 sign_policy_pe_table(const unsigned char *tab, size_t len,
     struct wsd_err *err)
 {
-	const unsigned char *der, *p;
-	size_t dwlen, dlen, used, aligned;
-	long l;
-	int tag, cls, inf;
+	size_t dwlen, used;
 
 	if (len < 8)
 		return wsd_fail(err, WSD_EINVAL,
 		    "truncated PE certificate table");
 	dwlen = le32(tab);
 	if (dwlen < 8 || dwlen > len || le16(tab + 4) != 0x0200 ||
-	    le16(tab + 6) != 0x0002)
+	    le16(tab + 6) != 0x0002 ||
+	    (used = der_length(tab + 8, dwlen - 8)) == 0)
 		return wsd_fail(err, WSD_EINVAL,
 		    "the PE certificate table entry is not a PKCS#7 "
 		    "signature");
-	der = tab + 8;
-	dlen = dwlen - 8;
-	p = der;
-	inf = ASN1_get_object(&p, &l, &tag, &cls, (long)dlen);
-	if ((inf & 0x80) || inf != V_ASN1_CONSTRUCTED ||
-	    tag != V_ASN1_SEQUENCE || l < 0 || (size_t)l > dlen ||
-	    (size_t)(p - der) > dlen - (size_t)l) {
-		ERR_clear_error();
-		return wsd_fail(err, WSD_EINVAL,
-		    "the PE certificate table entry is not a PKCS#7 "
-		    "signature");
-	}
-	used = (size_t)(p - der) + (size_t)l;
 	/* The entry, with the alignment after it, is the whole table:
 	 * one signature, and only zeros to its 8-byte boundary. */
-	aligned = (dwlen + 7) & ~(size_t)7;
-	if (aligned != len)
+	if (((dwlen + 7) & ~(size_t)7) != len)
 		return wsd_fail(err, WSD_EINVAL,
 		    "the PE certificate table holds more than one signature "
 		    "or unsigned data");
-	for (size_t i = 8 + used; i < len; i++) {
-		if (tab[i] != 0 || i - (8 + used) >= 7)
-			return wsd_fail(err, WSD_EINVAL,
-			    "unsigned data after the signature in the PE "
-			    "certificate table (CVE-2013-3900)");
-	}
+	if (!only_alignment(tab + 8, used, len - 8))
+		return wsd_fail(err, WSD_EINVAL,
+		    "unsigned data after the signature in the PE "
+		    "certificate table (CVE-2013-3900)");
+	return 0;
+}
+
+int
+sign_policy_cab_locate(const unsigned char *hdr, size_t hdr_len,
+    uint64_t file_size, uint32_t *off, uint32_t *size, struct wsd_err *err)
+{
+	*off = *size = 0;
+	if (hdr_len < 4 || memcmp(hdr, "MSCF", 4) != 0)
+		return 0;
+	/* Flag 4: a reserve, whose 20 bytes Authenticode uses: 00 00 10 00,
+	 * the signature's offset and size, eight zeros. */
+	if (hdr_len < 0x28 + 20 || !(le16(hdr + 0x1e) & 4) ||
+	    le16(hdr + 0x24) != 20 || memcmp(hdr + 0x28, "\0\0\x10\0", 4))
+		return wsd_fail(err, WSD_EINVAL,
+		    "the CAB file has no Authenticode signature reserve");
+	*off = le32(hdr + 0x2c);
+	*size = le32(hdr + 0x30);
+	if (*size == 0 || *size > SIGN_PE_TABLE_MAX)
+		return wsd_fail(err, WSD_EINVAL,
+		    "the CAB signature size is out of bounds");
+	/* The cabinet, then its signature, then nothing: bytes between or
+	 * after them are covered by neither. */
+	if (*off != le32(hdr + 8) || (uint64_t)*off + *size != file_size)
+		return wsd_fail(err, WSD_EINVAL,
+		    "the CAB signature does not follow the cabinet and end "
+		    "the file (unsigned data)");
+	return 1;
+}
+
+int
+sign_policy_cab_sig(const unsigned char *blob, size_t len,
+    struct wsd_err *err)
+{
+	size_t used = der_length(blob, len);
+
+	if (used == 0)
+		return wsd_fail(err, WSD_EINVAL,
+		    "the CAB signature is not a PKCS#7 signature");
+	if (!only_alignment(blob, used, len))
+		return wsd_fail(err, WSD_EINVAL,
+		    "unsigned data after the PKCS#7 signature in the CAB "
+		    "signature area");
 	return 0;
 }
 

@@ -10,6 +10,8 @@
  *   followed by at most the 7 zero bytes of its 8-byte alignment.
  *   osslsigncode accepts bytes there (CVE-2013-3900, which Windows only
  *   refuses with EnableCertPaddingCheck);
+ * - in a CAB file, the signature right after the cabinet, ending the
+ *   file, with nothing after the PKCS#7 blob in its area but alignment;
  * - in an MSI file, no sector that no stream owns and nothing after the
  *   compound file's last sector (osslsigncode accepts that too).
  *
@@ -49,6 +51,21 @@ int sign_policy_pe_locate(const unsigned char *hdr, size_t hdr_len,
 
 /* TAB is a PE certificate table: one entry, no unsigned bytes. */
 int sign_policy_pe_table(const unsigned char *tab, size_t len,
+    struct wsd_err *err) WSD_MUST_CHECK;
+
+/*
+ * HDR holds the first HDR_LEN bytes of a file of FILE_SIZE bytes.
+ * Returns 1 with the Authenticode signature's offset and size when it is
+ * a CAB file ("MSCF") whose signature directly follows the cabinet and
+ * ends the file, 0 when it is not a CAB file, an error otherwise.
+ */
+int sign_policy_cab_locate(const unsigned char *hdr, size_t hdr_len,
+    uint64_t file_size, uint32_t *off, uint32_t *size,
+    struct wsd_err *err) WSD_MUST_CHECK;
+
+/* BLOB is a CAB's signature area: one PKCS#7 blob, then at most 7 zero
+ * bytes (osslsigncode verify accepts anything there). */
+int sign_policy_cab_sig(const unsigned char *blob, size_t len,
     struct wsd_err *err) WSD_MUST_CHECK;
 
 /* Reads N bytes at OFF of the file being checked; 0 or -1. */

@@ -297,6 +297,70 @@ append(const char *from, const char *name, size_t n, unsigned char fill)
 	free(out);
 }
 
+/* The signed CAB with N bytes of FILL after its PKCS#7 blob, the
+ * signature size in the header grown to cover them, as NAME. */
+static void
+pad_cab(const char *name, size_t n, unsigned char fill)
+{
+	unsigned char *buf, *out;
+	size_t len;
+	char p[256];
+
+	path(p, sizeof(p), "sha256.cab");
+	buf = slurp(p, &len);
+	assert_int_equal(get32(buf + 0x2c) + get32(buf + 0x30), len);
+	assert_non_null(out = malloc(len + n));
+	memcpy(out, buf, len);
+	memset(out + len, fill, n);
+	put32(out + 0x30, get32(buf + 0x30) + (uint32_t)n);
+	path(p, sizeof(p), name);
+	spit(p, out, len + n);
+	free(buf);
+	free(out);
+}
+
+static void
+test_cab_padding(void **state)
+{
+	struct wsd_err err = { 0, NULL };
+	unsigned char *buf;
+	uint32_t off, size;
+	size_t len;
+	char p[256];
+
+	(void)state;
+	pad_cab("padded.cab", 16, 'X');
+	verify_refused("padded.cab", "signature area");
+	pad_cab("zeros8.cab", 8, 0);
+	verify_refused("zeros8.cab", "signature area");
+	/* The parser: the signature must follow the cabinet and end the
+	 * file; the area may end with up to 7 zeros. */
+	path(p, sizeof(p), "sha256.cab");
+	buf = slurp(p, &len);
+	assert_int_equal(sign_policy_cab_locate(buf, len, len, &off, &size,
+			     &err), 1);
+	assert_int_equal(sign_policy_cab_sig(buf + off, size, &err), 0);
+	assert_true(sign_policy_cab_locate(buf, len, len + 1, &off, &size,
+			&err) < 0);
+	put32(buf + 8, get32(buf + 8) - 1); /* a byte between the two */
+	assert_true(sign_policy_cab_locate(buf, len, len, &off, &size,
+			&err) < 0);
+	assert_non_null(strstr(err.what, "does not follow the cabinet"));
+	put16(buf + 0x1e, 0); /* no reserve */
+	assert_true(sign_policy_cab_locate(buf, len, len, &off, &size,
+			&err) < 0);
+	assert_int_equal(sign_policy_cab_locate((const unsigned char *)"MZ",
+			     2, 2, &off, &size, &err), 0);
+	{
+		static const unsigned char seq[] = { 0x30, 3, 2, 1, 0, 0, 0 };
+
+		assert_int_equal(sign_policy_cab_sig(seq, sizeof(seq), &err),
+		    0);
+		assert_true(sign_policy_cab_sig(seq, 4, &err) < 0);
+	}
+	free(buf);
+}
+
 static void
 test_msi_appended(void **state)
 {
@@ -505,6 +569,7 @@ main(void)
 		cmocka_unit_test(test_sha256_accepted),
 		cmocka_unit_test(test_sha1_refused),
 		cmocka_unit_test(test_pe_padding),
+		cmocka_unit_test(test_cab_padding),
 		cmocka_unit_test(test_msi_appended),
 		cmocka_unit_test(test_cfb_parser),
 		cmocka_unit_test(test_pe_table_parser),
