@@ -41,6 +41,7 @@ static const struct key_def keys[] = {
 	{ "kerberos_rcache", K_STR, OFF(cf_krb_rcache), 0, 0 },
 	{ "serversync_client_ca", K_STR, OFF(cf_serversync_client_ca), 0,
 	    0 },
+	{ "admin_client_ca", K_STR, OFF(cf_admin_client_ca), 0, 0 },
 	{ "sync_keytab", K_STR, OFF(cf_sync_keytab), 0, 0 },
 	{ "sync_schedule", K_STR, OFF(cf_sync_schedule), 0, 0 },
 	{ "sync_account_name", K_STR, OFF(cf_sync_account_name), 0, 0 },
@@ -129,6 +130,7 @@ config_free(struct config *cf)
 	free(cf->cf_krb_realm_map);
 	free(cf->cf_krb_rcache);
 	free(cf->cf_serversync_client_ca);
+	free(cf->cf_admin_client_ca);
 	free(cf->cf_sync_keytab);
 	free(cf->cf_sync_schedule);
 	free(cf->cf_sync_account_name);
@@ -286,6 +288,25 @@ abs_in_datadir(const char *datadir, const char *p)
 	if (sbuf_addf(&sb, "%s/%s", datadir, p) < 0)
 		return NULL;
 	return sbuf_detach(&sb, NULL);
+}
+
+/* A CA file setting: empty is unset (NULL), relative is in the data
+ * directory REAL. -1 when out of memory. */
+static int
+ca_path(const char *real, char **field)
+{
+	char *p;
+
+	if (*field != NULL && (*field)[0] == '\0') {
+		free(*field);
+		*field = NULL;
+	}
+	if (*field == NULL)
+		return 0;
+	p = abs_in_datadir(real, *field);
+	free(*field);
+	*field = p;
+	return p == NULL ? -1 : 0;
 }
 
 static int
@@ -587,19 +608,10 @@ config_load(const char *datadir, const struct config_overrides *ov,
 		goto fail;
 	}
 	/* An empty value is the default: no client certificates. */
-	if (cf->cf_serversync_client_ca != NULL &&
-	    cf->cf_serversync_client_ca[0] == '\0') {
-		free(cf->cf_serversync_client_ca);
-		cf->cf_serversync_client_ca = NULL;
-	}
-	if (cf->cf_serversync_client_ca != NULL) {
-		p = abs_in_datadir(real, cf->cf_serversync_client_ca);
-		free(cf->cf_serversync_client_ca);
-		cf->cf_serversync_client_ca = p;
-		if (p == NULL) {
-			rc = wsd_fail(err, WSD_ENOMEM, "out of memory");
-			goto fail;
-		}
+	if (ca_path(real, &cf->cf_serversync_client_ca) < 0 ||
+	    ca_path(real, &cf->cf_admin_client_ca) < 0) {
+		rc = wsd_fail(err, WSD_ENOMEM, "out of memory");
+		goto fail;
 	}
 	if (cf->cf_sync_keytab != NULL && cf->cf_sync_keytab[0] == '\0') {
 		free(cf->cf_sync_keytab);

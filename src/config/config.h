@@ -48,6 +48,9 @@ struct config {
 	 * servers on ServerSyncWebService (absolute; NULL: no certificate is
 	 * requested). docs/CHAINING.md. */
 	char *cf_serversync_client_ca;
+	/* CAs of administrators' client certificates on ApiRemoting30;
+	 * NULL: serversync_client_ca's (absolute path). */
+	char *cf_admin_client_ca;
 	/* Downstream synchronization (docs/CHAINING.md): the client keytab
 	 * its Negotiate uses (absolute, NULL: the environment's cache) and
 	 * the times of day (minutes after local midnight) of scheduled

@@ -92,7 +92,15 @@ cert_identity(const struct handler_ctx *hx, char *ident)
 	struct wsd_err err;
 	X509 *leaf;
 
-	switch (tls_peer_verified(hx->hx_ssl, rt->rt_ssl, &leaf, &why)) {
+	/* Administrators' certificates from their own CAs when those are
+	 * configured: then a downstream server's certificate administers
+	 * nothing, and an administrator's does not sync. */
+	enum tls_peer tp =
+	    hx->hx_route->rt_vroot == VROOT_APIREMOTING && rt->rt_admin_ca ?
+	    tls_peer_verified_store(hx->hx_ssl, rt->rt_admin_ca, &leaf, &why) :
+	    tls_peer_verified(hx->hx_ssl, rt->rt_ssl, &leaf, &why);
+
+	switch (tp) {
 	case TLS_PEER_NONE:
 		return 0;
 	case TLS_PEER_REFUSED:

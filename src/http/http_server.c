@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "http/http_resp.h"
 #include "http/http_server_int.h"
+#include "net/tls.h"
 #include "store/store.h"
 
 /* Connections one wake-up may accept: fairness between workers. */
@@ -66,6 +67,7 @@ srv_runtime_unref(struct srv_runtime *rt)
 	if (rt == NULL || atomic_fetch_sub(&rt->rt_refs, 1) != 1)
 		return;
 	SSL_CTX_free(rt->rt_ssl);
+	tls_ca_free(rt->rt_admin_ca);
 	cookie_keys_release(&rt->rt_cookies);
 	authz_free(rt->rt_authz);
 	negotiate_server_free(rt->rt_negotiate);

@@ -26,11 +26,14 @@
 #include "net/listen.h"
 
 struct authz_list;
+struct tls_ca;
 
 struct srv_runtime {
 	atomic_int rt_refs;
 	struct config *rt_cf; /* owned */
 	SSL_CTX *rt_ssl;      /* owned reference; NULL without TLS */
+	/* admin_client_ca: ApiRemoting30's CAs (owned); NULL: rt_ssl's. */
+	struct tls_ca *rt_admin_ca;
 	bool rt_tls;          /* SSL configured: the five roots need it */
 	int rt_content_fd;    /* DATADIR/content, O_DIRECTORY; -1 if none */
 	int rt_selfupdate_fd; /* DATADIR/selfupdate; -1 if none */

@@ -1,5 +1,8 @@
 #include "net/tls.h"
 
+#include <stdbool.h>
+#include <stdlib.h>
+
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
@@ -154,6 +157,20 @@ client_cert_cb(int ok, X509_STORE_CTX *xs)
 	return 1;
 }
 
+/* Client certificate verification for the handshake and per root. */
+static int
+client_param(X509_VERIFY_PARAM *param)
+{
+	if (X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_CLIENT) !=
+		1 ||
+	    X509_VERIFY_PARAM_set_trust(param, X509_TRUST_SSL_CLIENT) != 1 ||
+	    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN) !=
+		1)
+		return -1;
+	X509_VERIFY_PARAM_set_depth(param, WSD_TLS_CLIENT_DEPTH);
+	return 0;
+}
+
 int
 tls_server_client_ca(SSL_CTX *ctx, const char *ca_path, struct wsd_err *err)
 {
@@ -176,41 +193,54 @@ tls_server_client_ca(SSL_CTX *ctx, const char *ca_path, struct wsd_err *err)
 		    "no certificate in the client certificate CA file");
 	}
 	SSL_CTX_set_client_CA_list(ctx, names); /* takes NAMES */
-	if (X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_CLIENT) !=
-		1 ||
-	    X509_VERIFY_PARAM_set_trust(param, X509_TRUST_SSL_CLIENT) != 1 ||
-	    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN) !=
-		1) {
+	if (client_param(param) < 0) {
 		log_ssl("client certificate verification parameters");
 		return wsd_fail(err, WSD_ETLS,
 		    "cannot set client certificate verification");
 	}
-	X509_VERIFY_PARAM_set_depth(param, WSD_TLS_CLIENT_DEPTH);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, client_cert_cb);
 	return 0;
 }
 
 /* Verifies LEAF (with the peer's chain as untrusted help) against the
- * CAs of CTX, as the handshake would have. */
+ * CAs of STORE under PARAM, as the handshake would have. */
 static int
-reverify(const SSL *ssl, SSL_CTX *ctx, X509 *leaf)
+reverify(const SSL *ssl, X509_STORE *store, const X509_VERIFY_PARAM *param,
+    X509 *leaf)
 {
 	X509_STORE_CTX *xs;
 	int rc = X509_V_ERR_UNSPECIFIED;
 
 	if ((xs = X509_STORE_CTX_new()) == NULL)
 		return rc;
-	if (X509_STORE_CTX_init(xs, SSL_CTX_get_cert_store(ctx), leaf,
+	if (X509_STORE_CTX_init(xs, store, leaf,
 		SSL_get_peer_cert_chain(ssl)) == 1 &&
 	    X509_STORE_CTX_set_default(xs, "ssl_client") == 1 &&
-	    X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(xs),
-		SSL_CTX_get0_param(ctx)) == 1) {
+	    X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(xs), param) ==
+		1) {
 		rc = X509_verify_cert(xs) == 1 ? X509_V_OK :
 						   X509_STORE_CTX_get_error(xs);
 	}
 	X509_STORE_CTX_free(xs);
 	ERR_clear_error();
 	return rc;
+}
+
+/* The verdict on LEAF, VR, with its expiry checked again. */
+static enum tls_peer
+verdict(X509 *leaf, long vr, const char **why)
+{
+	if (vr != X509_V_OK) {
+		*why = X509_verify_cert_error_string(vr);
+		return TLS_PEER_REFUSED;
+	}
+	/* A session (resumed, or a long keep-alive) may outlive notAfter. */
+	if (X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0) {
+		*why = X509_verify_cert_error_string(
+		    X509_V_ERR_CERT_HAS_EXPIRED);
+		return TLS_PEER_REFUSED;
+	}
+	return TLS_PEER_VERIFIED;
 }
 
 enum tls_peer
@@ -229,16 +259,108 @@ tls_peer_verified(const SSL *ssl, SSL_CTX *ctx, X509 **leaf, const char **why)
 	    (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) != 0)
 		vr = SSL_get_verify_result(ssl);
 	else
-		vr = reverify(ssl, ctx, *leaf);
-	if (vr != X509_V_OK) {
-		*why = X509_verify_cert_error_string(vr);
-		return TLS_PEER_REFUSED;
+		vr = reverify(ssl, SSL_CTX_get_cert_store(ctx),
+		    SSL_CTX_get0_param(ctx), *leaf);
+	return verdict(*leaf, vr, why);
+}
+
+enum tls_peer
+tls_peer_verified_store(const SSL *ssl, const struct tls_ca *ca, X509 **leaf,
+    const char **why)
+{
+	*leaf = NULL;
+	*why = NULL;
+	if (ssl == NULL || ca == NULL ||
+	    (*leaf = SSL_get0_peer_certificate(ssl)) == NULL)
+		return TLS_PEER_NONE;
+	return verdict(*leaf, reverify(ssl, ca->ca_store, ca->ca_param, *leaf),
+	    why);
+}
+
+/* CTX's CertificateRequest names NAMES too (a copy), once each. */
+static int
+add_ca_names(SSL_CTX *ctx, const STACK_OF(X509_NAME) *names)
+{
+	const STACK_OF(X509_NAME) *have = SSL_CTX_get_client_CA_list(ctx);
+	STACK_OF(X509_NAME) *all = sk_X509_NAME_new_null();
+	int n = have ? sk_X509_NAME_num(have) : 0;
+
+	if (all == NULL)
+		return -1;
+	for (int i = 0; i < n + sk_X509_NAME_num(names); i++) {
+		const X509_NAME *x = i < n ? sk_X509_NAME_value(have, i) :
+					     sk_X509_NAME_value(names, i - n);
+		X509_NAME *d;
+		bool dup = false;
+
+		for (int j = 0; j < sk_X509_NAME_num(all) && !dup; j++)
+			dup = X509_NAME_cmp(sk_X509_NAME_value(all, j), x) == 0;
+		if (dup)
+			continue;
+		if ((d = X509_NAME_dup(x)) == NULL ||
+		    sk_X509_NAME_push(all, d) <= 0) {
+			X509_NAME_free(d);
+			sk_X509_NAME_pop_free(all, X509_NAME_free);
+			return -1;
+		}
 	}
-	/* A session (resumed, or a long keep-alive) may outlive notAfter. */
-	if (X509_cmp_current_time(X509_get0_notAfter(*leaf)) <= 0) {
-		*why = X509_verify_cert_error_string(
-		    X509_V_ERR_CERT_HAS_EXPIRED);
-		return TLS_PEER_REFUSED;
+	SSL_CTX_set_client_CA_list(ctx, all); /* takes ALL */
+	return 0;
+}
+
+int
+tls_server_admin_ca(SSL_CTX *ctx, const char *ca_path, struct tls_ca **out,
+    struct wsd_err *err)
+{
+	STACK_OF(X509_NAME) *names;
+	struct tls_ca *ca;
+
+	*out = NULL;
+	ERR_clear_error();
+	if ((ca = calloc(1, sizeof(*ca))) == NULL)
+		return wsd_fail(err, WSD_ENOMEM, "out of memory");
+	if ((ca->ca_store = X509_STORE_new()) == NULL ||
+	    (ca->ca_param = X509_VERIFY_PARAM_new()) == NULL ||
+	    client_param(ca->ca_param) < 0) {
+		tls_ca_free(ca);
+		log_ssl("admin_client_ca");
+		return wsd_fail(err, WSD_ENOMEM, "out of memory");
 	}
-	return TLS_PEER_VERIFIED;
+	if (X509_STORE_load_file(ca->ca_store, ca_path) != 1) {
+		tls_ca_free(ca);
+		log_ssl("admin_client_ca %s", ca_path);
+		return wsd_fail(err, WSD_ETLS,
+		    "cannot load the administrators' client certificate CA "
+		    "file");
+	}
+	if ((names = SSL_load_client_CA_file(ca_path)) == NULL ||
+	    sk_X509_NAME_num(names) == 0) {
+		sk_X509_NAME_pop_free(names, X509_NAME_free);
+		tls_ca_free(ca);
+		log_ssl("admin_client_ca %s: no CA certificate", ca_path);
+		return wsd_fail(err, WSD_ETLS,
+		    "no certificate in the administrators' client certificate "
+		    "CA file");
+	}
+	/* The handshake asks for a certificate from these CAs too; whether
+	 * one verifies is decided per root, against its own CAs. */
+	if (add_ca_names(ctx, names) < 0) {
+		sk_X509_NAME_pop_free(names, X509_NAME_free);
+		tls_ca_free(ca);
+		return wsd_fail(err, WSD_ENOMEM, "out of memory");
+	}
+	sk_X509_NAME_pop_free(names, X509_NAME_free);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, client_cert_cb);
+	*out = ca;
+	return 0;
+}
+
+void
+tls_ca_free(struct tls_ca *ca)
+{
+	if (ca == NULL)
+		return;
+	X509_STORE_free(ca->ca_store);
+	X509_VERIFY_PARAM_free(ca->ca_param);
+	free(ca);
 }

@@ -33,6 +33,22 @@ int tls_server_ctx_new(const char *cert_path, const char *key_path,
 int tls_server_client_ca(SSL_CTX *ctx, const char *ca_path,
     struct wsd_err *err) WSD_MUST_CHECK;
 
+/* A set of trusted CAs for client certificates outside the handshake's
+ * own (admin_client_ca), with the same verification parameters. */
+struct tls_ca {
+	X509_STORE *ca_store;
+	X509_VERIFY_PARAM *ca_param;
+};
+
+/*
+ * Loads CA_PATH into *OUT for tls_peer_verified_store and adds its names
+ * to those CTX's CertificateRequest lists (asking for a certificate
+ * when nothing else did). 0, or an error naming the file's problem.
+ */
+int tls_server_admin_ca(SSL_CTX *ctx, const char *ca_path,
+    struct tls_ca **out, struct wsd_err *err) WSD_MUST_CHECK;
+void tls_ca_free(struct tls_ca *ca);
+
 /* What tls_peer_verified found on a connection. */
 enum tls_peer {
 	TLS_PEER_NONE,     /* no certificate sent, or none was requested */
@@ -51,6 +67,10 @@ enum tls_peer {
  */
 enum tls_peer tls_peer_verified(const SSL *ssl, SSL_CTX *ctx, X509 **leaf,
     const char **why);
+
+/* The same judged against CA (always again: the handshake used CTX's). */
+enum tls_peer tls_peer_verified_store(const SSL *ssl, const struct tls_ca *ca,
+    X509 **leaf, const char **why);
 
 /*
  * wsusd's protocol, cipher and group policy on a context made elsewhere

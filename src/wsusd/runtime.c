@@ -191,6 +191,16 @@ runtime_build(struct config *cf, const struct srv_runtime *old,
 			log_info("ServerSyncWebService: client certificates "
 				 "from the CAs in %s identify servers",
 			    cf->cf_serversync_client_ca);
+		/* After the line above: it replaces the list of CA names the
+		 * handshake sends, this one adds to it. */
+		if (cf->cf_admin_client_ca != NULL &&
+		    (rc = tls_server_admin_ca(rt->rt_ssl,
+			 cf->cf_admin_client_ca, &rt->rt_admin_ca, err)) < 0)
+			goto fail;
+		if (cf->cf_admin_client_ca != NULL)
+			log_info("ApiRemoting30: client certificates from the "
+				 "CAs in %s identify administrators",
+			    cf->cf_admin_client_ca);
 	} else if (!cf->cf_allow_insecure_http) {
 		log_warnx("no TLS certificate installed (%s): run 'wsusutil "
 			  "--data %s configuressl NAME', or set "
@@ -203,6 +213,9 @@ runtime_build(struct config *cf, const struct srv_runtime *old,
 	if (!rt->rt_tls && cf->cf_serversync_client_ca != NULL)
 		log_warnx("serversync_client_ca is set but TLS is not "
 			  "configured: no client certificate is asked for");
+	if (!rt->rt_tls && cf->cf_admin_client_ca != NULL)
+		log_warnx("admin_client_ca is set but TLS is not configured: "
+			  "no client certificate is asked for");
 
 	/* Created at first start (0600); refused if others may read it. */
 	if ((rc = cookie_keys_load(&rt->rt_cookies, cf->cf_datadir, err)) < 0)

@@ -287,6 +287,13 @@ check_serversync(const struct config *cf)
 		warning("ServerSyncWebService: no Kerberos keytab and no "
 			"serversync_client_ca: no downstream server can "
 			"authenticate");
+	/* Shared CAs: only DIR/admins and the authorization list tell an
+	 * administrator's certificate from a downstream server's. */
+	if (cf->cf_serversync_client_ca != NULL &&
+	    cf->cf_admin_client_ca == NULL)
+		warning("ApiRemoting30: administrators' client certificates "
+			"come from serversync_client_ca, the downstream "
+			"servers' CAs (set admin_client_ca to keep them apart)");
 }
 
 /*

@@ -33,6 +33,8 @@ issues a look-alike. Cases:
     rule -> 403 and audit "denied"; cert:CORP\\ops1 approves through
     `wsusutil --server` and the audit line names cert:CORP\\ops1; a
     body that is no request -> 400; a GET -> not served.
+AdminSeparateCA: with admin_client_ca set, ApiRemoting30 trusts it alone
+and ServerSyncWebService serversync_client_ca alone.
 """
 
 import os
@@ -82,6 +84,16 @@ def approvals(datadir, uid):
             (uid,)).fetchone()[0]
     finally:
         db.close()
+
+
+def remote_wsusutil(d, cert, *args):
+    """wsusutil --server against D's HTTPS port with client cert CERT."""
+    p = subprocess.run([harness.WSUSUTIL, '--server',
+                        'https://localhost:%d' % d.https_port,
+                        '--cert', cert[0], '--key', cert[1], '--ca',
+                        d.ca, *args],
+                       capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
 
 
 def groups(datadir):
@@ -330,12 +342,7 @@ class AdminAuth(unittest.TestCase):
                                body, tls=ctx if tls else None)
 
     def remote(self, cert, *args):
-        p = subprocess.run([harness.WSUSUTIL, '--server',
-                            'https://localhost:%d' % self.d.https_port,
-                            '--cert', cert[0], '--key', cert[1], '--ca',
-                            self.d.ca, *args],
-                           capture_output=True, text=True, timeout=60)
-        return p.returncode, p.stdout, p.stderr
+        return remote_wsusutil(self.d, cert, *args)
 
     def test_remote_needs_certificate(self):
         r = self.post()
@@ -380,6 +387,82 @@ class AdminAuth(unittest.TestCase):
         rc, out, err = self.remote(self.fake1, 'groups', 'list')
         self.assertNotEqual(rc, 0)
         self.assertIn('401', err)
+
+
+class AdminSeparateCA(unittest.TestCase):
+    """admin_client_ca apart from serversync_client_ca (SECURITY.md S6):
+    each root trusts its own CAs only. The admin CA and the sync CA both
+    issue a certificate for CORP\\ops1 (an approver in DIR/admins) and
+    one for CORP\\DS1$; the authorization list is absent (admits every
+    authenticated server)."""
+
+    @classmethod
+    def setUpClass(cls):
+        from test_serversync_cert import GAC_BODY, GAC_HEADERS, SS
+        cls.gac = (SS, GAC_HEADERS, GAC_BODY)
+        cls.d = harness.Wsusd(tls=True, conf={
+            'kerberos_realm_map': 'CORP.EXAMPLE = CORP',
+            'serversync_client_ca': 'tls/sync-ca.pem',
+            'admin_client_ca': 'tls/admin-ca.pem'})
+        try:
+            base = cls.d.base
+            cls.admin_ca = CA(base, 'admin', 'Administrators CA')
+            cls.sync_ca = CA(base, 'sync', 'Downstream Servers CA')
+            for ca, name in ((cls.admin_ca, 'admin-ca.pem'),
+                             (cls.sync_ca, 'sync-ca.pem')):
+                with open(ca.cert) as f, \
+                        open(cls.d.path('tls', name), 'w') as g:
+                    g.write(f.read())
+            upn = 'otherName:%s;UTF8:%s@corp.example'
+            cls.admin_ops1 = cls.admin_ca.issue('/CN=ops1',
+                                                upn % (UPN_OID, 'ops1'))
+            cls.sync_ops1 = cls.sync_ca.issue('/CN=ops1',
+                                              upn % (UPN_OID, 'ops1'))
+            cls.admin_ds1 = cls.admin_ca.issue('/CN=DS1$',
+                                               upn % (UPN_OID, 'DS1$'))
+            cls.sync_ds1 = cls.sync_ca.issue('/CN=DS1$',
+                                             upn % (UPN_OID, 'DS1$'))
+            with open(cls.d.path('admins'), 'w') as f:
+                f.write('approver cert:CORP\\ops1\n')
+            harness.run_wsusutil(cls.d.dir, 'groups', 'list')
+            cls.d.start()
+        except BaseException:
+            cls.d.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        harness.stop_checked(cls.d)
+
+    def tearDown(self):
+        harness.check_alive(self, self.d)
+
+    def remote(self, cert, *args):
+        return remote_wsusutil(self.d, cert, *args)
+
+    def sync(self, cert):
+        ctx = self.d.ctx()
+        ctx.load_cert_chain(*cert)
+        path, headers, body = self.gac
+        return harness.request(self.d.https_port, 'POST', path, headers,
+                               body, tls=ctx)
+
+    def test_admin_ca_administers(self):
+        rc, out, err = self.remote(self.admin_ops1, 'groups', 'list')
+        self.assertEqual(rc, 0, err)
+        self.assertIn('All Computers', out)
+
+    def test_sync_ca_does_not_administer(self):
+        """The same identity, from the downstream servers' CA: 401."""
+        rc, out, err = self.remote(self.sync_ops1, 'groups', 'list')
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn('401', err)
+
+    def test_admin_ca_does_not_sync(self):
+        r = self.sync(self.sync_ds1)
+        self.assertEqual(r.status, 200, r)
+        r = self.sync(self.admin_ds1)
+        self.assertEqual(r.status, 401, r)
 
 
 def harness_wait_for(cond, timeout=20.0):

@@ -65,6 +65,24 @@ class CheckHealth(unittest.TestCase):
         self.assertNotEqual(rc, 0)
         self.assertIn('PROBLEM ServerSyncWebService/web.config: line', out)
 
+    def test_shared_client_ca(self):
+        """SECURITY.md S6: administrators' certificates from the downstream
+        servers' CAs are worth a warning; admin_client_ca ends it."""
+        warn = "ApiRemoting30: administrators' client certificates"
+        d = self.make(conf={'serversync_client_ca': 'tls/ca.pem'})
+        d.start()
+        self.addCleanup(d.stop)
+        rc, out, err = checkhealth(d)
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn('warning ' + warn, out)
+        d2 = self.make(conf={'serversync_client_ca': 'tls/ca.pem',
+                             'admin_client_ca': 'tls/ca.pem'})
+        d2.start()
+        self.addCleanup(d2.stop)
+        rc, out, err = checkhealth(d2)
+        self.assertEqual(rc, 0, out + err)
+        self.assertNotIn(warn, out)
+
     def test_single_computer_approvals_and_local_updates(self):
         """SECURITY.md S6 (SharpWSUS): an update approved for a group
         holding one computer, and updates published here, are listed as

@@ -118,6 +118,21 @@ test_serversync_client_ca(void **state)
 	assert_int_equal(config_load(dir, NULL, &cf, &e), 0);
 	assert_string_equal(cf->cf_serversync_client_ca,
 	    "/etc/wsusd/ds-ca.pem");
+	assert_null(cf->cf_admin_client_ca);
+	config_free(cf);
+	/* admin_client_ca: the same rules, its own value. */
+	write_conf("admin_client_ca =\nserversync_client_ca = a.pem\n");
+	assert_int_equal(config_load(dir, NULL, &cf, &e), 0);
+	assert_null(cf->cf_admin_client_ca);
+	config_free(cf);
+	write_conf("admin_client_ca = tls/admin-ca.pem\n");
+	assert_int_equal(config_load(dir, NULL, &cf, &e), 0);
+	p = cf->cf_admin_client_ca;
+	assert_non_null(p);
+	assert_true(p[0] == '/');
+	assert_string_equal(p + strlen(p) - strlen("/tls/admin-ca.pem"),
+	    "/tls/admin-ca.pem");
+	assert_null(cf->cf_serversync_client_ca);
 	config_free(cf);
 }
 
