@@ -39,7 +39,15 @@ static const char *const kind_prefix[] = {
 	[PRINCIPAL_USER] = "user",
 	[PRINCIPAL_GROUP] = "group",
 	[PRINCIPAL_CERT] = "cert",
+	[PRINCIPAL_KERBEROS] = "kerberos",
 };
+
+/* Remote identities: DOMAIN\name, compared case-insensitively. */
+static bool
+remote_kind(int kind)
+{
+	return kind == PRINCIPAL_CERT || kind == PRINCIPAL_KERBEROS;
+}
 
 const char *
 admin_role_name(enum admin_role r)
@@ -89,7 +97,7 @@ principal_sv(struct sv s, struct admin_rule *rule)
 	const char *bs;
 	int kind = -1;
 
-	for (int k = PRINCIPAL_USER; k <= PRINCIPAL_CERT; k++) {
+	for (int k = PRINCIPAL_USER; k <= PRINCIPAL_KERBEROS; k++) {
 		size_t pl = strlen(kind_prefix[k]);
 
 		if (s.n > pl && s.p[pl] == ':' &&
@@ -101,7 +109,7 @@ principal_sv(struct sv s, struct admin_rule *rule)
 		}
 	}
 	if (kind < 0)
-		return "a name starts with user:, group: or cert:";
+		return "a name starts with user:, group:, cert: or kerberos:";
 	if (name.n == 0)
 		return "empty name";
 	if (name.n > ADMIN_ROLES_MAX_NAME)
@@ -114,13 +122,14 @@ principal_sv(struct sv s, struct admin_rule *rule)
 		if (is_ctl((unsigned char)name.p[i]))
 			return "control character in a name";
 	}
-	if (kind == PRINCIPAL_CERT) {
-		/* The identity certid.h makes: one '\', both sides set. */
+	if (remote_kind(kind)) {
+		/* The identity certid.h and negotiate_map_principal make:
+		 * one '\', both sides set. */
 		bs = memchr(name.p, '\\', name.n);
 		if (bs == NULL || bs == name.p || bs == name.p + name.n - 1 ||
 		    memchr(bs + 1, '\\', name.n - (size_t)(bs + 1 - name.p)) !=
 			NULL)
-			return "a cert: name is DOMAIN\\name";
+			return "a cert: or kerberos: name is DOMAIN\\name";
 	}
 	rule->ar_kind = (enum admin_principal_kind)kind;
 	memcpy(rule->ar_name, name.p, name.n);
@@ -340,8 +349,9 @@ admin_role_for_local(const struct admin_roles *r, const char *user,
 	return best;
 }
 
-enum admin_role
-admin_role_for_cert(const struct admin_roles *r, const char *identity)
+static enum admin_role
+role_for(const struct admin_roles *r, enum admin_principal_kind kind,
+    const char *identity)
 {
 	enum admin_role best = ROLE_NONE;
 
@@ -352,11 +362,30 @@ admin_role_for_cert(const struct admin_roles *r, const char *identity)
 
 		/* Case-insensitive as Windows names are; "D\X$" (the
 		 * machine) is not "D\X" (a user): '$' compares exactly. */
-		if (x->ar_kind == PRINCIPAL_CERT && x->ar_role > best &&
+		if (x->ar_kind == kind && x->ar_role > best &&
 		    eq_ci(x->ar_name, identity))
 			best = x->ar_role;
 	}
 	return best;
+}
+
+enum admin_role
+admin_role_for_cert(const struct admin_roles *r, const char *identity)
+{
+	return role_for(r, PRINCIPAL_CERT, identity);
+}
+
+enum admin_role
+admin_role_for_remote(const struct admin_roles *r, const char *principal)
+{
+	struct admin_rule p;
+
+	/* A principal the parser takes, of a kind a remote caller has:
+	 * never user: or group:, which only the admin socket proves. */
+	if (principal == NULL || principal_sv(sv_from_cstr(principal), &p) ||
+	    !remote_kind(p.ar_kind))
+		return ROLE_NONE;
+	return role_for(r, p.ar_kind, p.ar_name);
 }
 
 /* ------------------------------------------------------------------ */
@@ -505,7 +534,7 @@ same_principal(const struct admin_rule *a, enum admin_principal_kind kind,
 {
 	if (a->ar_kind != kind)
 		return false;
-	if (kind == PRINCIPAL_CERT)
+	if (remote_kind(kind))
 		return eq_ci(a->ar_name, name);
 	return strcmp(a->ar_name, name) == 0;
 }
@@ -616,7 +645,7 @@ admin_roles_edit_set(const char *text, size_t len,
 	if (rule->ar_role < ROLE_REPORTER || rule->ar_role > ROLE_ADMINISTRATOR)
 		return wsd_fail(err, WSD_EINVAL,
 		    "unknown role (reporter, approver or administrator)");
-	if ((unsigned)rule->ar_kind > PRINCIPAL_CERT ||
+	if ((unsigned)rule->ar_kind > PRINCIPAL_KERBEROS ||
 	    memchr(rule->ar_name, '\0', sizeof(rule->ar_name)) == NULL)
 		return wsd_fail(err, WSD_EINVAL, "malformed rule");
 	/* The name must be one the parser takes back. */
@@ -638,7 +667,7 @@ admin_roles_edit_remove(const char *text, size_t len,
     struct wsd_err *err)
 {
 	*out = NULL;
-	if ((unsigned)kind > PRINCIPAL_CERT || name == NULL)
+	if ((unsigned)kind > PRINCIPAL_KERBEROS || name == NULL)
 		return wsd_fail(err, WSD_EINVAL, "malformed rule");
 	return edit(text, len, kind, name, NULL, out, err);
 }

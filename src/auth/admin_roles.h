@@ -15,9 +15,10 @@
  * before it. NAME is a local account (user:NAME, matched against the
  * name of the caller's uid, case-sensitively as Unix names are), a local
  * group (group:NAME, matched against the caller's primary and
- * supplementary groups), or a TLS client certificate's identity
- * (cert:DOMAIN\name, as auth/certid.h maps it, compared
- * case-insensitively). A caller's role is the highest any matching rule
+ * supplementary groups), a TLS client certificate's identity
+ * (cert:DOMAIN\name, as auth/certid.h maps it) or a Kerberos ticket's
+ * (kerberos:DOMAIN\name, as negotiate_map_principal maps it), both
+ * compared case-insensitively. A caller's role is the highest any matching rule
  * gives; no rule is ROLE_NONE. No file is an empty list. Root and the
  * owner of the data directory are administrators whatever the file says
  * (they own the database); that is the caller's job, not this module's.
@@ -53,6 +54,7 @@ enum admin_principal_kind {
 	PRINCIPAL_USER,
 	PRINCIPAL_GROUP,
 	PRINCIPAL_CERT,
+	PRINCIPAL_KERBEROS,
 };
 
 struct admin_rule {
@@ -91,6 +93,10 @@ enum admin_role admin_role_for_local(const struct admin_roles *r,
 /* The role of a TLS client certificate identity ("CORP\ops1"). */
 enum admin_role admin_role_for_cert(const struct admin_roles *r,
     const char *identity);
+/* The role of a remote caller PRINCIPAL, "cert:CORP\ops1" or
+ * "kerberos:CORP\ops1"; ROLE_NONE for anything else. */
+enum admin_role admin_role_for_remote(const struct admin_roles *r,
+    const char *principal);
 
 /*
  * The role command ARGV[0..ARGC) of wsusutil needs (argv[0] is the

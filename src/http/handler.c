@@ -128,6 +128,43 @@ cert_identity(const struct handler_ctx *hx, char *ident)
 }
 
 /*
+ * The identity of the Kerberos ticket in TOK (an Authorization:
+ * Negotiate token) into IDENT (NEGOTIATE_MAX_IDENTITY bytes), with the
+ * mutual-authentication reply put in the answer's headers: 0, or -1
+ * when there is no keytab, the ticket is refused or its principal maps
+ * to no DOMAIN\name (logged with the root's name).
+ */
+static int
+negotiate_identity(const struct handler_ctx *hx, struct sv tok, char *ident)
+{
+	const char *root = vroot_name(hx->hx_route->rt_vroot);
+	const struct srv_runtime *rt = hx->hx_rt;
+	struct negotiate_result nr;
+	struct wsd_err err;
+
+	if (rt->rt_negotiate == NULL) {
+		log_warnx("%s: %s: Negotiate refused: no Kerberos keytab",
+		    hx->hx_peer, root);
+		return -1;
+	}
+	if (negotiate_accept(rt->rt_negotiate, tok.p, tok.n, &nr, &err) < 0) {
+		log_warnx("%s: %s: Negotiate refused: %s", hx->hx_peer, root,
+		    err.what);
+		return -1;
+	}
+	if (negotiate_map_principal(nr.nr_principal, &rt->rt_realm_map, ident,
+		&err) < 0) {
+		log_warnx("%s: %s: %s: no identity: %s", hx->hx_peer, root,
+		    nr.nr_principal, err.what);
+		return -1;
+	}
+	if (nr.nr_reply[0] != '\0' && hx->hx_auth_hdr != NULL)
+		snprintf(hx->hx_auth_hdr, HANDLER_AUTH_MAX,
+		    "WWW-Authenticate: Negotiate %s\r\n", nr.nr_reply);
+	return 0;
+}
+
+/*
  * The Secure WSUS guide's gate on ServerSyncWebService (issue #7;
  * docs/CHAINING.md): anonymous access off unless configured, a Kerberos
  * identity through Negotiate mapped to DOMAIN\name, or else one from a
@@ -147,15 +184,12 @@ serversync_gate(const struct handler_ctx *hx)
 	char ident[NEGOTIATE_MAX_IDENTITY];
 	const char *who = NULL;
 	enum authz_decision d;
-	struct wsd_err err;
 	struct sbuf line;
 	bool absent;
 	struct sv tok = negotiate_token(hx->hx_req, &absent);
 	size_t rule;
 
 	if (tok.n > 0) {
-		struct negotiate_result nr;
-
 		/* A ticket and the metadata it unlocks travel in TLS only
 		 * (SECURITY.md S5); with TLS configured the plain port is
 		 * refused earlier (403.4), this is allow_insecure_http. */
@@ -165,30 +199,9 @@ serversync_gate(const struct handler_ctx *hx)
 			    hx->hx_peer);
 			return HANDLER_NEEDS_TLS_AUTH;
 		}
-		if (rt->rt_negotiate == NULL) {
-			log_warnx("%s: ServerSyncWebService: Negotiate "
-				  "refused: no Kerberos keytab",
-			    hx->hx_peer);
+		if (negotiate_identity(hx, tok, ident) < 0)
 			return HANDLER_AUTH_REQUIRED;
-		}
-		if (negotiate_accept(rt->rt_negotiate, tok.p, tok.n, &nr,
-			&err) < 0) {
-			log_warnx("%s: ServerSyncWebService: Negotiate "
-				  "refused: %s",
-			    hx->hx_peer, err.what);
-			return HANDLER_AUTH_REQUIRED;
-		}
-		if (negotiate_map_principal(nr.nr_principal, &rt->rt_realm_map,
-			ident, &err) < 0) {
-			log_warnx("%s: ServerSyncWebService: %s: no identity: "
-				  "%s",
-			    hx->hx_peer, nr.nr_principal, err.what);
-			return HANDLER_AUTH_REQUIRED;
-		}
 		who = ident;
-		if (nr.nr_reply[0] != '\0' && hx->hx_auth_hdr != NULL)
-			snprintf(hx->hx_auth_hdr, HANDLER_AUTH_MAX,
-			    "WWW-Authenticate: Negotiate %s\r\n", nr.nr_reply);
 	} else if (hx->hx_tls && cert_identity(hx, ident) == 1) {
 		who = ident;
 	} else if (!rt->rt_cf->cf_serversync_anonymous && !hx->hx_tls) {
@@ -245,18 +258,34 @@ handler_admit(const struct handler_ctx *hx, uint64_t *body_limit)
 	 * certificate only; the role is checked once the command is read. */
 	if (v == VROOT_APIREMOTING) {
 		char ident[NEGOTIATE_MAX_IDENTITY];
+		bool absent;
+		struct sv tok = negotiate_token(hx->hx_req, &absent);
+		const char *kind = "cert";
 
 		if (!hx->hx_tls)
 			return 403;
-		if (cert_identity(hx, ident) != 1) {
-			log_warnx("%s: ApiRemoting30: refused: no verified "
-				  "client certificate",
+		if (hx->hx_identity == NULL)
+			return 500;
+		/* As for servers: a Negotiate token decides alone, and any
+		 * other scheme is refused rather than ignored. */
+		if (tok.n > 0) {
+			if (negotiate_identity(hx, tok, ident) < 0)
+				return HANDLER_ADMIN_AUTH_REQUIRED;
+			kind = "kerberos";
+		} else if (!absent) {
+			log_warnx("%s: ApiRemoting30: Authorization other "
+				  "than Negotiate refused",
+			    hx->hx_peer);
+			return HANDLER_ADMIN_AUTH_REQUIRED;
+		} else if (cert_identity(hx, ident) != 1) {
+			log_warnx("%s: ApiRemoting30: refused: no Kerberos "
+				  "ticket and no verified client certificate",
 			    hx->hx_peer);
 			return HANDLER_ADMIN_AUTH_REQUIRED;
 		}
-		if (hx->hx_identity == NULL)
-			return 500;
-		snprintf(hx->hx_identity, HANDLER_IDENTITY_MAX, "%s", ident);
+		/* The principal as DIR/admins names it. */
+		snprintf(hx->hx_identity, HANDLER_IDENTITY_MAX, "%s:%s", kind,
+		    ident);
 	}
 	if (v == VROOT_SERVERSYNC ||
 	    (v == VROOT_REPORTING && handler_rollup_action(hx->hx_req))) {
@@ -308,13 +337,18 @@ handler_refusal(const struct handler_ctx *hx, int status,
 		    "required\n");
 	case HANDLER_ADMIN_AUTH_REQUIRED:
 		/* No standard scheme names a TLS client certificate; the
-		 * challenge says what is wanted (RFC 9110 requires one). */
+		 * challenge says what is wanted (RFC 9110 requires one).
+		 * Negotiate too when a keytab can accept tickets. */
 		return http_resp_simple(rs, 401, hx->hx_date,
-		    "WWW-Authenticate: ClientCertificate realm=\"wsusd "
-		    "administration\"\r\n",
+		    hx->hx_rt->rt_negotiate ?
+			"WWW-Authenticate: Negotiate\r\n"
+			"WWW-Authenticate: ClientCertificate realm=\"wsusd "
+			"administration\"\r\n" :
+			"WWW-Authenticate: ClientCertificate realm=\"wsusd "
+			"administration\"\r\n",
 		    "text/plain",
-		    "401 Unauthorized: an administrator's TLS client "
-		    "certificate is required\n");
+		    "401 Unauthorized: an administrator's Kerberos ticket "
+		    "(Negotiate) or TLS client certificate is required\n");
 	case HANDLER_NEEDS_TLS_AUTH:
 		return http_resp_simple(rs, 403, hx->hx_date, NULL,
 		    "text/plain",

@@ -39,7 +39,9 @@ struct handler_ctx {
 	char *hx_auth_hdr;
 	/* ServerSyncWebService: the caller's authenticated identity
 	 * (DOMAIN\name; HANDLER_IDENTITY_MAX bytes, "" anonymous), written
-	 * by handler_admit's gate and read by the operations. */
+	 * by handler_admit's gate and read by the operations. ApiRemoting30:
+	 * the administrator as DIR/admins names one ("cert:DOMAIN\name",
+	 * "kerberos:DOMAIN\name"). */
 	char *hx_identity;
 	/* Set by handler_admit when the ServerSync gate admitted the request
 	 * (ServerSyncWebService, and the roll-up operations of
@@ -48,7 +50,8 @@ struct handler_ctx {
 };
 
 #define HANDLER_AUTH_MAX 2200
-#define HANDLER_IDENTITY_MAX 96
+/* DOMAIN\name (NEGOTIATE_MAX_IDENTITY) and a "kerberos:" prefix. */
+#define HANDLER_IDENTITY_MAX 112
 
 /*
  * Whether a ReportingWebService request names (SOAPAction) one of the

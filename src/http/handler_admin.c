@@ -82,7 +82,8 @@ admin_http_handle(const struct handler_ctx *hx, struct http_resp *rs)
 		    "503 Service Unavailable: administrative commands "
 		    "running\n");
 	}
-	snprintf(principal, sizeof(principal), "cert:%s", hx->hx_identity);
+	/* "cert:DOMAIN\name" or "kerberos:DOMAIN\name", from the gate. */
+	snprintf(principal, sizeof(principal), "%s", hx->hx_identity);
 	caller.principal = principal;
 	caller.via = "remote";
 	caller.peer = hx->hx_peer;
@@ -92,7 +93,7 @@ admin_http_handle(const struct handler_ctx *hx, struct http_resp *rs)
 		    cf->cf_datadir, ADMIN_ROLES_FILE, line, err.what);
 		caller.role = ROLE_NONE;
 	} else {
-		caller.role = admin_role_for_cert(roles, hx->hx_identity);
+		caller.role = admin_role_for_remote(roles, hx->hx_identity);
 		admin_roles_free(roles);
 	}
 	site.datadir = cf->cf_datadir;

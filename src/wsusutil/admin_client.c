@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
+#include "auth/negotiate.h"
 #include "common/admin_proto.h"
 #include "common/sbuf.h"
 #include "common/wsd_limits.h"
@@ -112,6 +114,11 @@ struct remote_rx {
 	struct sbuf other; /* a body that is not frames (401, 404, ...) */
 	long status;
 	bool bad;
+	/* Negotiate: the exchange, and whether the server's reply proved
+	 * it holds HTTP/host's key (checked before any output is shown). */
+	struct negotiate_client *nc;
+	bool mutual_ok;
+	const char *mutual_why;
 };
 
 static size_t
@@ -124,6 +131,11 @@ on_data(char *p, size_t sz, size_t n, void *arg)
 		/* Kept for the message, up to its bound. */
 		(void)!sbuf_add(&rx->other, p, n);
 		return n;
+	}
+	if (rx->nc != NULL && !rx->mutual_ok) {
+		/* Nothing from a server that did not prove who it is. */
+		rx->bad = true;
+		return 0;
 	}
 	if (admin_frames_feed(&rx->f, p, n, print_frame, NULL, &err) < 0) {
 		rx->bad = true;
@@ -143,6 +155,26 @@ on_header(char *p, size_t sz, size_t n, void *arg)
 	if (n > 9 && strncmp(p, "HTTP/", 5) == 0 &&
 	    sscanf(p, "HTTP/%*s %ld", &st) == 1)
 		rx->status = st;
+	/* "WWW-Authenticate: Negotiate <token>" on the answer. */
+	if (rx->nc != NULL && n > 27 &&
+	    strncasecmp(p, "WWW-Authenticate:", 17) == 0) {
+		const char *v = p + 17, *end = p + n;
+		struct wsd_err err;
+
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		if (end - v > 10 && strncasecmp(v, "Negotiate ", 10) == 0) {
+			v += 10;
+			while (end > v && (end[-1] == '\r' || end[-1] == '\n' ||
+					      end[-1] == ' '))
+				end--;
+			if (negotiate_client_verify(rx->nc, v, (size_t)(end - v),
+				&err) == 0)
+				rx->mutual_ok = true;
+			else
+				rx->mutual_why = err.what;
+		}
+	}
 	return n;
 }
 
@@ -155,7 +187,7 @@ admin_client_remote(const struct admin_remote *r, int argc, char **argv)
 	struct wsd_err err;
 	struct sbuf req;
 	CURLcode c;
-	CURL *curl;
+	CURL *curl = NULL;
 	int st = 1;
 
 	if (curl_check_url(r->url, false,
@@ -164,9 +196,10 @@ admin_client_remote(const struct admin_remote *r, int argc, char **argv)
 		fprintf(stderr, "wsusutil: --server %s: %s\n", r->url, msg);
 		return 2;
 	}
-	if (r->cert == NULL) {
+	if ((r->cert == NULL) == !r->negotiate) {
 		fprintf(stderr, "wsusutil: --server needs --cert FILE (an "
-				"administrator's client certificate)\n");
+				"administrator's client certificate) or "
+				"--negotiate (a Kerberos ticket), not both\n");
 		return 2;
 	}
 	snprintf(url, sizeof(url), "%s%sApiRemoting30/WebService.asmx",
@@ -180,6 +213,26 @@ admin_client_remote(const struct admin_remote *r, int argc, char **argv)
 	memset(&rx, 0, sizeof(rx));
 	admin_frames_init(&rx.f);
 	sbuf_init(&rx.other, 4096);
+	if (r->negotiate) {
+		const struct negotiate_client_cfg cfg = { 0 };
+		const char *tok;
+		char *line;
+
+		/* HTTP/host: the name in the URL, as the server's keytab
+		 * must hold it. */
+		if (negotiate_client_token(host, &cfg, &rx.nc, &tok, &err) < 0) {
+			fprintf(stderr, "wsusutil: --negotiate: HTTP/%s: %s\n",
+			    host, err.what);
+			goto out;
+		}
+		if ((line = malloc(strlen(tok) + 32)) == NULL) {
+			fprintf(stderr, "wsusutil: out of memory\n");
+			goto out;
+		}
+		sprintf(line, "Authorization: Negotiate %s", tok);
+		h = curl_slist_append(h, line);
+		free(line);
+	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if ((curl = curl_easy_init()) == NULL) {
 		fprintf(stderr, "wsusutil: out of memory\n");
@@ -188,8 +241,9 @@ admin_client_remote(const struct admin_remote *r, int argc, char **argv)
 	h = curl_slist_append(h, "Content-Type: application/x-wsusd-admin");
 	if ((c = curl_tls_setup(curl, r->ca)) != CURLE_OK ||
 	    (c = curl_easy_setopt(curl, CURLOPT_URL, url)) != CURLE_OK ||
-	    (c = curl_easy_setopt(curl, CURLOPT_SSLCERT, r->cert)) !=
-		CURLE_OK ||
+	    (r->cert != NULL &&
+		(c = curl_easy_setopt(curl, CURLOPT_SSLCERT, r->cert)) !=
+		    CURLE_OK) ||
 	    (r->key != NULL &&
 		(c = curl_easy_setopt(curl, CURLOPT_SSLKEY, r->key)) !=
 		    CURLE_OK) ||
@@ -221,6 +275,14 @@ admin_client_remote(const struct admin_remote *r, int argc, char **argv)
 		fprintf(stderr, "wsusutil: %s: %s\n", url, msg);
 		goto out;
 	}
+	if (rx.nc != NULL && rx.status == 200 && !rx.mutual_ok) {
+		fprintf(stderr, "wsusutil: %s: the server did not prove its "
+				"Kerberos identity (mutual authentication%s%s); "
+				"its answer is not shown\n",
+		    url, rx.mutual_why ? ": " : "",
+		    rx.mutual_why ? rx.mutual_why : "");
+		goto out;
+	}
 	if (rx.bad) {
 		fprintf(stderr, "wsusutil: %s: malformed answer\n", url);
 		goto out;
@@ -240,6 +302,7 @@ out:
 	sbuf_release(&rx.other);
 	sbuf_release(&req);
 	curl_slist_free_all(h);
+	negotiate_client_free(rx.nc);
 	if (curl != NULL)
 		curl_easy_cleanup(curl);
 	return st;

@@ -37,15 +37,17 @@
 /* Waiting for another wsusutil editing the file: 100 tries, 50 ms. */
 #define ADMINS_LOCK_TRIES 100
 
-static const char *const kind_names[] = { "user", "group", "cert" };
+static const char *const kind_names[] = { "user", "group", "cert",
+	"kerberos" };
 
 static const char new_file_head[] =
     "# Who may administer wsusd (wsusutil admins add|remove; "
     "auth/admin_roles.h).\n"
     "# ROLE NAME: ROLE is reporter, approver or administrator; NAME is\n"
-    "# user:NAME, group:NAME or cert:DOMAIN\\name. Root and the owner "
-    "of this\n"
-    "# directory are always administrators.\n";
+    "# user:NAME, group:NAME, cert:DOMAIN\\name or "
+    "kerberos:DOMAIN\\name.\n"
+    "# Root and the owner of this directory are always "
+    "administrators.\n";
 
 static int
 usage(void)
@@ -53,7 +55,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: wsusutil admins list [--json] | add NAME ROLE | "
 	    "remove NAME\n"
-	    "       NAME: user:NAME, group:NAME or cert:DOMAIN\\name\n"
+	    "       NAME: user:NAME, group:NAME, cert:DOMAIN\\name or "
+	    "kerberos:DOMAIN\\name\n"
 	    "       ROLE: reporter, approver or administrator\n");
 	return 2;
 }

@@ -79,7 +79,7 @@ static const struct wsusutil_cmd cmds[] = {
 	    "the server this one synchronizes from (docs/CHAINING.md)" },
 	{ "admins", cmd_admins, "list [--json] | add NAME ROLE | remove NAME",
 	    "who may administer this server (NAME: user:X, group:X, "
-	    "cert:DOMAIN\\name; docs/ADMIN.md)" },
+	    "cert:DOMAIN\\name, kerberos:DOMAIN\\name; docs/ADMIN.md)" },
 	{ "sync", cmd_sync, "[--wait] [--metadata-only] | status [--json]",
 	    "synchronize from the upstream server now, or show how it went" },
 };
@@ -168,13 +168,16 @@ usage(FILE *fp)
 		    "[ARGS]\n"
 		    "       wsusutil --server https://HOST:PORT --cert PEM "
 		    "[--key PEM] [--ca PEM] COMMAND [ARGS]\n"
+		    "       wsusutil --server https://HOST:PORT --negotiate "
+		    "[--ca PEM] COMMAND [ARGS]\n"
 		    "       (DIR defaults to $WSUSD_DATA; someone who does not "
 		    "own DIR goes\n"
 		    "       through the running server's admin socket, "
 		    "DIR/admin.sock or\n"
 		    "       $WSUSD_ADMIN_SOCKET; --server administers a remote "
 		    "server with an\n"
-		    "       administrator's certificate: docs/ADMIN.md)\n"
+		    "       administrator's certificate or Kerberos ticket: "
+		    "docs/ADMIN.md)\n"
 		    "\ncommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(fp, "  %s %s\n      %s\n", cmds[i].name, cmds[i].usage,
@@ -280,7 +283,7 @@ main(int argc, char **argv)
 {
 	const char *datadir = getenv("WSUSD_DATA");
 	const char *sock = getenv("WSUSD_ADMIN_SOCKET");
-	struct admin_remote remote = { NULL, NULL, NULL, NULL };
+	struct admin_remote remote = { NULL, NULL, NULL, NULL, false };
 	bool use_socket = false;
 	char principal[160], sockpath[4200], auditlog[4096];
 	bool audited;
@@ -309,6 +312,9 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--ca") == 0 && i + 1 < argc) {
 			remote.ca = argv[i + 1];
 			i += 2;
+		} else if (strcmp(argv[i], "--negotiate") == 0) {
+			remote.negotiate = true;
+			i++;
 		} else if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
 			usage(stdout);

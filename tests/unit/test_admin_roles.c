@@ -156,9 +156,9 @@ test_parse_refusals(void **state)
 		{ "\n\nadministratorx user:a\n", 3, "unknown role" },
 		{ "reporter\n", 1, "without a name" },
 		{ "reporter   \r\n", 1, "without a name" },
-		{ "reporter alice\n", 1, "user:, group: or cert:" },
-		{ "reporter users:alice\n", 1, "user:, group: or cert:" },
-		{ "reporter :alice\n", 1, "user:, group: or cert:" },
+		{ "reporter alice\n", 1, "user:, group:, cert: or kerberos:" },
+		{ "reporter users:alice\n", 1, "user:, group:, cert: or kerberos:" },
+		{ "reporter :alice\n", 1, "user:, group:, cert: or kerberos:" },
 		{ "reporter user:\n", 1, "empty name" },
 		{ "reporter group:\r\n", 1, "empty name" },
 		{ "reporter cert:\n", 1, "empty name" },
@@ -257,6 +257,46 @@ test_roles_cert(void **state)
 	assert_int_equal(admin_role_for_cert(r, NULL), ROLE_NONE);
 	assert_int_equal(admin_role_for_cert(NULL, "CORP\\ops1"), ROLE_NONE);
 	admin_roles_free(r);
+}
+
+/* A remote caller "kind:DOMAIN\name": only rules of that kind, and only
+ * the kinds a remote caller can prove (never user: or group:). */
+static void
+test_roles_remote(void **state)
+{
+	struct admin_roles *r = parse_str("approver cert:CORP\\ops1\n"
+					  "administrator kerberos:CORP\\ops2\n"
+					  "reporter Kerberos:corp\\OPS1\n"
+					  "administrator user:CORP\\ops3\n");
+
+	(void)state;
+	assert_int_equal(admin_role_for_remote(r, "cert:CORP\\ops1"),
+	    ROLE_APPROVER);
+	assert_int_equal(admin_role_for_remote(r, "kerberos:CORP\\ops1"),
+	    ROLE_REPORTER);
+	assert_int_equal(admin_role_for_remote(r, "kerberos:corp\\ops2"),
+	    ROLE_ADMINISTRATOR);
+	assert_int_equal(admin_role_for_remote(r, "cert:CORP\\ops2"),
+	    ROLE_NONE);
+	assert_int_equal(admin_role_for_cert(r, "CORP\\ops2"), ROLE_NONE);
+	/* Kinds a remote caller never is, and malformed principals. */
+	assert_int_equal(admin_role_for_remote(r, "user:CORP\\ops3"),
+	    ROLE_NONE);
+	assert_int_equal(admin_role_for_remote(r, "CORP\\ops1"), ROLE_NONE);
+	assert_int_equal(admin_role_for_remote(r, "kerberos:ops2"), ROLE_NONE);
+	assert_int_equal(admin_role_for_remote(r, "kerberos:CORP\\ops2 x"),
+	    ROLE_NONE);
+	assert_int_equal(admin_role_for_remote(r, NULL), ROLE_NONE);
+	admin_roles_free(r);
+	/* kerberos: names are DOMAIN\name too. */
+	{
+		struct admin_rule x;
+
+		assert_int_equal(admin_principal_parse("kerberos:CORP\\a",
+				     &x), 0);
+		assert_int_equal(x.ar_kind, PRINCIPAL_KERBEROS);
+		assert_int_equal(admin_principal_parse("kerberos:a", &x), -1);
+	}
 }
 
 static void
@@ -655,6 +695,7 @@ main(void)
 		cmocka_unit_test(test_parse_refusals),
 		cmocka_unit_test(test_roles_local),
 		cmocka_unit_test(test_roles_cert),
+		cmocka_unit_test(test_roles_remote),
 		cmocka_unit_test(test_role_names),
 		cmocka_unit_test(test_principal_parse),
 		cmocka_unit_test(test_cmd_table),
