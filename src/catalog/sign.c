@@ -204,7 +204,7 @@ read_at(int fd, off_t off, size_t want, struct wsd_err *err)
 
 /* Nothing unsigned in the file's layout: a PE file's certificate table
  * and a CAB's signature area hold the signature only; an MSI's sectors
- * all belong to it. */
+ * all belong to it; any other format is refused. */
 static int
 layout(const char *in, struct wsd_err *err)
 {
@@ -236,9 +236,15 @@ layout(const char *in, struct wsd_err *err)
 		 &size, err)) == 1) {
 		rc = (tab = read_at(fd, off, size, err)) == NULL ?
 		    err->code : sign_policy_cab_sig(tab, size, err);
-	} else if (rc == 0) {
-		rc = sign_policy_cfb_end(fd_read, &fd, (uint64_t)st.st_size,
-		    err);
+	} else if (rc == 0 &&
+	    (rc = sign_policy_cfb_end(fd_read, &fd, (uint64_t)st.st_size,
+		 err)) == 1) {
+		/* osslsigncode also verifies scripts, catalogs and APPX,
+		 * where bytes after a script's signature block are covered
+		 * by nothing: only what sign_file makes is accepted. */
+		rc = wsd_fail(err, WSD_EINVAL,
+		    "not a PE, CAB or MSI file: no other signed format is "
+		    "accepted");
 	}
 	free(hdr);
 	free(tab);

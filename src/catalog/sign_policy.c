@@ -311,6 +311,14 @@ sign_policy_cab_locate(const unsigned char *hdr, size_t hdr_len,
 	    le16(hdr + 0x24) != 20 || memcmp(hdr + 0x28, "\0\0\x10\0", 4))
 		return wsd_fail(err, WSD_EINVAL,
 		    "the CAB file has no Authenticode signature reserve");
+	/* Bytes the signature does not cover (osslsigncode skips iCabinet
+	 * and the reserve's last eight in its digest): zero, or they could
+	 * carry anything. */
+	if (hdr[0x22] | hdr[0x23] ||
+	    memcmp(hdr + 0x34, "\0\0\0\0\0\0\0\0", 8) != 0)
+		return wsd_fail(err, WSD_EINVAL,
+		    "unsigned bytes set in the CAB header (iCabinet or the "
+		    "signature reserve)");
 	*off = le32(hdr + 0x2c);
 	*size = le32(hdr + 0x30);
 	if (*size == 0 || *size > SIGN_PE_TABLE_MAX)
@@ -410,39 +418,134 @@ cfb_chain(struct cfb *c, uint32_t start, uint32_t *n)
 	return 0;
 }
 
-/* Every directory entry's sectors: the root's (the mini stream) and
- * those of each stream too large for it. */
+/* Claims the chain from START for a stream of SIZE bytes: exactly the
+ * sectors it needs, the bytes after SIZE in its last one zero (nothing
+ * there is hashed). */
+static int
+cfb_stream(struct cfb *c, uint32_t start, uint64_t size, unsigned char *sec)
+{
+	uint64_t want = (size + c->ssz - 1) / c->ssz;
+	uint32_t len, last = start;
+
+	if (cfb_chain(c, start, &len) < 0)
+		return -1;
+	if (len != want)
+		return cfb_bad(c, "malformed compound file (MSI): a stream's "
+				  "chain is not the length of the stream "
+				  "(unsigned sectors)");
+	if (len == 0 || size % c->ssz == 0)
+		return 0;
+	while (c->fat[last] != CFB_ENDOFCHAIN)
+		last = c->fat[last];
+	if (cfb_read(c, last, sec) < 0)
+		return -1;
+	for (uint32_t i = (uint32_t)(size % c->ssz); i < c->ssz; i++)
+		if (sec[i] != 0)
+			return cfb_bad(c, "unsigned data after a stream's end "
+					  "in the MSI compound file "
+					  "(CVE-2020-1464)");
+	return 0;
+}
+
+/* An unused directory entry as the format defines it: zeros, but for
+ * the three links, NOSTREAM. */
+static bool
+cfb_unused_entry(const unsigned char *d)
+{
+	for (uint32_t i = 0; i < CFB_DIRENT; i++) {
+		bool link = i >= 0x44 && i < 0x50;
+
+		if (d[i] != (link ? 0xff : 0))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The directory: a tree from the root entry (0) through left, right and
+ * child links, each entry reached once. The root's chain is the mini
+ * stream, each stream of at least CUTOFF bytes has its own; an entry
+ * outside the tree must be unused (no stream hides there).
+ */
 static int
 cfb_streams(struct cfb *c, const unsigned char *hdr, unsigned char *sec)
 {
-	uint32_t cutoff = le32(hdr + 0x38), id = le32(hdr + 0x30);
+	uint32_t cutoff = le32(hdr + 0x38), start = le32(hdr + 0x30);
+	uint32_t per = c->ssz / CFB_DIRENT, len, n, top = 0, id;
+	unsigned char *dir = NULL, *seen = NULL;
+	uint32_t *stack = NULL;
+	int rc = -1;
 
-	if (cfb_chain(c, id, NULL) < 0)
+	if (cfb_chain(c, start, &len) < 0)
 		return -1;
-	for (; id != CFB_ENDOFCHAIN; id = c->fat[id]) {
-		if (cfb_read(c, id, sec) < 0)
-			return -1;
-		for (uint32_t e = 0; e < c->ssz / CFB_DIRENT; e++) {
-			const unsigned char *d = sec + e * CFB_DIRENT;
-			uint64_t size = le32(d + 0x78);
-			uint32_t start = le32(d + 0x74), len;
+	if (len == 0 || (uint64_t)len * c->ssz > SIGN_CFB_DIR_MAX)
+		return cfb_bad(c, "malformed compound file (MSI): directory "
+				  "size");
+	n = len * per;
+	if ((dir = malloc((size_t)len * c->ssz)) == NULL ||
+	    (seen = calloc(n / 8 + 1, 1)) == NULL ||
+	    (stack = malloc((size_t)n * sizeof(*stack))) == NULL) {
+		rc = wsd_fail(c->err, WSD_ENOMEM, "out of memory");
+		goto out;
+	}
+	id = start;
+	for (uint32_t i = 0; i < len; i++, id = c->fat[id])
+		if (cfb_read(c, id, dir + (size_t)i * c->ssz) < 0)
+			goto out;
+	if (dir[0x42] != 5) {
+		rc = cfb_bad(c, "malformed compound file (MSI): no root entry");
+		goto out;
+	}
+	stack[top++] = 0;
+	seen[0] = 1;
+	while (top > 0) {
+		const unsigned char *d = dir + (size_t)stack[--top] * CFB_DIRENT;
+		uint64_t size = le32(d + 0x78);
+		bool root = d == dir;
 
-			/* Version 3 files may leave garbage in the high half. */
-			if (c->ssz == 4096)
-				size |= (uint64_t)le32(d + 0x7c) << 32;
-			if (d[0x42] == 5 || (d[0x42] == 2 && size >= cutoff)) {
-				if (size == 0)
-					continue;
-				if (cfb_chain(c, start, &len) < 0)
-					return -1;
-				if ((uint64_t)len * c->ssz < size)
-					return cfb_bad(c, "malformed compound "
-						"file (MSI): a stream longer "
-						"than its sectors");
+		if (c->ssz == 4096)
+			size |= (uint64_t)le32(d + 0x7c) << 32;
+		if ((d[0x42] == 5) != root ||
+		    (d[0x42] != 1 && d[0x42] != 2 && d[0x42] != 5)) {
+			rc = cfb_bad(c, "malformed compound file (MSI): a "
+					"directory entry of no known type");
+			goto out;
+		}
+		if ((root || (d[0x42] == 2 && size >= cutoff)) &&
+		    cfb_stream(c, le32(d + 0x74), size, sec) < 0)
+			goto out;
+		for (int l = 0; l < 3; l++) {
+			uint32_t to = le32(d + 0x44 + 4 * l);
+
+			/* A storage's child, or anyone's siblings; a stream
+			 * has no child. */
+			if (to == CFB_FREESECT ||
+			    (l == 2 && d[0x42] == 2))
+				continue;
+			if (to >= n || (seen[to / 8] & (1u << (to % 8)))) {
+				rc = cfb_bad(c, "malformed compound file "
+						"(MSI): a directory link out of "
+						"range or into a loop");
+				goto out;
 			}
+			seen[to / 8] |= (unsigned char)(1u << (to % 8));
+			stack[top++] = to;
 		}
 	}
-	return 0;
+	for (uint32_t e = 0; e < n; e++) {
+		if (!(seen[e / 8] & (1u << (e % 8))) &&
+		    !cfb_unused_entry(dir + (size_t)e * CFB_DIRENT)) {
+			rc = cfb_bad(c, "a directory entry outside the MSI's "
+					"tree (CVE-2020-1464)");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(dir);
+	free(seen);
+	free(stack);
+	return rc;
 }
 
 /*
@@ -483,8 +586,11 @@ sign_policy_cfb_end(sign_read_fn read, void *ctx, uint64_t file_size,
 	bool found = false;
 	int rc = -1;
 
-	if (file_size < sizeof(hdr) || read(ctx, 0, hdr, sizeof(hdr)) < 0 ||
-	    memcmp(hdr, cfb_magic, sizeof(cfb_magic)) != 0)
+	if (file_size < sizeof(hdr))
+		return 1;
+	if (read(ctx, 0, hdr, sizeof(hdr)) < 0)
+		return wsd_fail(err, WSD_EIO, "cannot read the package");
+	if (memcmp(hdr, cfb_magic, sizeof(cfb_magic)) != 0)
 		return 1;
 	/* Version 3: 512-byte sectors; version 4: 4096. */
 	if (!((le16(hdr + 0x1a) == 3 && le16(hdr + 0x1e) == 9) ||
@@ -535,15 +641,61 @@ sign_policy_cfb_end(sign_read_fn read, void *ctx, uint64_t file_size,
 	for (uint32_t f = 0; f < nfat; f++)
 		if (cfb_own(&c, fatsec[f]) < 0)
 			goto out;
+	/* The DIFAT: exactly as many sectors as the FAT needs, the chain
+	 * ended, every slot past the FAT's last sector FREESECT. */
+	if (ndifat != (nfat > 109 ? (nfat - 109 + c.per - 2) / (c.per - 1) :
+				    0)) {
+		rc = cfb_bad(&c, "malformed compound file (MSI): DIFAT size");
+		goto out;
+	}
+	for (uint32_t i = nfat; i < 109; i++)
+		if (le32(hdr + 0x4c + 4 * i) != CFB_FREESECT) {
+			rc = cfb_bad(&c, "unsigned data in the MSI header's "
+					 "DIFAT (CVE-2020-1464)");
+			goto out;
+		}
 	next = le32(hdr + 0x44);
-	for (uint32_t n = 0; n < ndifat && next != CFB_ENDOFCHAIN &&
-	    next != CFB_FREESECT && nfat > 109; n++) {
+	for (uint32_t n = 0, have2 = 109; n < ndifat; n++) {
 		if (cfb_own(&c, next) < 0 || cfb_read(&c, next, sec) < 0)
 			goto out;
+		for (uint32_t i = 0; i + 1 < c.per; i++, have2++)
+			if (have2 >= nfat &&
+			    le32(sec + 4 * i) != CFB_FREESECT) {
+				rc = cfb_bad(&c, "unsigned data in the MSI's "
+						 "DIFAT (CVE-2020-1464)");
+				goto out;
+			}
 		next = le32(sec + c.ssz - 4);
 	}
-	if (le32(hdr + 0x40) > 0 && cfb_chain(&c, le32(hdr + 0x3c), NULL) < 0)
+	if (next != CFB_ENDOFCHAIN && !(ndifat == 0 && next == CFB_FREESECT)) {
+		rc = cfb_bad(&c, "malformed compound file (MSI): DIFAT chain "
+				 "end");
 		goto out;
+	}
+	/* Version 4: the header sector past its 512 bytes is padding. */
+	for (uint32_t off = 512; off < c.ssz; off += sizeof(hdr)) {
+		if (read(ctx, off, sec, sizeof(hdr)) < 0) {
+			rc = wsd_fail(err, WSD_EIO, "cannot read the package");
+			goto out;
+		}
+		for (size_t i = 0; i < sizeof(hdr); i++)
+			if (sec[i] != 0) {
+				rc = cfb_bad(&c, "unsigned data in the MSI "
+						 "header sector (CVE-2020-1464)");
+				goto out;
+			}
+	}
+	{
+		uint32_t nmini = le32(hdr + 0x40), len = 0;
+
+		if (nmini > 0 && cfb_chain(&c, le32(hdr + 0x3c), &len) < 0)
+			goto out;
+		if (len != nmini) {
+			rc = cfb_bad(&c, "malformed compound file (MSI): "
+					 "MiniFAT chain length");
+			goto out;
+		}
+	}
 	if (cfb_streams(&c, hdr, sec) < 0)
 		goto out;
 	/* Every sector in use belongs to something, and the file ends with

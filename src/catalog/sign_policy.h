@@ -74,6 +74,8 @@ typedef int (*sign_read_fn)(void *ctx, uint64_t off, void *buf, size_t n);
 /* Most sectors a compound file's FAT may describe (2 GiB of 512-byte
  * sectors, 16 GiB of 4 KiB ones): 16 MiB of FAT in memory at most. */
 #define SIGN_CFB_SECTORS_MAX (1u << 22)
+/* Largest compound-file directory read (32,768 entries of 128 bytes). */
+#define SIGN_CFB_DIR_MAX (4u << 20)
 
 /*
  * An MSI (OLE compound file) of FILE_SIZE bytes, read through READ:

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,10 @@ setup(void **state)
 	sh("cd %s && msibuild %s -a payload payload >/dev/null 2>&1", base, f);
 	path(cab, sizeof(cab), "sha256.msi");
 	osslsign("sha256", f, cab);
+	path(f, sizeof(f), "t.ps1");
+	spit(f, (const unsigned char *)"Write-Host \"hello\"\r\n", 20);
+	path(cab, sizeof(cab), "sha256.ps1");
+	osslsign("sha256", f, cab);
 	return 0;
 }
 
@@ -333,6 +338,24 @@ test_cab_padding(void **state)
 	verify_refused("padded.cab", "signature area");
 	pad_cab("zeros8.cab", 8, 0);
 	verify_refused("zeros8.cab", "signature area");
+	/* Header bytes osslsigncode leaves out of the digest. */
+	{
+		static const size_t at[] = { 0x22, 0x23, 0x34, 0x37 };
+
+		for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+			unsigned char *b;
+			size_t n;
+			char q[256];
+
+			path(q, sizeof(q), "sha256.cab");
+			b = slurp(q, &n);
+			b[at[i]] = 0x41;
+			path(q, sizeof(q), "hdr.cab");
+			spit(q, b, n);
+			free(b);
+			verify_refused("hdr.cab", "unsigned bytes set in the CAB");
+		}
+	}
 	/* The parser: the signature must follow the cabinet and end the
 	 * file; the area may end with up to 7 zeros. */
 	path(p, sizeof(p), "sha256.cab");
@@ -359,6 +382,30 @@ test_cab_padding(void **state)
 		assert_true(sign_policy_cab_sig(seq, 4, &err) < 0);
 	}
 	free(buf);
+}
+
+/* osslsigncode also verifies PowerShell scripts, where lines after the
+ * signature block are covered by nothing: only PE, CAB and MSI pass. */
+static void
+test_other_formats_refused(void **state)
+{
+	(void)state;
+	{
+		unsigned char *b;
+		size_t n;
+		char q[256];
+		static const char more[] = "Remove-Item C:\\x\r\n";
+
+		path(q, sizeof(q), "sha256.ps1");
+		b = slurp(q, &n);
+		assert_non_null(b = realloc(b, n + sizeof(more) - 1));
+		memcpy(b + n, more, sizeof(more) - 1);
+		path(q, sizeof(q), "appended.ps1");
+		spit(q, b, n + sizeof(more) - 1);
+		free(b);
+	}
+	verify_refused("appended.ps1", "not a PE, CAB or MSI");
+	verify_refused("sha256.ps1", "not a PE, CAB or MSI");
 }
 
 static void
@@ -397,6 +444,69 @@ test_msi_appended(void **state)
 		free(buf);
 		verify_refused("orphan.msi", "no stream owns");
 	}
+}
+
+/*
+ * Data hidden where osslsigncode's MSI digest does not look, each as NAME
+ * from sha256.msi: a sector of 'J' appended and linked onto the end of
+ * the root entry's chain (the mini stream, longer than the root's size
+ * says), or a stream entry outside the directory tree.
+ */
+static void
+msi_hide(const char *name, bool unlinked)
+{
+	unsigned char *b;
+	size_t n;
+	char q[256];
+	uint32_t fat0, dir0, root, last, id;
+
+	path(q, sizeof(q), "sha256.msi");
+	b = slurp(q, &n);
+	assert_int_equal(get32(b + 0x2c), 1); /* one FAT sector */
+	fat0 = get32(b + 0x4c);
+	dir0 = get32(b + 0x30);
+	root = (dir0 + 1) * 512;
+	assert_int_equal(b[root + 0x42], 5);
+	if (unlinked) {
+		/* An unused entry of the directory. */
+		size_t e = 0;
+
+		for (uint32_t s = dir0; s != 0xfffffffeu && e == 0;
+		     s = get32(b + (fat0 + 1) * 512 + 4 * s))
+			for (size_t i = 0; i < 4 && e == 0; i++)
+				if (b[(s + 1) * 512 + i * 128 + 0x42] == 0)
+					e = (s + 1) * 512 + i * 128;
+		assert_true(e != 0);
+		memcpy(b + e, "X\0", 2);
+		put16(b + e + 0x40, 4);
+		b[e + 0x42] = 2;
+		path(q, sizeof(q), name);
+		spit(q, b, n);
+		free(b);
+		return;
+	}
+	assert_non_null(b = realloc(b, n + 512));
+	memset(b + n, 'J', 512);
+	id = (uint32_t)(n / 512) - 1;
+	assert_true(id < 128);
+	for (last = get32(b + root + 0x74);
+	     get32(b + (fat0 + 1) * 512 + 4 * last) != 0xfffffffeu;)
+		last = get32(b + (fat0 + 1) * 512 + 4 * last);
+	put32(b + (fat0 + 1) * 512 + 4 * last, id);
+	put32(b + (fat0 + 1) * 512 + 4 * id, 0xfffffffeu);
+	path(q, sizeof(q), name);
+	spit(q, b, n + 512);
+	free(b);
+}
+
+static void
+test_msi_hidden(void **state)
+{
+	(void)state;
+	msi_hide("tail.msi", false);
+	verify_refused("tail.msi", "not the length of the stream");
+	msi_hide("unlinked.msi", true);
+	verify_refused("unlinked.msi", "outside the MSI's tree");
 }
 
 struct mem {
@@ -570,7 +680,9 @@ main(void)
 		cmocka_unit_test(test_sha1_refused),
 		cmocka_unit_test(test_pe_padding),
 		cmocka_unit_test(test_cab_padding),
+		cmocka_unit_test(test_other_formats_refused),
 		cmocka_unit_test(test_msi_appended),
+		cmocka_unit_test(test_msi_hidden),
 		cmocka_unit_test(test_cfb_parser),
 		cmocka_unit_test(test_pe_table_parser),
 		cmocka_unit_test(test_digests_parser),
