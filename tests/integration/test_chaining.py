@@ -475,6 +475,41 @@ class Chain(unittest.TestCase):
         self.sync()
         self.assertEqual(self.status()[0]['revisions_vanished'], 0)
 
+    def test_sync_secrets_never_logged(self):
+        """SECURITY.md S19, the synchronization half: the upstream at
+        log_level = debug serves two synchronizations (a Kerberos ticket
+        accepted, cookies issued and renewed); nothing that authenticates
+        (a Negotiate token, a cookie: base64 runs of 80 characters and
+        more) nor the upstream's cookie key is in any log of either
+        server or in wsusutil's output. Control: the upstream logged the
+        accepted ticket at debug level."""
+        self.up.stop()
+        self.up.set_conf('log_level', 'debug')
+        self.up.start()
+        self.publish('Chained Secrets')
+        self.set_upstream()
+        out = []
+        for _ in range(2):
+            p = self.sync()
+            out += [p.stdout, p.stderr]
+        text = '\n'.join(out) + self.up.stderr(all_runs=True)
+        for d in (self.up, self.down):
+            for top, _, files in os.walk(d.base):
+                for f in files:
+                    if f.endswith('.log') or f == 'audit.log':
+                        with open(os.path.join(top, f), 'rb') as fh:
+                            text += fh.read().decode(errors='replace')
+        self.assertRegex(text, r'debug: negotiate: accepted DS1\$@')
+        runs = re.findall(r'[A-Za-z0-9+/]{80,}', text)
+        self.assertEqual(runs, [], 'long base64 runs in the logs')
+        with open(self.up.path('tls', 'cookie.key'), 'rb') as f:
+            key = f.read()
+        import base64
+        for k in (key.hex(), key.hex().upper(),
+                  base64.b64encode(key).decode()):
+            for i in range(0, max(1, len(k) - 24), 12):
+                self.assertNotIn(k[i:i + 24], text)
+
     def test_replica_mirrors_groups_and_approvals(self):
         uid, _ = self.publish('Chained Replica', approve=False)
         self.wsusutil(self.up, 'groups', 'add', 'Ring 1')
