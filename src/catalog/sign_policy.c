@@ -447,6 +447,26 @@ cfb_stream(struct cfb *c, uint32_t start, uint64_t size, unsigned char *sec)
 	return 0;
 }
 
+/*
+ * A directory entry's name: NAMELEN (0x40) even, 2 to 64 bytes, its last
+ * UTF-16 unit the only NUL. osslsigncode leaves a stream out of its
+ * digest when the first min(NAMELEN, sizeof) bytes of its name match a
+ * signature stream's: a short name without its NUL ("\x05") would hide
+ * a stream from the signature.
+ */
+static bool
+cfb_name_ok(const unsigned char *d)
+{
+	uint16_t n = le16(d + 0x40);
+
+	if (n < 2 || n > 64 || n % 2 != 0 || le16(d + n - 2) != 0)
+		return false;
+	for (uint16_t i = 0; i + 2 < n; i += 2)
+		if (le16(d + i) == 0)
+			return false;
+	return true;
+}
+
 /* An unused directory entry as the format defines it: zeros, but for
  * the three links, NOSTREAM. */
 static bool
@@ -509,6 +529,12 @@ cfb_streams(struct cfb *c, const unsigned char *hdr, unsigned char *sec)
 		    (d[0x42] != 1 && d[0x42] != 2 && d[0x42] != 5)) {
 			rc = cfb_bad(c, "malformed compound file (MSI): a "
 					"directory entry of no known type");
+			goto out;
+		}
+		if (!cfb_name_ok(d)) {
+			rc = cfb_bad(c, "malformed compound file (MSI): a "
+					"directory entry's name (a stream the "
+					"signature would skip)");
 			goto out;
 		}
 		if ((root || (d[0x42] == 2 && size >= cutoff)) &&

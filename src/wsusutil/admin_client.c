@@ -275,7 +275,8 @@ admin_client_remote(const struct admin_remote *r, int argc, char **argv)
 		fprintf(stderr, "wsusutil: %s: %s\n", url, msg);
 		goto out;
 	}
-	if (rx.nc != NULL && rx.status == 200 && !rx.mutual_ok) {
+	if (rx.nc != NULL && (rx.status == 200 || rx.status == 403) &&
+	    !rx.mutual_ok) {
 		fprintf(stderr, "wsusutil: %s: the server did not prove its "
 				"Kerberos identity (mutual authentication%s%s); "
 				"its answer is not shown\n",

@@ -558,6 +558,23 @@ test_cfb_parser(void **state)
 	memcpy(copy, buf, len);
 	put16(copy + 0x1a, 5);
 	assert_true(sign_policy_cfb_end(mem_read, &m, len, &err) < 0);
+	/* A stream named "\x05" without its NUL: osslsigncode would take
+	 * it for a signature stream and leave it out of its digest. */
+	{
+		uint32_t dir = (get32(buf + 0x30) + 1) * 512;
+		size_t e = 0;
+
+		for (size_t i = 1; i < 4 && e == 0; i++)
+			if (copy[dir + i * 128 + 0x42] == 2)
+				e = dir + i * 128;
+		assert_true(e != 0);
+		memcpy(copy, buf, len);
+		copy[e] = 5;
+		copy[e + 1] = 0;
+		put16(copy + e + 0x40, 2);
+		assert_true(sign_policy_cfb_end(mem_read, &m, len, &err) < 0);
+		assert_non_null(strstr(err.what, "name"));
+	}
 	/* More FAT sectors than the header names, and a DIFAT chain that
 	 * points at itself: refused, not followed for ever. */
 	memcpy(copy, buf, len);
