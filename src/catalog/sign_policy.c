@@ -367,7 +367,16 @@ struct cfb {
 	uint32_t *fat;
 	unsigned char *owned; /* one bit per sector */
 	struct wsd_err *err;
+	/* From the directory walk: the root (the mini stream) and the
+	 * DigitalSignature stream, when there is one. */
+	uint32_t root_start, sig_start;
+	uint64_t root_size, sig_size;
+	bool has_sig;
 };
+
+/* "\x05DigitalSignature" as a directory entry names it (UTF-16LE, NUL). */
+static const char sig_name[] = "\x05\0D\0i\0g\0i\0t\0a\0l\0S\0i\0g\0n\0"
+			       "a\0t\0u\0r\0e\0\0\0";
 
 static int
 cfb_bad(struct cfb *c, const char *what)
@@ -540,6 +549,16 @@ cfb_streams(struct cfb *c, const unsigned char *hdr, unsigned char *sec)
 		if ((root || (d[0x42] == 2 && size >= cutoff)) &&
 		    cfb_stream(c, le32(d + 0x74), size, sec) < 0)
 			goto out;
+		if (root) {
+			c->root_start = le32(d + 0x74);
+			c->root_size = size;
+		} else if (d[0x42] == 2 &&
+		    le16(d + 0x40) == sizeof(sig_name) - 1 &&
+		    memcmp(d, sig_name, sizeof(sig_name) - 1) == 0) {
+			c->sig_start = le32(d + 0x74);
+			c->sig_size = size;
+			c->has_sig = true;
+		}
 		for (int l = 0; l < 3; l++) {
 			uint32_t to = le32(d + 0x44 + 4 * l);
 
@@ -571,6 +590,105 @@ out:
 	free(dir);
 	free(seen);
 	free(stack);
+	return rc;
+}
+
+/*
+ * The DigitalSignature stream's bytes into *OUT (its size): through the
+ * FAT, or under CUTOFF through the MiniFAT into the root's mini stream.
+ * Chains were checked by the walk; here every index is bounded again.
+ */
+static int
+cfb_sig_bytes(struct cfb *c, const unsigned char *hdr, unsigned char *sec,
+    unsigned char **out)
+{
+	uint32_t cutoff = le32(hdr + 0x38), nmini = le32(hdr + 0x40), k, id;
+	uint32_t *mfat = NULL, *rlist = NULL, nroot;
+	uint64_t size = c->sig_size, got = 0;
+	unsigned char *buf;
+	int rc = -1;
+
+	if (size == 0 || size > SIGN_PE_TABLE_MAX)
+		return cfb_bad(c, "the MSI's DigitalSignature stream size is "
+				  "out of bounds");
+	if ((buf = malloc((size_t)size)) == NULL)
+		return wsd_fail(c->err, WSD_ENOMEM, "out of memory");
+	if (size >= cutoff) {
+		for (id = c->sig_start; got < size; id = c->fat[id]) {
+			uint64_t n = size - got < c->ssz ? size - got : c->ssz;
+
+			if (id >= c->nsec || cfb_read(c, id, sec) < 0)
+				goto bad;
+			memcpy(buf + got, sec, (size_t)n);
+			got += n;
+		}
+		*out = buf;
+		return 0;
+	}
+	/* The mini stream: 64-byte sectors inside the root's chain. */
+	nroot = (uint32_t)((c->root_size + c->ssz - 1) / c->ssz);
+	if (le16(hdr + 0x20) != 6 || nmini == 0 ||
+	    (uint64_t)nmini * c->per > SIGN_CFB_SECTORS_MAX ||
+	    (mfat = malloc((size_t)nmini * c->per * sizeof(*mfat))) == NULL ||
+	    (rlist = malloc(((size_t)nroot + 1) * sizeof(*rlist))) == NULL)
+		goto bad;
+	id = le32(hdr + 0x3c);
+	for (uint32_t i = 0; i < nmini; i++, id = c->fat[id]) {
+		if (id >= c->nsec || cfb_read(c, id, sec) < 0)
+			goto bad;
+		for (uint32_t j = 0; j < c->per; j++)
+			mfat[i * c->per + j] = le32(sec + 4 * j);
+	}
+	id = c->root_start;
+	for (uint32_t i = 0; i < nroot; i++, id = c->fat[id]) {
+		if (id >= c->nsec)
+			goto bad;
+		rlist[i] = id;
+	}
+	for (k = c->sig_start; got < size; k = mfat[k]) {
+		uint64_t off = (uint64_t)k * 64, n = size - got < 64 ?
+		    size - got : 64;
+
+		if (k >= nmini * c->per || off + 64 > c->root_size ||
+		    cfb_read(c, rlist[off / c->ssz], sec) < 0)
+			goto bad;
+		memcpy(buf + got, sec + off % c->ssz, (size_t)n);
+		got += n;
+	}
+	if (k != CFB_ENDOFCHAIN)
+		goto bad;
+	*out = buf;
+	rc = 0;
+	goto done;
+bad:
+	(void)cfb_bad(c, "malformed compound file (MSI): the "
+			 "DigitalSignature stream cannot be read");
+	free(buf);
+done:
+	free(mfat);
+	free(rlist);
+	return rc;
+}
+
+/* The raw DigitalSignature stream holds its PKCS#7 blob and nothing
+ * else: extract-signature re-encodes the blob, so bytes after it would
+ * pass unseen. */
+static int
+cfb_sig_exact(struct cfb *c, const unsigned char *hdr, unsigned char *sec)
+{
+	unsigned char *b = NULL;
+	size_t used;
+	int rc;
+
+	if (!c->has_sig)
+		return 0;
+	if (cfb_sig_bytes(c, hdr, sec, &b) < 0)
+		return -1;
+	used = der_length(b, (size_t)c->sig_size);
+	rc = used != 0 && only_alignment(b, used, (size_t)c->sig_size) ? 0 :
+	    cfb_bad(c, "unsigned data after the PKCS#7 signature in the "
+		       "MSI's DigitalSignature stream");
+	free(b);
 	return rc;
 }
 
@@ -607,7 +725,8 @@ sign_policy_cfb_end(sign_read_fn read, void *ctx, uint64_t file_size,
     struct wsd_err *err)
 {
 	unsigned char hdr[512], sec[4096];
-	struct cfb c = { read, ctx, file_size, 0, 0, 0, NULL, NULL, err };
+	struct cfb c = { .read = read, .ctx = ctx, .file_size = file_size,
+		.err = err };
 	uint32_t nfat, have = 0, next, ndifat, *fatsec = NULL, last = 0;
 	bool found = false;
 	int rc = -1;
@@ -722,7 +841,7 @@ sign_policy_cfb_end(sign_read_fn read, void *ctx, uint64_t file_size,
 			goto out;
 		}
 	}
-	if (cfb_streams(&c, hdr, sec) < 0)
+	if (cfb_streams(&c, hdr, sec) < 0 || cfb_sig_exact(&c, hdr, sec) < 0)
 		goto out;
 	/* Every sector in use belongs to something, and the file ends with
 	 * the last of them (the header fills sector -1). */

@@ -166,8 +166,10 @@ setup(void **state)
 		return -1;
 	path(cert, sizeof(cert), "pub.crt");
 	path(key, sizeof(key), "pub.key");
+	/* A fixed serial: signatures of one length every run, so the MSI
+	 * signature stream's slack is the same (test_msi_hidden). */
 	sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s "
-	   "-days 2 -subj /CN=Test\\ Publisher "
+	   "-days 2 -set_serial 1 -subj /CN=Test\\ Publisher "
 	   "-addext extendedKeyUsage=codeSigning >/dev/null 2>&1",
 	    key, cert);
 	path(pe, sizeof(pe), "t.exe");
@@ -499,10 +501,44 @@ msi_hide(const char *name, bool unlinked)
 	free(b);
 }
 
+/* SHA256.MSI as NAME with its DigitalSignature stream 16 bytes longer
+ * (zeros from its last mini sector): osslsigncode reads the PKCS#7 blob
+ * and ignores what follows. */
+static void
+msi_sig_longer(const char *name)
+{
+	static const char sig[] = "\x05\0D\0i\0g\0i\0t\0a\0l\0S\0i\0g\0n\0"
+				  "a\0t\0u\0r\0e\0\0\0";
+	unsigned char *b;
+	size_t n, e = 0;
+	char q[256];
+	uint32_t fat0, size;
+
+	path(q, sizeof(q), "sha256.msi");
+	b = slurp(q, &n);
+	fat0 = get32(b + 0x4c);
+	for (uint32_t s = get32(b + 0x30); s != 0xfffffffeu && e == 0;
+	     s = get32(b + (fat0 + 1) * 512 + 4 * s))
+		for (size_t i = 0; i < 4 && e == 0; i++)
+			if (memcmp(b + (s + 1) * 512 + i * 128, sig,
+				sizeof(sig) - 1) == 0)
+				e = (s + 1) * 512 + i * 128;
+	assert_true(e != 0);
+	size = get32(b + e + 0x78);
+	/* In the mini stream, with room in its last 64-byte sector. */
+	assert_true(size < 4096 && size % 64 != 0 && 64 - size % 64 >= 16);
+	put32(b + e + 0x78, size + 16);
+	path(q, sizeof(q), name);
+	spit(q, b, n);
+	free(b);
+}
+
 static void
 test_msi_hidden(void **state)
 {
 	(void)state;
+	msi_sig_longer("siglong.msi");
+	verify_refused("siglong.msi", "DigitalSignature stream");
 	msi_hide("tail.msi", false);
 	verify_refused("tail.msi", "not the length of the stream");
 	msi_hide("unlinked.msi", true);
