@@ -202,11 +202,15 @@ read_at(int fd, off_t off, size_t want, struct wsd_err *err)
 	return buf;
 }
 
-/* Nothing unsigned in the file's layout: a PE file's certificate table
- * and a CAB's signature area hold the signature only; an MSI's sectors
- * all belong to it; any other format is refused. */
+/*
+ * What osslsigncode verify does not refuse (sign_policy.h): unsigned
+ * bytes in the file's layout (a PE file's certificate table and a CAB's
+ * signature area hold the signature only; an MSI's sectors all belong
+ * to it), any format other than PE, CAB and MSI, weak digests. The
+ * signature checked is the blob the layout holds, as it is.
+ */
 static int
-layout(const char *in, struct wsd_err *err)
+policy(const char *in, struct wsd_err *err)
 {
 	unsigned char *hdr = NULL, *tab = NULL;
 	uint32_t off, size;
@@ -229,13 +233,18 @@ layout(const char *in, struct wsd_err *err)
 	rc = sign_policy_pe_locate(hdr, hl, (uint64_t)st.st_size, &off, &size,
 	    err);
 	if (rc == 1) {
-		rc = (tab = read_at(fd, off, size, err)) == NULL ?
-		    err->code : sign_policy_pe_table(tab, size, err);
+		rc = (tab = read_at(fd, off, size, err)) == NULL ? err->code :
+		    sign_policy_pe_table(tab, size, err) < 0 ? err->code :
+		    /* the entry's PKCS#7 blob, after its 8-byte header */
+		    sign_policy_digests(tab + 8,
+			sign_policy_der_length(tab + 8, size - 8), err);
 	} else if (rc == 0 &&
 	    (rc = sign_policy_cab_locate(hdr, hl, (uint64_t)st.st_size, &off,
 		 &size, err)) == 1) {
-		rc = (tab = read_at(fd, off, size, err)) == NULL ?
-		    err->code : sign_policy_cab_sig(tab, size, err);
+		rc = (tab = read_at(fd, off, size, err)) == NULL ? err->code :
+		    sign_policy_cab_sig(tab, size, err) < 0 ? err->code :
+		    sign_policy_digests(tab, sign_policy_der_length(tab, size),
+			err);
 	} else if (rc == 0 &&
 	    (rc = sign_policy_cfb_end(fd_read, &fd, (uint64_t)st.st_size,
 		 err)) == 1) {
@@ -250,63 +259,6 @@ layout(const char *in, struct wsd_err *err)
 	free(tab);
 	close(fd);
 	return rc < 0 ? rc : 0;
-}
-
-/*
- * What osslsigncode verify does not refuse (sign_policy.h): weak
- * digests in any format, unsigned bytes in a PE certificate table. The
- * signature is taken out by osslsigncode, into a private directory next
- * to IN.
- */
-static int
-policy(const char *in, struct wsd_err *err)
-{
-	char dir[4096], out[4096 + 16], last[512];
-	const char *slash = strrchr(in, '/');
-	unsigned char *der = NULL;
-	struct stat st;
-	int fd = -1, rc;
-
-	if ((rc = layout(in, err)) < 0)
-		return rc;
-	if (snprintf(dir, sizeof(dir), "%.*s.sig-XXXXXX",
-		(int)(slash ? slash - in + 1 : 0), in) >= (int)sizeof(dir))
-		return wsd_fail(err, WSD_EINVAL, "package path too long");
-	if (mkdtemp(dir) == NULL)
-		return wsd_fail(err, WSD_EIO,
-		    "cannot create a directory next to the package");
-	snprintf(out, sizeof(out), "%s/sig.der", dir);
-	{
-		const char *const argv[] = { "osslsigncode",
-			"extract-signature", "-in", in, "-out", out, NULL };
-
-		if (run(argv, last, sizeof(last)) != 0) {
-			log_warnx("osslsigncode extract-signature %s: %s", in,
-			    last);
-			rc = wsd_fail(err, WSD_EINVAL,
-			    "cannot take the signature out of the package");
-			goto out;
-		}
-	}
-	if ((fd = open(out, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
-	    fstat(fd, &st) < 0 || st.st_size <= 0 ||
-	    (uint64_t)st.st_size > SIGN_PE_TABLE_MAX) {
-		rc = wsd_fail(err, WSD_EINVAL,
-		    "cannot take the signature out of the package");
-		goto out;
-	}
-	if ((der = read_at(fd, 0, (size_t)st.st_size, err)) == NULL) {
-		rc = err->code;
-		goto out;
-	}
-	rc = sign_policy_digests(der, (size_t)st.st_size, err);
-out:
-	free(der);
-	if (fd >= 0)
-		close(fd);
-	unlink(out);
-	rmdir(dir);
-	return rc;
 }
 
 int

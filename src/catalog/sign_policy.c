@@ -236,10 +236,8 @@ sign_policy_pe_locate(const unsigned char *hdr, size_t hdr_len,
 	return 1;
 }
 
-/* Length of the DER SEQUENCE at the start of BLOB (LEN bytes); 0 when
- * there is none that fits. */
-static size_t
-der_length(const unsigned char *blob, size_t len)
+size_t
+sign_policy_der_length(const unsigned char *blob, size_t len)
 {
 	const unsigned char *p = blob;
 	long l;
@@ -281,7 +279,7 @@ sign_policy_pe_table(const unsigned char *tab, size_t len,
 	dwlen = le32(tab);
 	if (dwlen < 8 || dwlen > len || le16(tab + 4) != 0x0200 ||
 	    le16(tab + 6) != 0x0002 ||
-	    (used = der_length(tab + 8, dwlen - 8)) == 0)
+	    (used = sign_policy_der_length(tab + 8, dwlen - 8)) == 0)
 		return wsd_fail(err, WSD_EINVAL,
 		    "the PE certificate table entry is not a PKCS#7 "
 		    "signature");
@@ -337,7 +335,7 @@ int
 sign_policy_cab_sig(const unsigned char *blob, size_t len,
     struct wsd_err *err)
 {
-	size_t used = der_length(blob, len);
+	size_t used = sign_policy_der_length(blob, len);
 
 	if (used == 0)
 		return wsd_fail(err, WSD_EINVAL,
@@ -670,9 +668,9 @@ done:
 	return rc;
 }
 
-/* The raw DigitalSignature stream holds its PKCS#7 blob and nothing
- * else: extract-signature re-encodes the blob, so bytes after it would
- * pass unseen. */
+/* The raw DigitalSignature stream holds a PKCS#7 blob of strong
+ * digests and nothing else (bytes after the blob are covered by
+ * nothing). */
 static int
 cfb_sig_exact(struct cfb *c, const unsigned char *hdr, unsigned char *sec)
 {
@@ -681,11 +679,12 @@ cfb_sig_exact(struct cfb *c, const unsigned char *hdr, unsigned char *sec)
 	int rc;
 
 	if (!c->has_sig)
-		return 0;
+		return cfb_bad(c, "the MSI has no DigitalSignature stream");
 	if (cfb_sig_bytes(c, hdr, sec, &b) < 0)
 		return -1;
-	used = der_length(b, (size_t)c->sig_size);
-	rc = used != 0 && only_alignment(b, used, (size_t)c->sig_size) ? 0 :
+	used = sign_policy_der_length(b, (size_t)c->sig_size);
+	rc = used != 0 && only_alignment(b, used, (size_t)c->sig_size) ?
+	    sign_policy_digests(b, used, c->err) :
 	    cfb_bad(c, "unsigned data after the PKCS#7 signature in the "
 		       "MSI's DigitalSignature stream");
 	free(b);
@@ -758,22 +757,47 @@ sign_policy_cfb_end(sign_read_fn read, void *ctx, uint64_t file_size,
 	}
 	/* The FAT's own sectors: 109 named in the header, the rest in the
 	 * DIFAT chain, each of whose sectors ends with the next one's ID.
-	 * DIFAT sectors are owned as they are read (a loop is refused). */
-	for (; have < nfat && have < 109; have++)
-		fatsec[have] = le32(hdr + 0x4c + 4 * have);
-	next = le32(hdr + 0x44);
+	 * Exactly as many DIFAT sectors as the FAT needs, each owned as it
+	 * is read (a loop is refused), every slot past the FAT's last
+	 * sector FREESECT, the chain ended. */
 	ndifat = le32(hdr + 0x48);
-	for (uint32_t n = 0; have < nfat; n++) {
-		if (n >= ndifat) {
-			rc = cfb_bad(&c,
-			    "malformed compound file (MSI): DIFAT chain");
+	if (ndifat != (nfat > 109 ? (nfat - 109 + c.per - 2) / (c.per - 1) :
+				    0)) {
+		rc = cfb_bad(&c, "malformed compound file (MSI): DIFAT size");
+		goto out;
+	}
+	for (uint32_t i = 0; i < 109; i++) {
+		uint32_t v = le32(hdr + 0x4c + 4 * i);
+
+		if (have < nfat) {
+			fatsec[have++] = v;
+		} else if (v != CFB_FREESECT) {
+			rc = cfb_bad(&c, "unsigned data in the MSI header's "
+					 "DIFAT (CVE-2020-1464)");
 			goto out;
 		}
-		if (cfb_read(&c, next, sec) < 0)
+	}
+	next = le32(hdr + 0x44);
+	for (uint32_t n = 0; n < ndifat; n++) {
+		if (cfb_own(&c, next) < 0 || cfb_read(&c, next, sec) < 0)
 			goto out;
-		for (uint32_t i = 0; i + 1 < c.per && have < nfat; i++)
-			fatsec[have++] = le32(sec + 4 * i);
+		for (uint32_t i = 0; i + 1 < c.per; i++) {
+			uint32_t v = le32(sec + 4 * i);
+
+			if (have < nfat) {
+				fatsec[have++] = v;
+			} else if (v != CFB_FREESECT) {
+				rc = cfb_bad(&c, "unsigned data in the MSI's "
+						 "DIFAT (CVE-2020-1464)");
+				goto out;
+			}
+		}
 		next = le32(sec + c.ssz - 4);
+	}
+	if (next != CFB_ENDOFCHAIN && !(ndifat == 0 && next == CFB_FREESECT)) {
+		rc = cfb_bad(&c, "malformed compound file (MSI): DIFAT chain "
+				 "end");
+		goto out;
 	}
 	for (uint32_t f = 0; f < nfat; f++) {
 		if (cfb_read(&c, fatsec[f], sec) < 0)
@@ -786,37 +810,6 @@ sign_policy_cfb_end(sign_read_fn read, void *ctx, uint64_t file_size,
 	for (uint32_t f = 0; f < nfat; f++)
 		if (cfb_own(&c, fatsec[f]) < 0)
 			goto out;
-	/* The DIFAT: exactly as many sectors as the FAT needs, the chain
-	 * ended, every slot past the FAT's last sector FREESECT. */
-	if (ndifat != (nfat > 109 ? (nfat - 109 + c.per - 2) / (c.per - 1) :
-				    0)) {
-		rc = cfb_bad(&c, "malformed compound file (MSI): DIFAT size");
-		goto out;
-	}
-	for (uint32_t i = nfat; i < 109; i++)
-		if (le32(hdr + 0x4c + 4 * i) != CFB_FREESECT) {
-			rc = cfb_bad(&c, "unsigned data in the MSI header's "
-					 "DIFAT (CVE-2020-1464)");
-			goto out;
-		}
-	next = le32(hdr + 0x44);
-	for (uint32_t n = 0, have2 = 109; n < ndifat; n++) {
-		if (cfb_own(&c, next) < 0 || cfb_read(&c, next, sec) < 0)
-			goto out;
-		for (uint32_t i = 0; i + 1 < c.per; i++, have2++)
-			if (have2 >= nfat &&
-			    le32(sec + 4 * i) != CFB_FREESECT) {
-				rc = cfb_bad(&c, "unsigned data in the MSI's "
-						 "DIFAT (CVE-2020-1464)");
-				goto out;
-			}
-		next = le32(sec + c.ssz - 4);
-	}
-	if (next != CFB_ENDOFCHAIN && !(ndifat == 0 && next == CFB_FREESECT)) {
-		rc = cfb_bad(&c, "malformed compound file (MSI): DIFAT chain "
-				 "end");
-		goto out;
-	}
 	/* Version 4: the header sector past its 512 bytes is padding. */
 	for (uint32_t off = 512; off < c.ssz; off += sizeof(hdr)) {
 		if (read(ctx, off, sec, sizeof(hdr)) < 0) {
@@ -841,7 +834,8 @@ sign_policy_cfb_end(sign_read_fn read, void *ctx, uint64_t file_size,
 			goto out;
 		}
 	}
-	if (cfb_streams(&c, hdr, sec) < 0 || cfb_sig_exact(&c, hdr, sec) < 0)
+	if ((rc = cfb_streams(&c, hdr, sec)) < 0 ||
+	    (rc = cfb_sig_exact(&c, hdr, sec)) < 0)
 		goto out;
 	/* Every sector in use belongs to something, and the file ends with
 	 * the last of them (the header fills sector -1). */

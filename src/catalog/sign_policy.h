@@ -15,6 +15,9 @@
  * - in an MSI file, no sector that no stream owns and nothing after the
  *   compound file's last sector (osslsigncode accepts that too).
  *
+ * The signature checked is the one these layouts hold (PE table entry,
+ * CAB signature area, MSI DigitalSignature stream), as its bytes are.
+ *
  * The parsers take untrusted bytes and are bounded by their arguments.
  */
 #ifndef WSUSD_CATALOG_SIGN_POLICY_H
@@ -31,7 +34,8 @@
 #define SIGN_PE_HEADER_MAX 4096u
 
 /*
- * DER is a PKCS#7 SignedData (osslsigncode extract-signature): each
+ * DER is a PKCS#7 SignedData (the blob a PE table entry, a CAB signature
+ * area or an MSI DigitalSignature stream holds, exactly): each
  * signer's digest algorithm and the signed file digest must be SHA-256
  * or stronger, in nested signatures too, and nothing may follow it.
  */
@@ -48,6 +52,11 @@ int sign_policy_digests(const unsigned char *der, size_t len,
 int sign_policy_pe_locate(const unsigned char *hdr, size_t hdr_len,
     uint64_t file_size, uint32_t *off, uint32_t *size,
     struct wsd_err *err) WSD_MUST_CHECK;
+
+/* Length of the DER SEQUENCE at the start of BLOB (LEN bytes): the
+ * PKCS#7 blob of a PE table entry or a CAB signature area; 0 when there
+ * is none that fits. */
+size_t sign_policy_der_length(const unsigned char *blob, size_t len);
 
 /* TAB is a PE certificate table: one entry, no unsigned bytes. */
 int sign_policy_pe_table(const unsigned char *tab, size_t len,
@@ -80,9 +89,11 @@ typedef int (*sign_read_fn)(void *ctx, uint64_t off, void *buf, size_t n);
 /*
  * An MSI (OLE compound file) of FILE_SIZE bytes, read through READ:
  * returns 0 when every sector its FAT uses belongs to the FAT, DIFAT,
- * MiniFAT, directory or a stream the directory names, each once, and
- * after the last of them the file holds at most free sectors of zeros; 1
- * when it is not a compound file; an error otherwise. Its signature covers the streams, not the file:
+ * MiniFAT, directory or a stream the directory names, each once, after
+ * the last of them the file holds at most free sectors of zeros, and its
+ * DigitalSignature stream is exactly a PKCS#7 blob sign_policy_digests
+ * accepts; 1 when it is not a compound file; an error otherwise. Its
+ * signature covers the streams, not the file:
  * appended bytes or orphan sectors (CVE-2020-1464, "GlueBall": a JAR
  * read from the end) pass osslsigncode verify.
  */

@@ -458,6 +458,26 @@ class AdminSeparateCA(unittest.TestCase):
         self.assertNotEqual(rc, 0, out)
         self.assertIn('401', err)
 
+    def test_zz_missing_ca_file(self):
+        """A reload naming an admin_client_ca that is not there fails
+        and keeps the running CAs (CONFIG.md)."""
+        import re
+        import time
+        text = lambda: self.d.stderr(all_runs=True)
+        failed = len(re.findall(r'reload failed', text()))
+        self.d.set_conf('admin_client_ca', 'tls/missing.pem')
+        try:
+            self.d.reload()
+            deadline = time.monotonic() + 20
+            while len(re.findall(r'reload failed', text())) == failed:
+                self.assertLess(time.monotonic(), deadline, text()[-2000:])
+                time.sleep(0.05)
+            self.assertIn('admin_client_ca', text())
+            rc, out, err = self.remote(self.admin_ops1, 'groups', 'list')
+            self.assertEqual(rc, 0, err)
+        finally:
+            self.d.set_conf('admin_client_ca', 'tls/admin-ca.pem')
+
     def test_admin_ca_does_not_sync(self):
         r = self.sync(self.sync_ds1)
         self.assertEqual(r.status, 200, r)
