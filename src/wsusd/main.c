@@ -23,6 +23,7 @@
 #include "common/wsd_err.h"
 #include "config/config.h"
 #include "content/content_store.h"
+#include "net/tls_bufpool.h"
 #include "soap/soap_parse.h"
 #include "http/http_server.h"
 #include "store/store.h"
@@ -218,7 +219,7 @@ main(int argc, char **argv)
 	};
 	struct config_overrides ov = { 0 };
 	const char *datadir = NULL;
-	bool foreground = false, check = false;
+	bool foreground = false, check = false, pool_ok;
 	char pidpath[4096] = "";
 	struct srv_runtime *rt;
 	struct privilege pv;
@@ -230,6 +231,8 @@ main(int argc, char **argv)
 	int c;
 
 	log_set_prefix("wsusd");
+	/* Before anything allocates through OpenSSL. */
+	pool_ok = tls_bufpool_init(TLS_BUFPOOL_DEFAULT_BLOCKS) == 0;
 	admin_exec_init();
 	/* First: no core file may ever hold a key. */
 	if (privilege_harden(&err) < 0)
@@ -295,6 +298,8 @@ main(int argc, char **argv)
 	if (config_load(datadir, &ov, &cf, &err) < 0)
 		fatalx("cannot load configuration: %s", err.what);
 	log_set_level(cf->cf_log_level);
+	if (!pool_ok)
+		log_warnx("TLS buffer pool unavailable; using malloc");
 	if (check) {
 		int rc = privilege_prepare(cf->cf_user, cf->cf_datadir, &pv,
 		    &err);
