@@ -236,17 +236,26 @@ POST_BODY=$TMP/post.xml
 cat >"$POST_BODY" <<'XML'
 <?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema"><soap:Body><GetCookie xmlns="http://www.microsoft.com/SoftwareDistribution/Server/ClientWebService"><authCookies><AuthorizationCookie><PlugInId>SimpleTargeting</PlugInId><CookieData>AAAAAAAAAAAAAAAAAAAAAA==</CookieData></AuthorizationCookie></authCookies><oldCookie xsi:nil="true"/><lastChange>2024-01-01T00:00:00Z</lastChange><currentTime>2024-01-01T00:00:00Z</currentTime><protocolVersion>1.20</protocolVersion></GetCookie></soap:Body></soap:Envelope>
 XML
-FAULT=$(curl -sk --max-time 5 -o - -w '' -X POST \
-	-H 'Content-Type: text/xml; charset=utf-8' --data-binary "@$POST_BODY" \
-	"https://127.0.0.1:$W_HTTPS/ClientWebService/client.asmx" || true)
-case $FAULT in
-'' | *"'"* | *\\* | *'$'* | *'
+# FAULT: what a root answers without parsing (Inventory: fixed, 501);
+# SOAP_FAULT: ClientWebService's refusal of the GetCookie (500).
+fault_of() { # PATH
+	local f
+	f=$(curl -sk --max-time 5 -o - -w '' -X POST \
+		-H 'Content-Type: text/xml; charset=utf-8' \
+		--data-binary "@$POST_BODY" "https://127.0.0.1:$W_HTTPS$1" ||
+		true)
+	case $f in
+	'' | *"'"* | *\\* | *'$'* | *'
 '*)
-	echo "bench: wsusd's SOAP fault unusable for nginx's return;" \
-	    "nginx answers a fixed 383-byte body" >&2
-	FAULT=$(head -c 383 /dev/zero | tr '\0' x)
-	;;
-esac
+		echo "bench: wsusd's answer on $1 unusable for nginx's" \
+		    "return; nginx answers a fixed 383-byte body" >&2
+		f=$(head -c 383 /dev/zero | tr '\0' x)
+		;;
+	esac
+	printf '%s' "$f"
+}
+FAULT=$(fault_of /Inventory/inventory.asmx)
+SOAP_FAULT=$(fault_of /ClientWebService/client.asmx)
 
 NGX=$TMP/nginx
 mkdir -p "$NGX"
@@ -259,7 +268,7 @@ else
 fi
 SUBST_USER=$NGX_USER SUBST_PREFIX=$NGX SUBST_CONTENT=$D1/content \
 SUBST_HTTP_PORT=$N_HTTP SUBST_ECDSA_PORT=$N_ECDSA SUBST_RSA_PORT=$N_RSA \
-SUBST_PROBE_PORT=$N_PROBE SUBST_FAULT=$FAULT \
+SUBST_PROBE_PORT=$N_PROBE SUBST_FAULT=$FAULT SUBST_SOAP_FAULT=$SOAP_FAULT \
 SUBST_ECDSA_CRT=$D1/tls/server.crt SUBST_ECDSA_KEY=$D1/tls/server.key \
 SUBST_RSA_CRT=$D2/tls/server.crt SUBST_RSA_KEY=$D2/tls/server.key \
 python3 -c '
@@ -293,11 +302,18 @@ while :; do
 done
 
 # --- Same bytes from both -------------------------------------------------------
+# SAME_FILTER: a sed script both answers pass through first (a fault's
+# ID is fresh in every answer, as a real server's is).
+same_filter() {
+	if [ -n "${SAME_FILTER:-}" ]; then sed "$SAME_FILTER"; else cat; fi
+}
 same() { # DESCRIPTION URL-A URL-B [curl args]
 	local what=$1 a=$2 b=$3 ha hb
 	shift 3
-	ha=$(curl -sk --max-time 20 "$@" "$a" | sha256sum | cut -c1-16)
-	hb=$(curl -sk --max-time 20 "$@" "$b" | sha256sum | cut -c1-16)
+	ha=$(curl -sk --max-time 20 "$@" "$a" | same_filter | sha256sum |
+		cut -c1-16)
+	hb=$(curl -sk --max-time 20 "$@" "$b" | same_filter | sha256sum |
+		cut -c1-16)
 	[ "$ha" = "$hb" ] || die "$what differs between wsusd ($a) and nginx ($b)"
 }
 same "2 KB file" "http://127.0.0.1:$W_HTTP$URL_2K" \
@@ -308,6 +324,11 @@ same "tiny file (ECDSA)" "https://127.0.0.1:$W_HTTPS$URL_TINY" \
 	"https://127.0.0.1:$N_ECDSA$URL_TINY"
 same "tiny file (RSA)" "https://127.0.0.1:$W_RSA_HTTPS$URL_TINY" \
 	"https://127.0.0.1:$N_RSA$URL_TINY"
+same "fixed SOAP fault" "https://127.0.0.1:$W_HTTPS/Inventory/inventory.asmx" \
+	"https://127.0.0.1:$N_ECDSA/Inventory/inventory.asmx" \
+	-X POST -H 'Content-Type: text/xml; charset=utf-8' \
+	--data-binary "@$POST_BODY"
+SAME_FILTER='s|<ID>[0-9a-f-]*</ID>|<ID/>|' \
 same "SOAP fault" "https://127.0.0.1:$W_HTTPS/ClientWebService/client.asmx" \
 	"https://127.0.0.1:$N_ECDSA/ClientWebService/client.asmx" \
 	-X POST -H 'Content-Type: text/xml; charset=utf-8' \
@@ -400,9 +421,10 @@ wrk_case() {
 	rps) value=$(awk -v n="$req" -v us="$us" 'BEGIN { printf "%.1f", n * 1e6 / us }') ;;
 	bps) value=$(awk -v n="$bytes" -v us="$us" 'BEGIN { printf "%.0f", n * 1e6 / us }') ;;
 	esac
-	# The POST case expects 501 (a "non-2xx" to wrk) on every request.
+	# The POST cases expect 501 or 500 (a "non-2xx" to wrk) on every
+	# request.
 	valid=ok
-	if [ "$case" = post_tls ]; then
+	if [ "$case" = post_tls ] || [ "$case" = post_soap ]; then
 		[ "$st" = "$req" ] || valid=invalid
 	else
 		[ "$st" = 0 ] || valid=invalid
@@ -478,11 +500,13 @@ one_case() { # CASE SERVER ROUND
 	conn_rsa) wrk_case "$c" "$s" "$r" "$CONNS" \
 		"https://127.0.0.1:$rsa$URL_TINY" rps -H 'Connection: close' ;;
 	post_tls) BENCH_POST_BODY=$POST_BODY wrk_case "$c" "$s" "$r" "$CONNS" \
+		"https://127.0.0.1:$https/Inventory/inventory.asmx" rps ;;
+	post_soap) BENCH_POST_BODY=$POST_BODY wrk_case "$c" "$s" "$r" "$CONNS" \
 		"https://127.0.0.1:$https/ClientWebService/client.asmx" rps ;;
 	esac
 }
 
-CASES="get_2k get_50m hs_ecdsa hs_rsa conn_ecdsa conn_rsa post_tls"
+CASES="get_2k get_50m hs_ecdsa hs_rsa conn_ecdsa conn_rsa post_tls post_soap"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 T_START=$(date +%s)
 
@@ -559,6 +583,7 @@ except Exception:
 	printf 'wsusd_log_warnings\t%s\n' "$W_LOG_WARN"
 	printf 'post_bytes\t%s\n' "$(wc -c <"$POST_BODY" | tr -d ' ')"
 	printf 'fault_bytes\t%s\n' "${#FAULT}"
+	printf 'soap_fault_bytes\t%s\n' "${#SOAP_FAULT}"
 } >"$META"
 
 python3 "$BENCH_DIR/report.py" "$META" "$RESULTS" "$COMMANDS" "$OUT"
