@@ -378,6 +378,10 @@ sync_client_call(struct sync_client *c, const char *path, const char *action,
 		return fail_msg(c, err, rc);
 	}
 	(void)curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	/* Where and what, never a header or body: those carry the
+	 * Negotiate token and the cookie (S19). */
+	log_debug("sync: POST %s (%s): HTTP %ld, %llu bytes", url, action,
+	    status, (unsigned long long)k.got);
 	if (redirected(c, c->host, status))
 		return fail_msg(c, err, WSD_EPERM);
 	switch (status) {

@@ -249,12 +249,14 @@ print_progress(void *arg, const struct store_sync_progress *p)
 }
 
 /*
- * The Kerberos identity of the synchronization: wsusd.conf sync_keytab
- * (a client keytab, e.g. the machine account's) with a private memory
- * cache; else whatever the environment's credential cache holds.
+ * What the synchronization takes from wsusd.conf: its log_level (a
+ * synchronization logs like the daemon would), and its Kerberos
+ * identity: sync_keytab (a client keytab, e.g. the machine account's)
+ * with a private memory cache; else whatever the environment's
+ * credential cache holds.
  */
 static void
-kerberos_env(const char *datadir)
+sync_settings(const char *datadir)
 {
 	struct config_overrides ov = { 0 };
 	struct config *cf = NULL;
@@ -262,6 +264,7 @@ kerberos_env(const char *datadir)
 
 	if (config_load(datadir, &ov, &cf, &err) < 0)
 		return;
+	log_set_level(cf->cf_log_level);
 	if (cf->cf_sync_keytab != NULL) {
 		setenv("KRB5_CLIENT_KTNAME", cf->cf_sync_keytab, 1);
 		setenv("KRB5CCNAME", "MEMORY:wsusd-sync", 1);
@@ -278,7 +281,7 @@ sync_now(const char *datadir, bool wait, bool scheduled, bool meta_only)
 	pid_t pid;
 	int rc;
 
-	kerberos_env(datadir);
+	sync_settings(datadir);
 	if (wait) {
 		o.progress = print_progress;
 		rc = sync_run(datadir, &o, msg, sizeof(msg));

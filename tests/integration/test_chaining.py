@@ -478,20 +478,24 @@ class Chain(unittest.TestCase):
     def test_sync_secrets_never_logged(self):
         """SECURITY.md S19, the synchronization half: the upstream at
         log_level = debug serves two synchronizations (a Kerberos ticket
-        accepted, cookies issued and renewed); nothing that authenticates
-        (a Negotiate token, a cookie: base64 runs of 80 characters and
-        more) nor the upstream's cookie key is in any log of either
-        server or in wsusutil's output. Control: the upstream logged the
-        accepted ticket at debug level."""
+        accepted, cookies issued and renewed) to a downstream also at
+        debug (wsusutil sync runs at the downstream's log_level); nothing
+        that authenticates (a Negotiate token, a cookie: base64 runs of
+        80 characters and more) nor the upstream's cookie key is in any
+        log of either server or in wsusutil's output. Controls: the
+        upstream logged the accepted ticket, and the synchronization its
+        requests, at debug level."""
         self.up.stop()
         self.up.set_conf('log_level', 'debug')
         self.up.start()
+        self.down.set_conf('log_level', 'debug')
         self.publish('Chained Secrets')
         self.set_upstream()
         out = []
         for _ in range(2):
             p = self.sync()
             out += [p.stdout, p.stderr]
+        self.down.set_conf('log_level', 'info')
         text = '\n'.join(out) + self.up.stderr(all_runs=True)
         for d in (self.up, self.down):
             for top, _, files in os.walk(d.base):
@@ -500,6 +504,8 @@ class Chain(unittest.TestCase):
                         with open(os.path.join(top, f), 'rb') as fh:
                             text += fh.read().decode(errors='replace')
         self.assertRegex(text, r'debug: negotiate: accepted DS1\$@')
+        self.assertRegex(text, r'debug: sync: POST https://\S+\.asmx '
+                         r'\(\S+/GetCookie\): HTTP 200')
         runs = re.findall(r'[A-Za-z0-9+/]{80,}', text)
         self.assertEqual(runs, [], 'long base64 runs in the logs')
         with open(self.up.path('tls', 'cookie.key'), 'rb') as f:
