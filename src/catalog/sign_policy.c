@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
@@ -49,7 +50,7 @@ strong_digest(const X509_ALGOR *alg)
 /* The digest of the file itself, in SpcIndirectDataContent:
  * SEQUENCE { SpcAttributeTypeAndOptionalValue, DigestInfo }. */
 static int
-content_digest(PKCS7 *p7, struct wsd_err *err)
+content_digest(PKCS7 *p7, int *md_nid, struct wsd_err *err)
 {
 	PKCS7 *c = p7->d.sign->contents;
 	const unsigned char *p, *end, *q;
@@ -84,6 +85,12 @@ content_digest(PKCS7 *p7, struct wsd_err *err)
 		goto bad;
 	X509_SIG_get0(di, &alg, NULL);
 	ok = strong_digest(alg);
+	if (ok && md_nid != NULL) {
+		const ASN1_OBJECT *obj;
+
+		X509_ALGOR_get0(&obj, NULL, NULL, alg);
+		*md_nid = OBJ_obj2nid(obj);
+	}
 	X509_SIG_free(di);
 	if (!ok)
 		return wsd_fail(err, WSD_EPERM,
@@ -97,7 +104,7 @@ bad:
 }
 
 static int check_p7(const unsigned char *der, size_t len, int depth,
-    struct wsd_err *err);
+    int *md_nid, struct wsd_err *err);
 
 /* Every nested signature under signer SI. */
 static int
@@ -123,15 +130,19 @@ nested(PKCS7_SIGNER_INFO *si, int depth, struct wsd_err *err)
 				break;
 			}
 			rc = check_p7(t->value.sequence->data,
-			    (size_t)t->value.sequence->length, depth + 1, err);
+			    (size_t)t->value.sequence->length, depth + 1, NULL,
+			    err);
 		}
 	}
 	ASN1_OBJECT_free(oid);
 	return rc;
 }
 
+/* MD_NID, when set, gets the file digest's algorithm (the primary
+ * signature's: nested ones pass NULL). */
 static int
-check_p7(const unsigned char *der, size_t len, int depth, struct wsd_err *err)
+check_p7(const unsigned char *der, size_t len, int depth, int *md_nid,
+    struct wsd_err *err)
 {
 	const unsigned char *p = der;
 	STACK_OF(PKCS7_SIGNER_INFO) *sis;
@@ -172,7 +183,7 @@ check_p7(const unsigned char *der, size_t len, int depth, struct wsd_err *err)
 			rc = nested(si, depth, err);
 	}
 	if (rc == 0)
-		rc = content_digest(p7, err);
+		rc = content_digest(p7, md_nid, err);
 	PKCS7_free(p7);
 	return rc;
 }
@@ -180,7 +191,7 @@ check_p7(const unsigned char *der, size_t len, int depth, struct wsd_err *err)
 int
 sign_policy_digests(const unsigned char *der, size_t len, struct wsd_err *err)
 {
-	return check_p7(der, len, 0, err);
+	return check_p7(der, len, 0, NULL, err);
 }
 
 int
@@ -365,16 +376,29 @@ struct cfb {
 	uint32_t *fat;
 	unsigned char *owned; /* one bit per sector */
 	struct wsd_err *err;
-	/* From the directory walk: the root (the mini stream) and the
-	 * DigitalSignature stream, when there is one. */
-	uint32_t root_start, sig_start;
-	uint64_t root_size, sig_size;
-	bool has_sig;
+	/* From the directory walk: the entries (kept for the
+	 * MsiDigitalSignatureEx pre-hash), the root (the mini stream), and
+	 * the signature streams, when there are some. */
+	unsigned char *dir;
+	uint32_t ndir;
+	uint32_t root_start, sig_start, dse_start;
+	uint64_t root_size, sig_size, dse_size;
+	bool has_sig, has_dse;
+	int md_nid; /* the primary signature's file digest algorithm */
 };
 
-/* "\x05DigitalSignature" as a directory entry names it (UTF-16LE, NUL). */
+/* "\x05DigitalSignature" and "\x05MsiDigitalSignatureEx" as directory
+ * entries name them (UTF-16LE, NUL). */
 static const char sig_name[] = "\x05\0D\0i\0g\0i\0t\0a\0l\0S\0i\0g\0n\0"
 			       "a\0t\0u\0r\0e\0\0\0";
+static const char dse_name[] = "\x05\0M\0s\0i\0D\0i\0g\0i\0t\0a\0l\0S\0"
+			       "i\0g\0n\0a\0t\0u\0r\0e\0E\0x\0\0\0";
+
+static bool
+cfb_named(const unsigned char *d, const char *name, size_t len)
+{
+	return le16(d + 0x40) == len && memcmp(d, name, len) == 0;
+}
 
 static int
 cfb_bad(struct cfb *c, const char *what)
@@ -500,7 +524,7 @@ cfb_streams(struct cfb *c, const unsigned char *hdr, unsigned char *sec)
 	uint32_t cutoff = le32(hdr + 0x38), start = le32(hdr + 0x30);
 	uint32_t per = c->ssz / CFB_DIRENT, len, n, top = 0, id;
 	unsigned char *dir = NULL, *seen = NULL;
-	uint32_t *stack = NULL;
+	uint32_t *stack = NULL, *lvl = NULL;
 	int rc = -1;
 
 	if (cfb_chain(c, start, &len) < 0)
@@ -511,7 +535,8 @@ cfb_streams(struct cfb *c, const unsigned char *hdr, unsigned char *sec)
 	n = len * per;
 	if ((dir = malloc((size_t)len * c->ssz)) == NULL ||
 	    (seen = calloc(n / 8 + 1, 1)) == NULL ||
-	    (stack = malloc((size_t)n * sizeof(*stack))) == NULL) {
+	    (stack = malloc((size_t)n * sizeof(*stack))) == NULL ||
+	    (lvl = calloc(n, sizeof(*lvl))) == NULL) {
 		rc = wsd_fail(c->err, WSD_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -526,9 +551,12 @@ cfb_streams(struct cfb *c, const unsigned char *hdr, unsigned char *sec)
 	stack[top++] = 0;
 	seen[0] = 1;
 	while (top > 0) {
-		const unsigned char *d = dir + (size_t)stack[--top] * CFB_DIRENT;
+		uint32_t cur = stack[--top];
+		const unsigned char *d = dir + (size_t)cur * CFB_DIRENT;
 		uint64_t size = le32(d + 0x78);
 		bool root = d == dir;
+		bool sig = cfb_named(d, sig_name, sizeof(sig_name) - 1);
+		bool dse = cfb_named(d, dse_name, sizeof(dse_name) - 1);
 
 		if (c->ssz == 4096)
 			size |= (uint64_t)le32(d + 0x7c) << 32;
@@ -547,15 +575,28 @@ cfb_streams(struct cfb *c, const unsigned char *hdr, unsigned char *sec)
 		if ((root || (d[0x42] == 2 && size >= cutoff)) &&
 		    cfb_stream(c, le32(d + 0x74), size, sec) < 0)
 			goto out;
+		/* osslsigncode leaves a signature stream's name out of the
+		 * digest: under the root one of each, as streams (it skips a
+		 * storage of that name whole, and an MsiDigitalSignatureEx
+		 * at any depth). */
+		if ((sig || dse) && (d[0x42] != 2 || lvl[cur] != 1 ||
+					(sig ? c->has_sig : c->has_dse))) {
+			rc = cfb_bad(c, "a signature stream of the MSI not "
+					"once in its root storage (its "
+					"contents would be signed by nothing)");
+			goto out;
+		}
 		if (root) {
 			c->root_start = le32(d + 0x74);
 			c->root_size = size;
-		} else if (d[0x42] == 2 &&
-		    le16(d + 0x40) == sizeof(sig_name) - 1 &&
-		    memcmp(d, sig_name, sizeof(sig_name) - 1) == 0) {
+		} else if (sig) {
 			c->sig_start = le32(d + 0x74);
 			c->sig_size = size;
 			c->has_sig = true;
+		} else if (dse) {
+			c->dse_start = le32(d + 0x74);
+			c->dse_size = size;
+			c->has_dse = true;
 		}
 		for (int l = 0; l < 3; l++) {
 			uint32_t to = le32(d + 0x44 + 4 * l);
@@ -572,6 +613,7 @@ cfb_streams(struct cfb *c, const unsigned char *hdr, unsigned char *sec)
 				goto out;
 			}
 			seen[to / 8] |= (unsigned char)(1u << (to % 8));
+			lvl[to] = lvl[cur] + (l == 2);
 			stack[top++] = to;
 		}
 	}
@@ -583,36 +625,38 @@ cfb_streams(struct cfb *c, const unsigned char *hdr, unsigned char *sec)
 			goto out;
 		}
 	}
+	c->dir = dir;
+	c->ndir = n;
+	dir = NULL;
 	rc = 0;
 out:
 	free(dir);
 	free(seen);
 	free(stack);
+	free(lvl);
 	return rc;
 }
 
 /*
- * The DigitalSignature stream's bytes into *OUT (its size): through the
- * FAT, or under CUTOFF through the MiniFAT into the root's mini stream.
- * Chains were checked by the walk; here every index is bounded again.
+ * A signature stream's bytes (from START, SIZE of them, SIZE checked by
+ * the caller) into *OUT: through the FAT, or under CUTOFF through the
+ * MiniFAT into the root's mini stream. Chains were checked by the walk;
+ * here every index is bounded again.
  */
 static int
 cfb_sig_bytes(struct cfb *c, const unsigned char *hdr, unsigned char *sec,
-    unsigned char **out)
+    uint32_t start, uint64_t size, unsigned char **out)
 {
 	uint32_t cutoff = le32(hdr + 0x38), nmini = le32(hdr + 0x40), k, id;
 	uint32_t *mfat = NULL, *rlist = NULL, nroot;
-	uint64_t size = c->sig_size, got = 0;
+	uint64_t got = 0;
 	unsigned char *buf;
 	int rc = -1;
 
-	if (size == 0 || size > SIGN_PE_TABLE_MAX)
-		return cfb_bad(c, "the MSI's DigitalSignature stream size is "
-				  "out of bounds");
 	if ((buf = malloc((size_t)size)) == NULL)
 		return wsd_fail(c->err, WSD_ENOMEM, "out of memory");
 	if (size >= cutoff) {
-		for (id = c->sig_start; got < size; id = c->fat[id]) {
+		for (id = start; got < size; id = c->fat[id]) {
 			uint64_t n = size - got < c->ssz ? size - got : c->ssz;
 
 			if (id >= c->nsec || cfb_read(c, id, sec) < 0)
@@ -643,7 +687,7 @@ cfb_sig_bytes(struct cfb *c, const unsigned char *hdr, unsigned char *sec,
 			goto bad;
 		rlist[i] = id;
 	}
-	for (k = c->sig_start; got < size; k = mfat[k]) {
+	for (k = start; got < size; k = mfat[k]) {
 		uint64_t off = (uint64_t)k * 64, n = size - got < 64 ?
 		    size - got : 64;
 
@@ -659,8 +703,8 @@ cfb_sig_bytes(struct cfb *c, const unsigned char *hdr, unsigned char *sec,
 	rc = 0;
 	goto done;
 bad:
-	(void)cfb_bad(c, "malformed compound file (MSI): the "
-			 "DigitalSignature stream cannot be read");
+	(void)cfb_bad(c, "malformed compound file (MSI): a signature "
+			 "stream cannot be read");
 	free(buf);
 done:
 	free(mfat);
@@ -680,14 +724,136 @@ cfb_sig_exact(struct cfb *c, const unsigned char *hdr, unsigned char *sec)
 
 	if (!c->has_sig)
 		return cfb_bad(c, "the MSI has no DigitalSignature stream");
-	if (cfb_sig_bytes(c, hdr, sec, &b) < 0)
+	if (c->sig_size == 0 || c->sig_size > SIGN_PE_TABLE_MAX)
+		return cfb_bad(c, "the MSI's DigitalSignature stream size is "
+				  "out of bounds");
+	if (cfb_sig_bytes(c, hdr, sec, c->sig_start, c->sig_size, &b) < 0)
 		return -1;
 	used = sign_policy_der_length(b, (size_t)c->sig_size);
 	rc = used != 0 && only_alignment(b, used, (size_t)c->sig_size) ?
-	    sign_policy_digests(b, used, c->err) :
+	    check_p7(b, used, 0, &c->md_nid, c->err) :
 	    cfb_bad(c, "unsigned data after the PKCS#7 signature in the "
 		       "MSI's DigitalSignature stream");
 	free(b);
+	return rc;
+}
+
+/* The order osslsigncode hashes a storage's entries in: their names'
+ * bytes, NUL included (so a prefix first). */
+static int
+cfb_name_cmp(const void *a, const void *b, void *arg)
+{
+	const unsigned char *dir = arg;
+	const unsigned char *x = dir + (size_t)*(const uint32_t *)a * CFB_DIRENT;
+	const unsigned char *y = dir + (size_t)*(const uint32_t *)b * CFB_DIRENT;
+	uint16_t lx = le16(x + 0x40), ly = le16(y + 0x40);
+	int d = memcmp(x, y, lx < ly ? lx : ly);
+
+	return d != 0 ? d : lx > ly ? -1 : lx < ly;
+}
+
+/* One entry's metadata as the MsiDigitalSignatureEx pre-hash takes it:
+ * name (no NUL), CLSID or stream size, state bits, times. */
+static int
+cfb_prehash_entry(EVP_MD_CTX *h, const unsigned char *d, bool root)
+{
+	return (root || EVP_DigestUpdate(h, d, le16(d + 0x40) - 2u)) &&
+	    (d[0x42] == 2 ? EVP_DigestUpdate(h, d + 0x78, 4) :
+			    EVP_DigestUpdate(h, d + 0x50, 16)) &&
+	    EVP_DigestUpdate(h, d + 0x60, 4) &&
+	    (root || EVP_DigestUpdate(h, d + 0x64, 16));
+}
+
+#define CFB_NEST_MAX 16
+
+/* Storage E and, in name order, what it holds (the walk checked every
+ * link: in range, each entry once). */
+static int
+cfb_prehash(struct cfb *c, uint32_t e, int depth, EVP_MD_CTX *h)
+{
+	const unsigned char *d = c->dir + (size_t)e * CFB_DIRENT;
+	uint32_t *kids, *stack, nk = 0, top = 0, child = le32(d + 0x4c);
+	int rc = -1;
+
+	if (depth > CFB_NEST_MAX)
+		return cfb_bad(c, "the MSI's storages are nested too deeply");
+	if (!cfb_prehash_entry(h, d, e == 0))
+		return wsd_fail(c->err, WSD_ENOMEM, "digest failed");
+	if (child == CFB_FREESECT)
+		return 0;
+	if ((kids = malloc((size_t)c->ndir * sizeof(*kids))) == NULL ||
+	    (stack = malloc((size_t)c->ndir * sizeof(*stack))) == NULL) {
+		free(kids);
+		return wsd_fail(c->err, WSD_ENOMEM, "out of memory");
+	}
+	stack[top++] = child;
+	while (top > 0 && nk < c->ndir) {
+		uint32_t k = stack[--top];
+		const unsigned char *s = c->dir + (size_t)k * CFB_DIRENT;
+
+		kids[nk++] = k;
+		for (int l = 0; l < 2; l++) {
+			uint32_t to = le32(s + 0x44 + 4 * l);
+
+			if (to != CFB_FREESECT && to < c->ndir &&
+			    top < c->ndir)
+				stack[top++] = to;
+		}
+	}
+	qsort_r(kids, nk, sizeof(*kids), cfb_name_cmp, c->dir);
+	rc = 0;
+	for (uint32_t i = 0; rc == 0 && i < nk; i++) {
+		const unsigned char *s = c->dir + (size_t)kids[i] * CFB_DIRENT;
+
+		if (depth == 0 &&
+		    (cfb_named(s, sig_name, sizeof(sig_name) - 1) ||
+			cfb_named(s, dse_name, sizeof(dse_name) - 1)))
+			continue;
+		if (s[0x42] == 1)
+			rc = cfb_prehash(c, kids[i], depth + 1, h);
+		else if (!cfb_prehash_entry(h, s, false))
+			rc = wsd_fail(c->err, WSD_ENOMEM, "digest failed");
+	}
+	free(kids);
+	free(stack);
+	return rc;
+}
+
+/*
+ * An MsiDigitalSignatureEx stream holds the digest of the MSI's metadata
+ * (names, sizes, times), which the signed digest covers. osslsigncode
+ * computes it afresh and never compares the stream's bytes: they must be
+ * that digest, or they are bytes nothing signs.
+ */
+static int
+cfb_dse(struct cfb *c, const unsigned char *hdr, unsigned char *sec)
+{
+	unsigned char want[EVP_MAX_MD_SIZE], *got = NULL;
+	const EVP_MD *md;
+	EVP_MD_CTX *h;
+	unsigned int n = 0;
+	int rc;
+
+	if (!c->has_dse)
+		return 0;
+	if ((md = EVP_get_digestbynid(c->md_nid)) == NULL ||
+	    c->dse_size != (uint64_t)EVP_MD_get_size(md))
+		return cfb_bad(c, "the MSI's MsiDigitalSignatureEx stream is "
+				  "not a digest of the signature's algorithm");
+	if (cfb_sig_bytes(c, hdr, sec, c->dse_start, c->dse_size, &got) < 0)
+		return -1;
+	if ((h = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(h, md, NULL) != 1) {
+		rc = wsd_fail(c->err, WSD_ENOMEM, "digest failed");
+	} else if ((rc = cfb_prehash(c, 0, 0, h)) == 0) {
+		if (EVP_DigestFinal_ex(h, want, &n) != 1)
+			rc = wsd_fail(c->err, WSD_ENOMEM, "digest failed");
+		else if (n != c->dse_size || memcmp(want, got, n) != 0)
+			rc = cfb_bad(c, "the MSI's MsiDigitalSignatureEx "
+					"stream does not match its metadata");
+	}
+	EVP_MD_CTX_free(h);
+	free(got);
 	return rc;
 }
 
@@ -835,7 +1001,8 @@ sign_policy_cfb_end(sign_read_fn read, void *ctx, uint64_t file_size,
 		}
 	}
 	if ((rc = cfb_streams(&c, hdr, sec)) < 0 ||
-	    (rc = cfb_sig_exact(&c, hdr, sec)) < 0)
+	    (rc = cfb_sig_exact(&c, hdr, sec)) < 0 ||
+	    (rc = cfb_dse(&c, hdr, sec)) < 0)
 		goto out;
 	/* Every sector in use belongs to something, and the file ends with
 	 * the last of them (the header fills sector -1). */
@@ -861,5 +1028,6 @@ out:
 	free(fatsec);
 	free(c.fat);
 	free(c.owned);
+	free(c.dir);
 	return rc;
 }

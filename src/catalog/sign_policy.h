@@ -13,7 +13,10 @@
  * - in a CAB file, the signature right after the cabinet, ending the
  *   file, with nothing after the PKCS#7 blob in its area but alignment;
  * - in an MSI file, no sector that no stream owns and nothing after the
- *   compound file's last sector (osslsigncode accepts that too).
+ *   compound file's last sector (osslsigncode accepts that too); its
+ *   signature streams directly under the root, and an
+ *   MsiDigitalSignatureEx stream equal to the metadata pre-hash
+ *   (osslsigncode does not compare it).
  *
  * The signature checked is the one these layouts hold (PE table entry,
  * CAB signature area, MSI DigitalSignature stream), as its bytes are.
@@ -90,9 +93,11 @@ typedef int (*sign_read_fn)(void *ctx, uint64_t off, void *buf, size_t n);
  * An MSI (OLE compound file) of FILE_SIZE bytes, read through READ:
  * returns 0 when every sector its FAT uses belongs to the FAT, DIFAT,
  * MiniFAT, directory or a stream the directory names, each once, after
- * the last of them the file holds at most free sectors of zeros, and its
+ * the last of them the file holds at most free sectors of zeros, its
  * DigitalSignature stream is exactly a PKCS#7 blob sign_policy_digests
- * accepts; 1 when it is not a compound file; an error otherwise. Its
+ * accepts and its MsiDigitalSignatureEx stream, if any, the pre-hash of
+ * its directory under that signature's digest algorithm; 1 when it is
+ * not a compound file; an error otherwise. Its
  * signature covers the streams, not the file:
  * appended bytes or orphan sectors (CVE-2020-1464, "GlueBall": a JAR
  * read from the end) pass osslsigncode verify.

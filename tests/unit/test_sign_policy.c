@@ -190,6 +190,12 @@ setup(void **state)
 	sh("cd %s && msibuild %s -a payload payload >/dev/null 2>&1", base, f);
 	path(cab, sizeof(cab), "sha256.msi");
 	osslsign("sha256", f, cab);
+	/* With an MsiDigitalSignatureEx stream (the metadata pre-hash). */
+	path(f, sizeof(f), "t.msi");
+	path(cab, sizeof(cab), "dse.msi");
+	sh("osslsigncode sign -certs %s -key %s -h sha256 -add-msi-dse "
+	   "-in %s -out %s >/dev/null 2>&1",
+	    cert, key, f, cab);
 	path(f, sizeof(f), "t.ps1");
 	spit(f, (const unsigned char *)"Write-Host \"hello\"\r\n", 20);
 	path(cab, sizeof(cab), "sha256.ps1");
@@ -545,6 +551,146 @@ test_msi_hidden(void **state)
 	verify_refused("unlinked.msi", "outside the MSI's tree");
 }
 
+static const char dse_entry[] = "\x05\0M\0s\0i\0D\0i\0g\0i\0t\0a\0l\0"
+				"S\0i\0g\0n\0a\0t\0u\0r\0e\0E\0x\0\0\0";
+
+/* The file offset of directory entry I of B (one FAT sector). */
+static size_t
+dirent_at(const unsigned char *b, uint32_t i)
+{
+	uint32_t fat0 = get32(b + 0x4c), s = get32(b + 0x30);
+
+	for (uint32_t k = 0; k < i / 4; k++)
+		s = get32(b + (fat0 + 1) * 512 + 4 * s);
+	return (s + 1) * 512 + (i % 4) * 128;
+}
+
+/* The entry named NAME (LEN bytes, NUL included), or 0. */
+static size_t
+dirent_named(const unsigned char *b, size_t n, const char *name, size_t len)
+{
+	for (uint32_t i = 0; i < 64; i++) {
+		size_t e = dirent_at(b, i);
+
+		if (e + 128 > n)
+			break;
+		if (get32(b + e + 0x40) % 65536 == len &&
+		    memcmp(b + e, name, len) == 0)
+			return e;
+	}
+	return 0;
+}
+
+/* DSE.MSI as NAME with one bit of its MsiDigitalSignatureEx stream (in
+ * the mini stream) flipped: osslsigncode prints the mismatch and still
+ * says the signature verifies. */
+static void
+msi_dse_flip(const char *name)
+{
+	unsigned char *b;
+	size_t n, e;
+	char q[256];
+	uint32_t fat0, s, mini, off;
+
+	path(q, sizeof(q), "dse.msi");
+	b = slurp(q, &n);
+	assert_int_equal(get32(b + 0x2c), 1);
+	fat0 = get32(b + 0x4c);
+	e = dirent_named(b, n, dse_entry, sizeof(dse_entry) - 1);
+	assert_true(e != 0);
+	assert_int_equal(get32(b + e + 0x78), 32); /* SHA-256 */
+	mini = get32(b + e + 0x74);
+	off = mini * 64;
+	/* The root's chain holds the mini stream. */
+	s = get32(b + dirent_at(b, 0) + 0x74);
+	for (uint32_t k = 0; k < off / 512; k++)
+		s = get32(b + (fat0 + 1) * 512 + 4 * s);
+	b[(s + 1) * 512 + off % 512 + 5] ^= 1;
+	path(q, sizeof(q), name);
+	spit(q, b, n);
+	free(b);
+}
+
+/*
+ * T.MSI (unsigned) with a storage "S" holding a stream named
+ * MsiDigitalSignatureEx, hung off the root's tree, then signed as
+ * NAME: osslsigncode leaves such a stream out of the digest at any depth,
+ * so whatever it held would be signed by nothing.
+ */
+static void
+msi_nested_dse(const char *name)
+{
+	unsigned char *b;
+	size_t n, st = 0, ds = 0, hook = 0;
+	char q[256], out[256];
+	uint32_t ist = 0, ids = 0, root_child;
+
+	path(q, sizeof(q), "t.msi");
+	b = slurp(q, &n);
+	for (uint32_t i = 1; i < 64 && (st == 0 || ds == 0); i++) {
+		size_t e = dirent_at(b, i);
+
+		if (e + 128 > n)
+			break;
+		if (b[e + 0x42] != 0)
+			continue;
+		if (st == 0) {
+			st = e;
+			ist = i;
+		} else {
+			ds = e;
+			ids = i;
+		}
+	}
+	assert_true(st != 0 && ds != 0);
+	memset(b + st, 0, 128);
+	memcpy(b + st, "S\0\0\0", 4);
+	put16(b + st + 0x40, 4);
+	b[st + 0x42] = 1;
+	b[st + 0x43] = 1;
+	put32(b + st + 0x44, 0xffffffffu);
+	put32(b + st + 0x48, 0xffffffffu);
+	put32(b + st + 0x4c, ids);
+	memset(b + ds, 0, 128);
+	memcpy(b + ds, dse_entry, sizeof(dse_entry) - 1);
+	put16(b + ds + 0x40, sizeof(dse_entry) - 1);
+	b[ds + 0x42] = 2;
+	b[ds + 0x43] = 1;
+	put32(b + ds + 0x44, 0xffffffffu);
+	put32(b + ds + 0x48, 0xffffffffu);
+	put32(b + ds + 0x4c, 0xffffffffu);
+	put32(b + ds + 0x74, 0xfffffffeu);
+	/* A free left or right link in the root's children. */
+	root_child = get32(b + dirent_at(b, 0) + 0x4c);
+	for (uint32_t i = root_child; hook == 0;) {
+		size_t e = dirent_at(b, i);
+
+		if (get32(b + e + 0x44) == 0xffffffffu)
+			hook = e + 0x44;
+		else if (get32(b + e + 0x48) == 0xffffffffu)
+			hook = e + 0x48;
+		else
+			i = get32(b + e + 0x48);
+	}
+	put32(b + hook, ist);
+	path(q, sizeof(q), "nested-unsigned.msi");
+	spit(q, b, n);
+	free(b);
+	path(out, sizeof(out), name);
+	osslsign("sha256", q, out);
+}
+
+static void
+test_msi_dse(void **state)
+{
+	(void)state;
+	verify_ok("dse.msi");
+	msi_dse_flip("dse-flipped.msi");
+	verify_refused("dse-flipped.msi", "does not match its metadata");
+	msi_nested_dse("nested.msi");
+	verify_refused("nested.msi", "not once in its root storage");
+}
+
 struct mem {
 	const unsigned char *p;
 	size_t n;
@@ -736,6 +882,7 @@ main(void)
 		cmocka_unit_test(test_other_formats_refused),
 		cmocka_unit_test(test_msi_appended),
 		cmocka_unit_test(test_msi_hidden),
+		cmocka_unit_test(test_msi_dse),
 		cmocka_unit_test(test_cfb_parser),
 		cmocka_unit_test(test_pe_table_parser),
 		cmocka_unit_test(test_digests_parser),
