@@ -598,6 +598,14 @@ cfb_streams(struct cfb *c, const unsigned char *hdr, unsigned char *sec)
 			c->dse_size = size;
 			c->has_dse = true;
 		}
+		/* The root has no siblings: osslsigncode would see nothing
+		 * hung there, neither in its digest nor in the pre-hash. */
+		if (root && (le32(d + 0x44) != CFB_FREESECT ||
+				le32(d + 0x48) != CFB_FREESECT)) {
+			rc = cfb_bad(c, "the MSI's root entry has siblings "
+					"(entries its signature does not cover)");
+			goto out;
+		}
 		for (int l = 0; l < 3; l++) {
 			uint32_t to = le32(d + 0x44 + 4 * l);
 

@@ -2,6 +2,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -40,6 +41,10 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static size_t pool_used; /* blocks ever handed out (bump pointer) */
 static size_t pool_in_use, pool_takes, pool_misses;
 static struct block *pool_free_list;
+/* One bit a block, set while it is handed out: a second free, or a
+ * pointer into a block's middle, aborts as glibc's free would, instead
+ * of giving two connections one buffer. */
+static unsigned char *pool_busy;
 
 static bool
 pool_owns(const void *p)
@@ -71,6 +76,10 @@ pool_take(void)
 		pool_used++;
 	}
 	if (b != NULL) {
+		size_t i = (size_t)((unsigned char *)b - pool_base) /
+		    TLS_BUFPOOL_BLOCK;
+
+		pool_busy[i / 8] |= (unsigned char)(1u << (i % 8));
 		pool_in_use++;
 		pool_takes++;
 	} else {
@@ -87,7 +96,18 @@ static void
 pool_give(void *p)
 {
 	struct block *b = p;
+	size_t off = (size_t)((unsigned char *)p - pool_base);
+	size_t i = off / TLS_BUFPOOL_BLOCK;
 
+	pthread_mutex_lock(&pool_lock);
+	if (off % TLS_BUFPOOL_BLOCK != 0 ||
+	    !(pool_busy[i / 8] & (1u << (i % 8)))) {
+		fprintf(stderr, "wsusd: TLS buffer pool: invalid free of %p\n",
+		    p);
+		abort();
+	}
+	pool_busy[i / 8] &= (unsigned char)~(1u << (i % 8));
+	pthread_mutex_unlock(&pool_lock);
 	POOL_POISON(b, TLS_BUFPOOL_BLOCK);
 	POOL_UNPOISON(b, sizeof(*b));
 	pthread_mutex_lock(&pool_lock);
@@ -130,6 +150,11 @@ pool_realloc(void *p, size_t n, const char *file, int line)
 		return pool_malloc(n, file, line);
 	if (!pool_owns(p))
 		return realloc(p, n);
+	if (n == 0) {
+		/* As OpenSSL's own allocator: a free. */
+		pool_give(p);
+		return NULL;
+	}
 	if (n <= TLS_BUFPOOL_BLOCK)
 		return p;
 	if ((q = malloc(n)) == NULL)
@@ -148,10 +173,15 @@ tls_bufpool_init(size_t blocks)
 	    blocks > SIZE_MAX / TLS_BUFPOOL_BLOCK)
 		return -1;
 	/* Reserved, not committed: a block costs memory once it is used. */
+	if ((pool_busy = calloc(blocks / 8 + 1, 1)) == NULL)
+		return -1;
 	base = mmap(NULL, blocks * TLS_BUFPOOL_BLOCK, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (base == MAP_FAILED)
+	if (base == MAP_FAILED) {
+		free(pool_busy);
+		pool_busy = NULL;
 		return -1;
+	}
 	pool_base = base;
 	pool_blocks = blocks;
 	POOL_POISON(pool_base, blocks * TLS_BUFPOOL_BLOCK);
@@ -161,6 +191,8 @@ tls_bufpool_init(size_t blocks)
 		pool_free) != 1) {
 		POOL_UNPOISON(pool_base, blocks * TLS_BUFPOOL_BLOCK);
 		munmap(base, blocks * TLS_BUFPOOL_BLOCK);
+		free(pool_busy);
+		pool_busy = NULL;
 		pool_base = NULL;
 		pool_blocks = 0;
 		return -1;

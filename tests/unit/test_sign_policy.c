@@ -680,6 +680,56 @@ msi_nested_dse(const char *name)
 	osslsign("sha256", q, out);
 }
 
+/* SHA256.MSI as NAME with an unused directory entry made a 4 KiB stream
+ * "X" of 'J' (appended sectors) and hung as the root entry's left
+ * sibling: osslsigncode sees no parent for it, so neither its digest
+ * nor a pre-hash would cover it. */
+static void
+msi_root_sibling(const char *name)
+{
+	unsigned char *b;
+	size_t n, e = 0;
+	char q[256];
+	uint32_t fat0, first, i;
+
+	path(q, sizeof(q), "sha256.msi");
+	b = slurp(q, &n);
+	assert_int_equal(get32(b + 0x2c), 1);
+	fat0 = get32(b + 0x4c);
+	for (i = 1; i < 64 && e == 0; i++) {
+		size_t d = dirent_at(b, i);
+
+		if (d + 128 > n)
+			break;
+		if (b[d + 0x42] == 0)
+			e = d;
+	}
+	assert_true(e != 0);
+	i--;
+	/* Eight sectors of 'J' at the end, chained. */
+	assert_non_null(b = realloc(b, n + 8 * 512));
+	memset(b + n, 'J', 8 * 512);
+	first = (uint32_t)(n / 512) - 1;
+	assert_true(first + 8 < 128);
+	for (uint32_t k = 0; k < 8; k++)
+		put32(b + (fat0 + 1) * 512 + 4 * (first + k),
+		    k == 7 ? 0xfffffffeu : first + k + 1);
+	memset(b + e, 0, 128);
+	memcpy(b + e, "X\0\0\0", 4);
+	put16(b + e + 0x40, 4);
+	b[e + 0x42] = 2;
+	b[e + 0x43] = 1;
+	put32(b + e + 0x44, 0xffffffffu);
+	put32(b + e + 0x48, 0xffffffffu);
+	put32(b + e + 0x4c, 0xffffffffu);
+	put32(b + e + 0x74, first);
+	put32(b + e + 0x78, 8 * 512);
+	put32(b + dirent_at(b, 0) + 0x44, i);
+	path(q, sizeof(q), name);
+	spit(q, b, n + 8 * 512);
+	free(b);
+}
+
 static void
 test_msi_dse(void **state)
 {
@@ -689,6 +739,8 @@ test_msi_dse(void **state)
 	verify_refused("dse-flipped.msi", "does not match its metadata");
 	msi_nested_dse("nested.msi");
 	verify_refused("nested.msi", "not once in its root storage");
+	msi_root_sibling("rootsib.msi");
+	verify_refused("rootsib.msi", "root entry has siblings");
 }
 
 struct mem {

@@ -12,10 +12,12 @@
 
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -111,6 +113,53 @@ test_grow(void **state)
 	assert_int_equal(stats().bs_in_use, a.bs_in_use);
 	memset(q, 0, 3 * TLS_BUFPOOL_BLOCK);
 	OPENSSL_free(q);
+}
+
+static void
+test_realloc_to_zero_frees(void **state)
+{
+	struct tls_bufpool_stats a = stats();
+	void *p;
+
+	(void)state;
+	p = OPENSSL_malloc(RECORD_SIZE);
+	assert_non_null(p);
+	assert_int_equal(stats().bs_in_use, a.bs_in_use + 1);
+	assert_null(OPENSSL_realloc(p, 0));
+	assert_int_equal(stats().bs_in_use, a.bs_in_use);
+}
+
+/* A second free of a block, or a pointer into one, aborts (in a child
+ * process) rather than putting a block on the free list twice. */
+static void
+expect_abort(int how)
+{
+	pid_t pid = fork();
+	int st;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *p = OPENSSL_malloc(RECORD_SIZE);
+
+		if (how == 0) {
+			OPENSSL_free(p);
+			OPENSSL_free(p);
+		} else {
+			OPENSSL_free(p + 64);
+		}
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGABRT);
+}
+
+static void
+test_invalid_free_aborts(void **state)
+{
+	(void)state;
+	expect_abort(0);
+	expect_abort(1);
 }
 
 static void
@@ -233,6 +282,8 @@ main(void)
 		cmocka_unit_test(test_record_sizes_only),
 		cmocka_unit_test(test_last_freed_first),
 		cmocka_unit_test(test_grow),
+		cmocka_unit_test(test_realloc_to_zero_frees),
+		cmocka_unit_test(test_invalid_free_aborts),
 		cmocka_unit_test(test_exhausted_falls_back),
 		cmocka_unit_test(test_server_buffers_released),
 	};
