@@ -581,6 +581,24 @@ dirent_named(const unsigned char *b, size_t n, const char *name, size_t len)
 	return 0;
 }
 
+/* Directory entry E of B made a lone black entry: NAME (LEN bytes, NUL
+ * included), TYPE (1 storage, 2 stream), CHILD, START sector, SIZE. */
+static void
+set_entry(unsigned char *b, size_t e, const char *name, size_t len,
+    unsigned char type, uint32_t child, uint32_t start, uint32_t size)
+{
+	memset(b + e, 0, 128);
+	memcpy(b + e, name, len);
+	put16(b + e + 0x40, (uint16_t)len);
+	b[e + 0x42] = type;
+	b[e + 0x43] = 1;
+	put32(b + e + 0x44, 0xffffffffu);
+	put32(b + e + 0x48, 0xffffffffu);
+	put32(b + e + 0x4c, child);
+	put32(b + e + 0x74, start);
+	put32(b + e + 0x78, size);
+}
+
 /* DSE.MSI as NAME with one bit of its MsiDigitalSignatureEx stream (in
  * the mini stream) flipped: osslsigncode prints the mismatch and still
  * says the signature verifies. */
@@ -643,23 +661,9 @@ msi_nested_dse(const char *name)
 		}
 	}
 	assert_true(st != 0 && ds != 0);
-	memset(b + st, 0, 128);
-	memcpy(b + st, "S\0\0\0", 4);
-	put16(b + st + 0x40, 4);
-	b[st + 0x42] = 1;
-	b[st + 0x43] = 1;
-	put32(b + st + 0x44, 0xffffffffu);
-	put32(b + st + 0x48, 0xffffffffu);
-	put32(b + st + 0x4c, ids);
-	memset(b + ds, 0, 128);
-	memcpy(b + ds, dse_entry, sizeof(dse_entry) - 1);
-	put16(b + ds + 0x40, sizeof(dse_entry) - 1);
-	b[ds + 0x42] = 2;
-	b[ds + 0x43] = 1;
-	put32(b + ds + 0x44, 0xffffffffu);
-	put32(b + ds + 0x48, 0xffffffffu);
-	put32(b + ds + 0x4c, 0xffffffffu);
-	put32(b + ds + 0x74, 0xfffffffeu);
+	set_entry(b, st, "S\0\0\0", 4, 1, ids, 0, 0);
+	set_entry(b, ds, dse_entry, sizeof(dse_entry) - 1, 2, 0xffffffffu,
+	    0xfffffffeu, 0);
 	/* A free left or right link in the root's children. */
 	root_child = get32(b + dirent_at(b, 0) + 0x4c);
 	for (uint32_t i = root_child; hook == 0;) {
@@ -714,16 +718,7 @@ msi_root_sibling(const char *name)
 	for (uint32_t k = 0; k < 8; k++)
 		put32(b + (fat0 + 1) * 512 + 4 * (first + k),
 		    k == 7 ? 0xfffffffeu : first + k + 1);
-	memset(b + e, 0, 128);
-	memcpy(b + e, "X\0\0\0", 4);
-	put16(b + e + 0x40, 4);
-	b[e + 0x42] = 2;
-	b[e + 0x43] = 1;
-	put32(b + e + 0x44, 0xffffffffu);
-	put32(b + e + 0x48, 0xffffffffu);
-	put32(b + e + 0x4c, 0xffffffffu);
-	put32(b + e + 0x74, first);
-	put32(b + e + 0x78, 8 * 512);
+	set_entry(b, e, "X\0\0\0", 4, 2, 0xffffffffu, first, 8 * 512);
 	put32(b + dirent_at(b, 0) + 0x44, i);
 	path(q, sizeof(q), name);
 	spit(q, b, n + 8 * 512);
