@@ -385,6 +385,12 @@ struct cfb {
 	uint64_t root_size, sig_size, dse_size;
 	bool has_sig, has_dse;
 	int md_nid; /* the primary signature's file digest algorithm */
+	/* The mini stream, loaded at its first use: the MiniFAT, the
+	 * root's sectors in order, which 64-byte mini sectors a stream
+	 * owns. */
+	uint32_t *mfat, *rlist, nmfat, nminisec;
+	unsigned char *mowned;
+	bool mini_loaded;
 };
 
 /* "\x05DigitalSignature" and "\x05MsiDigitalSignatureEx" as directory
@@ -475,6 +481,140 @@ cfb_stream(struct cfb *c, uint32_t start, uint64_t size, unsigned char *sec)
 			return cfb_bad(c, "unsigned data after a stream's end "
 					  "in the MSI compound file "
 					  "(CVE-2020-1464)");
+	return 0;
+}
+
+/* The MiniFAT and the root's chain (the mini stream), once. */
+static int
+cfb_mini_load(struct cfb *c, const unsigned char *hdr, unsigned char *sec)
+{
+	uint32_t nmini = le32(hdr + 0x40), nroot, id;
+
+	if (c->mini_loaded)
+		return 0;
+	nroot = (uint32_t)((c->root_size + c->ssz - 1) / c->ssz);
+	if (le16(hdr + 0x20) != 6 || nmini == 0 ||
+	    (uint64_t)nmini * c->per > SIGN_CFB_SECTORS_MAX ||
+	    nroot > c->nsec)
+		return cfb_bad(c, "malformed compound file (MSI): a stream "
+				  "in a missing or malformed mini stream");
+	c->nmfat = nmini * c->per;
+	c->nminisec = (uint32_t)(c->root_size / 64);
+	if ((c->mfat = malloc((size_t)c->nmfat * sizeof(*c->mfat))) == NULL ||
+	    (c->rlist = malloc(((size_t)nroot + 1) * sizeof(*c->rlist))) ==
+		NULL ||
+	    (c->mowned = calloc((size_t)c->nmfat / 8 + 1, 1)) == NULL)
+		return wsd_fail(c->err, WSD_ENOMEM, "out of memory");
+	id = le32(hdr + 0x3c);
+	for (uint32_t i = 0; i < nmini; i++, id = c->fat[id]) {
+		if (id >= c->nsec || cfb_read(c, id, sec) < 0)
+			return cfb_bad(c, "malformed compound file (MSI): "
+					  "MiniFAT");
+		for (uint32_t j = 0; j < c->per; j++)
+			c->mfat[i * c->per + j] = le32(sec + 4 * j);
+	}
+	id = c->root_start;
+	for (uint32_t i = 0; i < nroot; i++, id = c->fat[id]) {
+		if (id >= c->nsec)
+			return cfb_bad(c, "malformed compound file (MSI): the "
+					  "mini stream's chain");
+		c->rlist[i] = id;
+	}
+	c->mini_loaded = true;
+	return 0;
+}
+
+/* Mini sector K (64 bytes) into OUT, through the root's chain. */
+static int
+cfb_mini_read(struct cfb *c, uint32_t k, unsigned char *sec,
+    unsigned char *out)
+{
+	uint64_t off = (uint64_t)k * 64;
+
+	if (k >= c->nminisec || off + 64 > c->root_size ||
+	    cfb_read(c, c->rlist[off / c->ssz], sec) < 0)
+		return cfb_bad(c, "malformed compound file (MSI): a mini "
+				  "sector outside the mini stream");
+	memcpy(out, sec + off % c->ssz, 64);
+	return 0;
+}
+
+/* A stream under the cutoff, from mini sector START: claims exactly the
+ * mini sectors its SIZE needs, each once, the bytes after SIZE in the
+ * last one zero (osslsigncode hashes SIZE bytes; the rest would be
+ * signed by nothing). */
+static int
+cfb_mini_stream(struct cfb *c, const unsigned char *hdr, uint32_t start,
+    uint64_t size, unsigned char *sec)
+{
+	uint64_t want = (size + 63) / 64, len = 0;
+	unsigned char m[64];
+	uint32_t last = start;
+
+	if (cfb_mini_load(c, hdr, sec) < 0)
+		return -1;
+	for (uint32_t k = start; k != CFB_ENDOFCHAIN; k = c->mfat[k]) {
+		if (k >= c->nmfat || k >= c->nminisec)
+			return cfb_bad(c, "malformed compound file (MSI): a "
+					  "mini sector outside the mini stream");
+		if (c->mowned[k / 8] & (1u << (k % 8)))
+			return cfb_bad(c, "malformed compound file (MSI): a "
+					  "mini sector used twice");
+		c->mowned[k / 8] |= (unsigned char)(1u << (k % 8));
+		last = k;
+		len++;
+	}
+	if (len != want)
+		return cfb_bad(c, "malformed compound file (MSI): a stream's "
+				  "mini chain is not the length of the stream "
+				  "(unsigned mini sectors)");
+	if (size % 64 == 0)
+		return 0;
+	if (cfb_mini_read(c, last, sec, m) < 0)
+		return -1;
+	for (uint32_t i = (uint32_t)(size % 64); i < 64; i++)
+		if (m[i] != 0)
+			return cfb_bad(c, "unsigned data after a stream's end "
+					  "in the MSI's mini stream "
+					  "(CVE-2020-1464)");
+	return 0;
+}
+
+/*
+ * After the walk: every mini sector the MiniFAT uses belongs to a
+ * stream, and after the last of them the mini stream holds zeros only
+ * (a root grown over unused mini sectors would carry unsigned bytes).
+ * Free mini sectors before it are not read: a writer that deleted a
+ * stream leaves its old bytes there.
+ */
+static int
+cfb_mini_end(struct cfb *c, unsigned char *sec)
+{
+	unsigned char m[64];
+	uint32_t end = 0;
+
+	if (!c->mini_loaded)
+		return 0;
+	/* Entries past the mini stream's end name no bytes (osslsigncode
+	 * leaves one such ENDOFCHAIN behind when it signs). */
+	for (uint32_t k = 0; k < c->nmfat && k < c->nminisec; k++) {
+		bool owned = c->mowned[k / 8] & (1u << (k % 8));
+
+		if (c->mfat[k] != CFB_FREESECT && !owned)
+			return cfb_bad(c, "unsigned mini sectors in the MSI "
+					  "that no stream owns (CVE-2020-1464)");
+		if (owned)
+			end = k + 1;
+	}
+	for (uint32_t k = end; k < c->nminisec; k++) {
+		if (cfb_mini_read(c, k, sec, m) < 0)
+			return -1;
+		for (uint32_t i = 0; i < 64; i++)
+			if (m[i] != 0)
+				return cfb_bad(c, "unsigned data at the end of "
+						  "the MSI's mini stream "
+						  "(CVE-2020-1464)");
+	}
 	return 0;
 }
 
@@ -575,6 +715,10 @@ cfb_streams(struct cfb *c, const unsigned char *hdr, unsigned char *sec)
 		if ((root || (d[0x42] == 2 && size >= cutoff)) &&
 		    cfb_stream(c, le32(d + 0x74), size, sec) < 0)
 			goto out;
+		/* The root comes first: its mini stream is known here. */
+		if (!root && d[0x42] == 2 && size > 0 && size < cutoff &&
+		    cfb_mini_stream(c, hdr, le32(d + 0x74), size, sec) < 0)
+			goto out;
 		/* osslsigncode leaves a signature stream's name out of the
 		 * digest: under the root one of each, as streams (it skips a
 		 * storage of that name whole, and an MsiDigitalSignatureEx
@@ -655,11 +799,9 @@ static int
 cfb_sig_bytes(struct cfb *c, const unsigned char *hdr, unsigned char *sec,
     uint32_t start, uint64_t size, unsigned char **out)
 {
-	uint32_t cutoff = le32(hdr + 0x38), nmini = le32(hdr + 0x40), k, id;
-	uint32_t *mfat = NULL, *rlist = NULL, nroot;
+	uint32_t cutoff = le32(hdr + 0x38), k, id;
+	unsigned char *buf, m[64];
 	uint64_t got = 0;
-	unsigned char *buf;
-	int rc = -1;
 
 	if ((buf = malloc((size_t)size)) == NULL)
 		return wsd_fail(c->err, WSD_ENOMEM, "out of memory");
@@ -675,49 +817,25 @@ cfb_sig_bytes(struct cfb *c, const unsigned char *hdr, unsigned char *sec,
 		*out = buf;
 		return 0;
 	}
-	/* The mini stream: 64-byte sectors inside the root's chain. */
-	nroot = (uint32_t)((c->root_size + c->ssz - 1) / c->ssz);
-	if (le16(hdr + 0x20) != 6 || nmini == 0 ||
-	    (uint64_t)nmini * c->per > SIGN_CFB_SECTORS_MAX ||
-	    (mfat = malloc((size_t)nmini * c->per * sizeof(*mfat))) == NULL ||
-	    (rlist = malloc(((size_t)nroot + 1) * sizeof(*rlist))) == NULL)
+	/* The mini stream: the walk loaded it and checked this chain. */
+	if (!c->mini_loaded)
 		goto bad;
-	id = le32(hdr + 0x3c);
-	for (uint32_t i = 0; i < nmini; i++, id = c->fat[id]) {
-		if (id >= c->nsec || cfb_read(c, id, sec) < 0)
-			goto bad;
-		for (uint32_t j = 0; j < c->per; j++)
-			mfat[i * c->per + j] = le32(sec + 4 * j);
-	}
-	id = c->root_start;
-	for (uint32_t i = 0; i < nroot; i++, id = c->fat[id]) {
-		if (id >= c->nsec)
-			goto bad;
-		rlist[i] = id;
-	}
-	for (k = start; got < size; k = mfat[k]) {
-		uint64_t off = (uint64_t)k * 64, n = size - got < 64 ?
-		    size - got : 64;
+	for (k = start; got < size; k = c->mfat[k]) {
+		uint64_t n = size - got < 64 ? size - got : 64;
 
-		if (k >= nmini * c->per || off + 64 > c->root_size ||
-		    cfb_read(c, rlist[off / c->ssz], sec) < 0)
+		if (k >= c->nmfat || cfb_mini_read(c, k, sec, m) < 0)
 			goto bad;
-		memcpy(buf + got, sec + off % c->ssz, (size_t)n);
+		memcpy(buf + got, m, (size_t)n);
 		got += n;
 	}
 	if (k != CFB_ENDOFCHAIN)
 		goto bad;
 	*out = buf;
-	rc = 0;
-	goto done;
+	return 0;
 bad:
-	(void)cfb_bad(c, "malformed compound file (MSI): a signature "
-			 "stream cannot be read");
 	free(buf);
-done:
-	free(mfat);
-	free(rlist);
-	return rc;
+	return cfb_bad(c, "malformed compound file (MSI): a signature "
+			  "stream cannot be read");
 }
 
 /* The raw DigitalSignature stream holds a PKCS#7 blob of strong
@@ -1009,6 +1127,7 @@ sign_policy_cfb_end(sign_read_fn read, void *ctx, uint64_t file_size,
 		}
 	}
 	if ((rc = cfb_streams(&c, hdr, sec)) < 0 ||
+	    (rc = cfb_mini_end(&c, sec)) < 0 ||
 	    (rc = cfb_sig_exact(&c, hdr, sec)) < 0 ||
 	    (rc = cfb_dse(&c, hdr, sec)) < 0)
 		goto out;
@@ -1037,5 +1156,8 @@ out:
 	free(c.fat);
 	free(c.owned);
 	free(c.dir);
+	free(c.mfat);
+	free(c.rlist);
+	free(c.mowned);
 	return rc;
 }

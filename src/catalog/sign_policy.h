@@ -92,7 +92,9 @@ typedef int (*sign_read_fn)(void *ctx, uint64_t off, void *buf, size_t n);
 /*
  * An MSI (OLE compound file) of FILE_SIZE bytes, read through READ:
  * returns 0 when every sector its FAT uses belongs to the FAT, DIFAT,
- * MiniFAT, directory or a stream the directory names, each once, after
+ * MiniFAT, directory or a stream the directory names, each once (and
+ * likewise every mini sector the MiniFAT uses to a small stream, with
+ * zeros after the last), after
  * the last of them the file holds at most free sectors of zeros, its
  * DigitalSignature stream is exactly a PKCS#7 blob sign_policy_digests
  * accepts and its MsiDigitalSignatureEx stream, if any, the pre-hash of

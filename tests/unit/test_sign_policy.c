@@ -599,6 +599,19 @@ set_entry(unsigned char *b, size_t e, const char *name, size_t len,
 	put32(b + e + 0x78, size);
 }
 
+/* The file offset of mini sector K of B (the root's chain holds the
+ * mini stream; one FAT sector). */
+static size_t
+mini_at(const unsigned char *b, uint32_t k)
+{
+	uint32_t fat0 = get32(b + 0x4c), off = k * 64;
+	uint32_t s = get32(b + dirent_at(b, 0) + 0x74);
+
+	for (uint32_t i = 0; i < off / 512; i++)
+		s = get32(b + (fat0 + 1) * 512 + 4 * s);
+	return (s + 1) * 512 + off % 512;
+}
+
 /* DSE.MSI as NAME with one bit of its MsiDigitalSignatureEx stream (in
  * the mini stream) flipped: osslsigncode prints the mismatch and still
  * says the signature verifies. */
@@ -608,22 +621,14 @@ msi_dse_flip(const char *name)
 	unsigned char *b;
 	size_t n, e;
 	char q[256];
-	uint32_t fat0, s, mini, off;
 
 	path(q, sizeof(q), "dse.msi");
 	b = slurp(q, &n);
 	assert_int_equal(get32(b + 0x2c), 1);
-	fat0 = get32(b + 0x4c);
 	e = dirent_named(b, n, dse_entry, sizeof(dse_entry) - 1);
 	assert_true(e != 0);
 	assert_int_equal(get32(b + e + 0x78), 32); /* SHA-256 */
-	mini = get32(b + e + 0x74);
-	off = mini * 64;
-	/* The root's chain holds the mini stream. */
-	s = get32(b + dirent_at(b, 0) + 0x74);
-	for (uint32_t k = 0; k < off / 512; k++)
-		s = get32(b + (fat0 + 1) * 512 + 4 * s);
-	b[(s + 1) * 512 + off % 512 + 5] ^= 1;
+	b[mini_at(b, get32(b + e + 0x74)) + 5] ^= 1;
 	path(q, sizeof(q), name);
 	spit(q, b, n);
 	free(b);
@@ -723,6 +728,69 @@ msi_root_sibling(const char *name)
 	path(q, sizeof(q), name);
 	spit(q, b, n + 8 * 512);
 	free(b);
+}
+
+/*
+ * SHA256.MSI with bytes where its mini stream has room but no stream
+ * reads them, each as NAME: after the 8 bytes of the first small stream
+ * in its mini sector (TAIL false), or in a mini sector the root's size
+ * is grown over, past the last one in use (TAIL true).
+ */
+static void
+msi_mini_hide(const char *name, bool tail)
+{
+	unsigned char *b;
+	size_t n, root;
+	char q[256];
+	uint32_t mf, size, k;
+
+	path(q, sizeof(q), "sha256.msi");
+	b = slurp(q, &n);
+	assert_int_equal(get32(b + 0x2c), 1);
+	root = dirent_at(b, 0);
+	size = get32(b + root + 0x78);
+	if (!tail) {
+		size_t e = 0;
+
+		for (uint32_t i = 1; i < 64 && e == 0; i++) {
+			size_t d = dirent_at(b, i);
+
+			if (d + 128 > n)
+				break;
+			if (b[d + 0x42] == 2 && get32(b + d + 0x78) % 64 != 0 &&
+			    get32(b + d + 0x78) < 4096)
+				e = d;
+		}
+		assert_true(e != 0);
+		k = get32(b + e + 0x74);
+		while (get32(b + (get32(b + 0x3c) + 1) * 512 + 4 * k) !=
+		    0xfffffffeu)
+			k = get32(b + (get32(b + 0x3c) + 1) * 512 + 4 * k);
+		memset(b + mini_at(b, k) + get32(b + e + 0x78) % 64, 'J',
+		    64 - get32(b + e + 0x78) % 64);
+	} else {
+		/* Room in the root's last sector for one more. */
+		assert_true(size % 512 != 0);
+		k = size / 64;
+		put32(b + root + 0x78, size + 64);
+		mf = get32(b + 0x3c);
+		put32(b + (mf + 1) * 512 + 4 * k, 0xffffffffu);
+		memset(b + mini_at(b, k), 'J', 64);
+	}
+	path(q, sizeof(q), name);
+	spit(q, b, n);
+	free(b);
+}
+
+static void
+test_msi_mini(void **state)
+{
+	(void)state;
+	msi_mini_hide("minislack.msi", false);
+	verify_refused("minislack.msi", "after a stream's end in the MSI's "
+					"mini stream");
+	msi_mini_hide("minitail.msi", true);
+	verify_refused("minitail.msi", "at the end of the MSI's mini stream");
 }
 
 static void
@@ -930,6 +998,7 @@ main(void)
 		cmocka_unit_test(test_msi_appended),
 		cmocka_unit_test(test_msi_hidden),
 		cmocka_unit_test(test_msi_dse),
+		cmocka_unit_test(test_msi_mini),
 		cmocka_unit_test(test_cfb_parser),
 		cmocka_unit_test(test_pe_table_parser),
 		cmocka_unit_test(test_digests_parser),
