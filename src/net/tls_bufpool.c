@@ -107,10 +107,8 @@ pool_give(void *p)
 		abort();
 	}
 	pool_busy[i / 8] &= (unsigned char)~(1u << (i % 8));
-	pthread_mutex_unlock(&pool_lock);
 	POOL_POISON(b, TLS_BUFPOOL_BLOCK);
 	POOL_UNPOISON(b, sizeof(*b));
-	pthread_mutex_lock(&pool_lock);
 	b->next = pool_free_list;
 	pool_free_list = b;
 	pool_in_use--;
