@@ -266,16 +266,32 @@ sign_policy_der_length(const unsigned char *blob, size_t len)
 	return (size_t)(p - blob) + (size_t)l;
 }
 
+static bool
+all_zero(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
+/* Sets bit K of BITS; false when it was set already (a second owner). */
+static bool
+claim_once(unsigned char *bits, uint32_t k)
+{
+	unsigned char m = (unsigned char)(1u << (k % 8));
+
+	if (bits[k / 8] & m)
+		return false;
+	bits[k / 8] |= m;
+	return true;
+}
+
 /* After the USED bytes of a signature blob, at most 7 zeros to align it. */
 static bool
 only_alignment(const unsigned char *blob, size_t used, size_t len)
 {
-	if (len - used > 7)
-		return false;
-	for (size_t i = used; i < len; i++)
-		if (blob[i] != 0)
-			return false;
-	return true;
+	return len - used <= 7 && all_zero(blob + used, len - used);
 }
 
 int
@@ -432,10 +448,9 @@ cfb_own(struct cfb *c, uint32_t id)
 	if (id >= c->nsec)
 		return cfb_bad(c,
 		    "malformed compound file (MSI): a sector outside the FAT");
-	if (c->owned[id / 8] & (1u << (id % 8)))
+	if (!claim_once(c->owned, id))
 		return cfb_bad(c,
 		    "malformed compound file (MSI): a sector used twice");
-	c->owned[id / 8] |= (unsigned char)(1u << (id % 8));
 	return 0;
 }
 
@@ -476,11 +491,9 @@ cfb_stream(struct cfb *c, uint32_t start, uint64_t size, unsigned char *sec)
 		last = c->fat[last];
 	if (cfb_read(c, last, sec) < 0)
 		return -1;
-	for (uint32_t i = (uint32_t)(size % c->ssz); i < c->ssz; i++)
-		if (sec[i] != 0)
-			return cfb_bad(c, "unsigned data after a stream's end "
-					  "in the MSI compound file "
-					  "(CVE-2020-1464)");
+	if (!all_zero(sec + size % c->ssz, c->ssz - size % c->ssz))
+		return cfb_bad(c, "unsigned data after a stream's end in the "
+				  "MSI compound file (CVE-2020-1464)");
 	return 0;
 }
 
@@ -557,10 +570,9 @@ cfb_mini_stream(struct cfb *c, const unsigned char *hdr, uint32_t start,
 		if (k >= c->nmfat || k >= c->nminisec)
 			return cfb_bad(c, "malformed compound file (MSI): a "
 					  "mini sector outside the mini stream");
-		if (c->mowned[k / 8] & (1u << (k % 8)))
+		if (!claim_once(c->mowned, k))
 			return cfb_bad(c, "malformed compound file (MSI): a "
 					  "mini sector used twice");
-		c->mowned[k / 8] |= (unsigned char)(1u << (k % 8));
 		last = k;
 		len++;
 	}
@@ -572,11 +584,9 @@ cfb_mini_stream(struct cfb *c, const unsigned char *hdr, uint32_t start,
 		return 0;
 	if (cfb_mini_read(c, last, sec, m) < 0)
 		return -1;
-	for (uint32_t i = (uint32_t)(size % 64); i < 64; i++)
-		if (m[i] != 0)
-			return cfb_bad(c, "unsigned data after a stream's end "
-					  "in the MSI's mini stream "
-					  "(CVE-2020-1464)");
+	if (!all_zero(m + size % 64, 64 - size % 64))
+		return cfb_bad(c, "unsigned data after a stream's end in the "
+				  "MSI's mini stream (CVE-2020-1464)");
 	return 0;
 }
 
@@ -609,11 +619,9 @@ cfb_mini_end(struct cfb *c, unsigned char *sec)
 	for (uint32_t k = end; k < c->nminisec; k++) {
 		if (cfb_mini_read(c, k, sec, m) < 0)
 			return -1;
-		for (uint32_t i = 0; i < 64; i++)
-			if (m[i] != 0)
-				return cfb_bad(c, "unsigned data at the end of "
-						  "the MSI's mini stream "
-						  "(CVE-2020-1464)");
+		if (!all_zero(m, sizeof(m)))
+			return cfb_bad(c, "unsigned data at the end of the MSI's "
+					  "mini stream (CVE-2020-1464)");
 	}
 	return 0;
 }
@@ -1001,9 +1009,8 @@ cfb_tail(struct cfb *c, uint32_t last)
 	for (uint32_t id = last + 1; end < c->file_size; id++, end += c->ssz) {
 		if (cfb_read(c, id, sec) < 0)
 			return -1;
-		for (uint32_t i = 0; i < c->ssz; i++)
-			if (sec[i] != 0)
-				goto bad;
+		if (!all_zero(sec, c->ssz))
+			goto bad;
 	}
 	return 0;
 bad:
@@ -1108,12 +1115,11 @@ sign_policy_cfb_end(sign_read_fn read, void *ctx, uint64_t file_size,
 			rc = wsd_fail(err, WSD_EIO, "cannot read the package");
 			goto out;
 		}
-		for (size_t i = 0; i < sizeof(hdr); i++)
-			if (sec[i] != 0) {
-				rc = cfb_bad(&c, "unsigned data in the MSI "
-						 "header sector (CVE-2020-1464)");
-				goto out;
-			}
+		if (!all_zero(sec, sizeof(hdr))) {
+			rc = cfb_bad(&c, "unsigned data in the MSI header sector "
+					 "(CVE-2020-1464)");
+			goto out;
+		}
 	}
 	{
 		uint32_t nmini = le32(hdr + 0x40), len = 0;

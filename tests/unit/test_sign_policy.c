@@ -507,28 +507,89 @@ msi_hide(const char *name, bool unlinked)
 	free(b);
 }
 
+static const char sig_entry[] = "\x05\0D\0i\0g\0i\0t\0a\0l\0S\0i\0g\0n\0"
+				"a\0t\0u\0r\0e\0\0\0";
+static const char dse_entry[] = "\x05\0M\0s\0i\0D\0i\0g\0i\0t\0a\0l\0"
+				"S\0i\0g\0n\0a\0t\0u\0r\0e\0E\0x\0\0\0";
+
+/* The file offset of directory entry I of B (one FAT sector), or
+ * SIZE_MAX past the directory's chain. */
+static size_t
+dirent_at(const unsigned char *b, uint32_t i)
+{
+	uint32_t fat0 = get32(b + 0x4c), s = get32(b + 0x30);
+
+	for (uint32_t k = 0; k < i / 4 && s < 128; k++)
+		s = get32(b + (fat0 + 1) * 512 + 4 * s);
+	return s < 128 ? (s + 1) * 512 + (i % 4) * 128 : SIZE_MAX;
+}
+
+/* The first entry from FROM that MATCH accepts (its index in *I when I
+ * is set), or 0. */
+static size_t
+dirent_find(const unsigned char *b, size_t n, uint32_t from,
+    bool (*match)(const unsigned char *d, const void *arg), const void *arg,
+    uint32_t *i)
+{
+	for (uint32_t k = from; k < 64; k++) {
+		size_t e = dirent_at(b, k);
+
+		if (e == SIZE_MAX || e + 128 > n)
+			break;
+		if (match(b + e, arg)) {
+			if (i != NULL)
+				*i = k;
+			return e;
+		}
+	}
+	return 0;
+}
+
+static bool
+is_unused(const unsigned char *d, const void *arg)
+{
+	(void)arg;
+	return d[0x42] == 0;
+}
+
+/* ARG: the name, UTF-16LE with its NUL, as a NUL-terminated-twice
+ * string literal (sig_entry, dse_entry). */
+static bool
+is_named(const unsigned char *d, const void *arg)
+{
+	const char *name = arg;
+	size_t len = 0;
+
+	while (name[len] != 0 || name[len + 1] != 0)
+		len += 2;
+	len += 2;
+	return get32(d + 0x40) % 65536 == len && memcmp(d, name, len) == 0;
+}
+
+/* A stream in the mini stream whose last mini sector has room. */
+static bool
+is_small_partial(const unsigned char *d, const void *arg)
+{
+	(void)arg;
+	return d[0x42] == 2 && get32(d + 0x78) % 64 != 0 &&
+	    get32(d + 0x78) < 4096;
+}
+
 /* SHA256.MSI as NAME with its DigitalSignature stream 16 bytes longer
  * (zeros from its last mini sector): osslsigncode reads the PKCS#7 blob
  * and ignores what follows. */
 static void
 msi_sig_longer(const char *name)
 {
-	static const char sig[] = "\x05\0D\0i\0g\0i\0t\0a\0l\0S\0i\0g\0n\0"
-				  "a\0t\0u\0r\0e\0\0\0";
 	unsigned char *b;
-	size_t n, e = 0;
+	size_t n, e;
 	char q[256];
-	uint32_t fat0, size;
+	uint32_t size;
 
 	path(q, sizeof(q), "sha256.msi");
 	b = slurp(q, &n);
-	fat0 = get32(b + 0x4c);
-	for (uint32_t s = get32(b + 0x30); s != 0xfffffffeu && e == 0;
-	     s = get32(b + (fat0 + 1) * 512 + 4 * s))
-		for (size_t i = 0; i < 4 && e == 0; i++)
-			if (memcmp(b + (s + 1) * 512 + i * 128, sig,
-				sizeof(sig) - 1) == 0)
-				e = (s + 1) * 512 + i * 128;
+	assert_int_equal(get32(b + 0x2c), 1);
+	e = dirent_find(b, n, 0, is_named, sig_entry, NULL);
 	assert_true(e != 0);
 	size = get32(b + e + 0x78);
 	/* In the mini stream, with room in its last 64-byte sector. */
@@ -549,36 +610,6 @@ test_msi_hidden(void **state)
 	verify_refused("tail.msi", "not the length of the stream");
 	msi_hide("unlinked.msi", true);
 	verify_refused("unlinked.msi", "outside the MSI's tree");
-}
-
-static const char dse_entry[] = "\x05\0M\0s\0i\0D\0i\0g\0i\0t\0a\0l\0"
-				"S\0i\0g\0n\0a\0t\0u\0r\0e\0E\0x\0\0\0";
-
-/* The file offset of directory entry I of B (one FAT sector). */
-static size_t
-dirent_at(const unsigned char *b, uint32_t i)
-{
-	uint32_t fat0 = get32(b + 0x4c), s = get32(b + 0x30);
-
-	for (uint32_t k = 0; k < i / 4; k++)
-		s = get32(b + (fat0 + 1) * 512 + 4 * s);
-	return (s + 1) * 512 + (i % 4) * 128;
-}
-
-/* The entry named NAME (LEN bytes, NUL included), or 0. */
-static size_t
-dirent_named(const unsigned char *b, size_t n, const char *name, size_t len)
-{
-	for (uint32_t i = 0; i < 64; i++) {
-		size_t e = dirent_at(b, i);
-
-		if (e + 128 > n)
-			break;
-		if (get32(b + e + 0x40) % 65536 == len &&
-		    memcmp(b + e, name, len) == 0)
-			return e;
-	}
-	return 0;
 }
 
 /* Directory entry E of B made a lone black entry: NAME (LEN bytes, NUL
@@ -625,7 +656,7 @@ msi_dse_flip(const char *name)
 	path(q, sizeof(q), "dse.msi");
 	b = slurp(q, &n);
 	assert_int_equal(get32(b + 0x2c), 1);
-	e = dirent_named(b, n, dse_entry, sizeof(dse_entry) - 1);
+	e = dirent_find(b, n, 0, is_named, dse_entry, NULL);
 	assert_true(e != 0);
 	assert_int_equal(get32(b + e + 0x78), 32); /* SHA-256 */
 	b[mini_at(b, get32(b + e + 0x74)) + 5] ^= 1;
@@ -650,22 +681,10 @@ msi_nested_dse(const char *name)
 
 	path(q, sizeof(q), "t.msi");
 	b = slurp(q, &n);
-	for (uint32_t i = 1; i < 64 && (st == 0 || ds == 0); i++) {
-		size_t e = dirent_at(b, i);
-
-		if (e + 128 > n)
-			break;
-		if (b[e + 0x42] != 0)
-			continue;
-		if (st == 0) {
-			st = e;
-			ist = i;
-		} else {
-			ds = e;
-			ids = i;
-		}
-	}
-	assert_true(st != 0 && ds != 0);
+	st = dirent_find(b, n, 1, is_unused, NULL, &ist);
+	assert_true(st != 0);
+	ds = dirent_find(b, n, ist + 1, is_unused, NULL, &ids);
+	assert_true(ds != 0);
 	set_entry(b, st, "S\0\0\0", 4, 1, ids, 0, 0);
 	set_entry(b, ds, dse_entry, sizeof(dse_entry) - 1, 2, 0xffffffffu,
 	    0xfffffffeu, 0);
@@ -699,22 +718,14 @@ msi_root_sibling(const char *name)
 	unsigned char *b;
 	size_t n, e = 0;
 	char q[256];
-	uint32_t fat0, first, i;
+	uint32_t fat0, first, i = 0;
 
 	path(q, sizeof(q), "sha256.msi");
 	b = slurp(q, &n);
 	assert_int_equal(get32(b + 0x2c), 1);
 	fat0 = get32(b + 0x4c);
-	for (i = 1; i < 64 && e == 0; i++) {
-		size_t d = dirent_at(b, i);
-
-		if (d + 128 > n)
-			break;
-		if (b[d + 0x42] == 0)
-			e = d;
-	}
+	e = dirent_find(b, n, 1, is_unused, NULL, &i);
 	assert_true(e != 0);
-	i--;
 	/* Eight sectors of 'J' at the end, chained. */
 	assert_non_null(b = realloc(b, n + 8 * 512));
 	memset(b + n, 'J', 8 * 512);
@@ -750,17 +761,8 @@ msi_mini_hide(const char *name, bool tail)
 	root = dirent_at(b, 0);
 	size = get32(b + root + 0x78);
 	if (!tail) {
-		size_t e = 0;
+		size_t e = dirent_find(b, n, 1, is_small_partial, NULL, NULL);
 
-		for (uint32_t i = 1; i < 64 && e == 0; i++) {
-			size_t d = dirent_at(b, i);
-
-			if (d + 128 > n)
-				break;
-			if (b[d + 0x42] == 2 && get32(b + d + 0x78) % 64 != 0 &&
-			    get32(b + d + 0x78) < 4096)
-				e = d;
-		}
 		assert_true(e != 0);
 		k = get32(b + e + 0x74);
 		while (get32(b + (get32(b + 0x3c) + 1) * 512 + 4 * k) !=
